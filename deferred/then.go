@@ -1,0 +1,164 @@
+package deferred
+
+// Then returns a Deferred of another type that fires with f's result when d
+// succeeds, or with d's error when d fails; f is not called then. An error or
+// a panic in f fails the returned Deferred. For a U of any, a *Deferred[any]
+// returned by f is waited on, as a callback's would be.
+//
+// Then adds one step to d's chain: after it, d's own result is the zero value
+// with no error, as after Twisted's chainDeferred. Cancelling the returned
+// Deferred before d fires cancels d.
+func Then[T, U any](d *Deferred[T], f func(T) (U, error)) *Deferred[U] {
+	if f == nil {
+		panicMisuse("Then", errNilFunc)
+	}
+	out := NewWithCanceller(func(*Deferred[U]) { d.Cancel() })
+	d.AddBoth(func(v T, err error) (T, error) {
+		var zero T
+		if err != nil {
+			out.settle(*new(U), err)
+			return zero, nil
+		}
+		u, err := callValue(f, v)
+		if err == nil && isAny[U]() {
+			if inner, ok := any(u).(*Deferred[U]); ok {
+				out.follow(inner)
+				return zero, nil
+			}
+		}
+		out.settle(u, err)
+		return zero, nil
+	})
+	return out
+}
+
+// ThenDeferred is [Then] for a function that returns a Deferred: the returned
+// Deferred fires with the result of the one f returns, when that one fires.
+// Waiting does not recurse, however long the line of such Deferreds.
+// Cancelling the returned Deferred cancels d before d fires, and the Deferred
+// that f returned after. A nil Deferred from f fails the result.
+func ThenDeferred[T, U any](d *Deferred[T], f func(T) *Deferred[U]) *Deferred[U] {
+	if f == nil {
+		panicMisuse("ThenDeferred", errNilFunc)
+	}
+	out := NewWithCanceller(func(*Deferred[U]) { d.Cancel() })
+	d.AddBoth(func(v T, err error) (T, error) {
+		var zero T
+		if err != nil {
+			out.settle(*new(U), err)
+			return zero, nil
+		}
+		inner, err := callDeferred(f, v)
+		switch {
+		case err != nil:
+			out.settle(*new(U), err)
+		case inner == nil:
+			out.settle(*new(U), &misuse{op: "ThenDeferred", err: errNilDeferred})
+		default:
+			out.follow(inner)
+		}
+		return zero, nil
+	})
+	return out
+}
+
+// Maybe calls f and returns a Deferred with its outcome: Twisted's
+// maybeDeferred. A returned error or a panic (as a [*PanicError]) gives a
+// failed Deferred. For a T of any, a *Deferred[any] returned by f is
+// returned itself.
+func Maybe[T any](f func() (T, error)) *Deferred[T] {
+	if f == nil {
+		panicMisuse("Maybe", errNilFunc)
+	}
+	v, err := callValue(func(struct{}) (T, error) { return f() }, struct{}{})
+	if err != nil {
+		return Fail[T](err)
+	}
+	if isAny[T]() {
+		if d, ok := any(v).(*Deferred[T]); ok {
+			return d
+		}
+	}
+	return Succeed(v)
+}
+
+// Chain makes other fire with d's result when d's chain reaches this point:
+// Twisted's chainDeferred. After it, d's own result is the zero value with no
+// error, so an error passed on to other counts as handled in d. It returns d.
+func (d *Deferred[T]) Chain(other *Deferred[T]) *Deferred[T] {
+	if other == nil {
+		panicMisuse("Deferred.Chain", errNilDeferred)
+	}
+	if other == d {
+		panicMisuse("Deferred.Chain", errChainToItself)
+	}
+	return d.AddCallbacks(func(v T) (T, error) {
+		other.Callback(v)
+		var zero T
+		return zero, nil
+	}, func(err error) (T, error) {
+		other.Errback(err)
+		var zero T
+		return zero, nil
+	})
+}
+
+// settle fires d without panicking if it has already fired: internal
+// plumbing must not die of a Deferred that a cancellation fired first.
+func (d *Deferred[T]) settle(v T, err error) {
+	if err == nil {
+		checkNotDeferred("Deferred.Callback", v)
+	}
+	d.fire(v, err, "")
+}
+
+// follow fires d with inner's eventual result: d counts as fired at once and
+// its chain waits on inner, so cancelling d cancels inner.
+func (d *Deferred[T]) follow(inner *Deferred[T]) {
+	d.mu.Lock()
+	if d.flags&flagCalled != 0 {
+		d.flags &^= flagSuppress
+		d.mu.Unlock()
+		return
+	}
+	if inner == d {
+		d.mu.Unlock()
+		d.settle(*new(T), errReturnedSelf)
+		return
+	}
+	d.flags |= flagCalled
+	if d.flags&flagRunning != 0 || d.paused > 0 {
+		// Not ours to run: record the wait, the owner or Unpause carries on.
+		d.waitingOn = inner
+		d.mu.Unlock()
+		inner.mu.Lock()
+		inner.appendLocked(link[T]{cont: d})
+		if inner.flags&flagCalled != 0 {
+			inner.runLocked()
+			return
+		}
+		inner.mu.Unlock()
+		return
+	}
+	d.flags |= flagRunning
+	d.waitOnLocked(inner)
+	run(d)
+}
+
+func callValue[T, U any](f func(T) (U, error), v T) (u U, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = NewPanicError(r)
+		}
+	}()
+	return f(v)
+}
+
+func callDeferred[T, U any](f func(T) *Deferred[U], v T) (d *Deferred[U], err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = NewPanicError(r)
+		}
+	}()
+	return f(v), nil
+}
