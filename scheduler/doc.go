@@ -3,4 +3,14 @@
 // [Loop] (a Clock that also runs functions soon, one at a time).
 //
 // It is the lowest layer of twine and imports none of the others.
+//
+// Besides the contracts it holds the one timer queue of twine, [Timers],
+// which the reactor and [ManualClock] share, and [ManualClock] itself:
+// Twisted's task.Clock, a [Loop] whose time moves only when a test calls
+// [ManualClock.Advance], so code that schedules calls can be tested without
+// waiting and without flakiness:
+//
+//	clock := scheduler.NewManualClock()
+//	clock.CallLater(time.Second, func() { fmt.Println("tick") })
+//	clock.Advance(time.Second) // prints "tick"
 package scheduler
