@@ -11,9 +11,13 @@ The scenarios mirror the Go benchmarks in deferred/bench_test.go:
     create_addcallback_callback  Deferred(), addCallback, callback
     chain10                      Deferred(), 10 x addCallback, callback
     errback_path                 Deferred(), addCallback (skipped), addErrback
-                                 (handles), errback(Failure(exc)); the Failure
-                                 is built inside the operation, as errback
-                                 would build it from an exception
+                                 (handles), errback(failure) with one Failure
+                                 built beforehand, as the Go side fires one
+                                 error value made beforehand
+    errback_path_new_failure     the same, building Failure(exc) inside the
+                                 operation, as Twisted code does each time an
+                                 exception is caught (for reference; the Go
+                                 side has no counterpart)
     gather_results_1000          1,000 succeed() Deferreds (already fired),
                                  gatherResults over them, a callback on the
                                  result; creating the 1,000 is part of the op
@@ -75,7 +79,19 @@ def _handled(failure):
     return 0
 
 
+# A handled Failure is left untouched by the chain, so one can be fired again.
+_FAILURE = Failure(_ERROR)
+
+
 def errback_path():
+    d = Deferred()
+    d.addCallback(_increment)
+    d.addErrback(_handled)
+    d.errback(_FAILURE)
+    return d
+
+
+def errback_path_new_failure():
     d = Deferred()
     d.addCallback(_increment)
     d.addErrback(_handled)
@@ -109,6 +125,7 @@ SCENARIOS = [
     ("create_addcallback_callback", create_addcallback_callback, 1),
     ("chain10", chain10, 10),
     ("errback_path", errback_path, 0),
+    ("errback_path_new_failure", errback_path_new_failure, 0),
     ("gather_results_1000", gather_results_1000, 1000),
     ("inline_callbacks_10_awaits", inline_callbacks_10_awaits, 45),
 ]
