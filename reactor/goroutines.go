@@ -1,0 +1,174 @@
+package reactor
+
+import (
+	"sync"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/twinego/twine/deferred"
+)
+
+// DeferToGoroutine runs f on a goroutine of the reactor's bounded set and
+// returns a Deferred that fires with f's result on the reactor goroutine:
+// Twisted's deferToThread. At most [WithMaxGoroutines] functions run at once;
+// the others wait their turn, in the order given. A goroutine is started
+// only when a function is waiting and a place is free, and ends when no
+// function waits, so an idle reactor holds none.
+//
+// A panic in f is recovered and fails the Deferred with a
+// [*deferred.PanicError]. f itself must not touch reactor-owned state: it runs
+// concurrently with the reactor. It is safe to call DeferToGoroutine from any
+// goroutine, before Run too.
+//
+// Shutdown waits for the functions already running and delivers their
+// results before [Reactor.Run] returns; functions still waiting when the
+// shutdown event has fired never start, and their Deferreds fail with
+// [ErrStopped] on the reactor goroutine. Called after that, DeferToGoroutine
+// returns a Deferred that has already failed with [ErrStopped]. A nil r or f
+// panics.
+func DeferToGoroutine[T any](r *Reactor, f func() (T, error)) *deferred.Deferred[T] {
+	if r == nil {
+		panic("reactor: DeferToGoroutine: nil reactor")
+	}
+	if f == nil {
+		panic("reactor: DeferToGoroutine: nil function")
+	}
+	j := &goJob[T]{r: r, f: f, d: deferred.New[T]()}
+	if !r.pool.submit(j) {
+		return deferred.Fail[T](ErrStopped)
+	}
+	return j.d
+}
+
+// job is a function waiting for, or running on, a pool goroutine.
+type job interface {
+	run()  // on a pool goroutine
+	stop() // on the reactor goroutine, for a job that will never run
+}
+
+type goJob[T any] struct {
+	r   *Reactor
+	f   func() (T, error)
+	d   *deferred.Deferred[T]
+	v   T
+	err error
+}
+
+func (j *goJob[T]) run() {
+	j.v, j.err = callGuarded(j.f)
+	j.f = nil
+	// The pool is still busy with this job, so shutdown has not closed the
+	// queue: the result is delivered.
+	j.r.enqueue(j.deliver)
+}
+
+func (j *goJob[T]) deliver() {
+	if j.err != nil {
+		j.d.Errback(j.err)
+		return
+	}
+	j.d.Callback(j.v)
+}
+
+func (j *goJob[T]) stop() { j.d.Errback(ErrStopped) }
+
+// callGuarded calls f, turning a panic into a *deferred.PanicError.
+func callGuarded[T any](f func() (T, error)) (v T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = deferred.NewPanicError(p)
+		}
+	}()
+	return f()
+}
+
+// pool runs jobs on at most max goroutines, bounded by a semaphore. The
+// waiting jobs and the semaphore change together under mu, so a goroutine
+// that finds no job and leaves cannot strand a job queued at that moment.
+type pool struct {
+	sem     *semaphore.Weighted
+	mu      sync.Mutex
+	waiting []job
+	head    int
+	running int
+	closed  bool
+	idleNow func() // called when the last goroutine of a closed pool ends
+	wg      sync.WaitGroup
+}
+
+func (p *pool) init(max int, idleNow func()) {
+	p.sem = semaphore.NewWeighted(int64(max))
+	p.idleNow = idleNow
+}
+
+// submit starts j on a new goroutine if a place is free, or queues it; it
+// reports false if the pool is closed.
+func (p *pool) submit(j job) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false
+	}
+	if !p.sem.TryAcquire(1) {
+		p.waiting = append(p.waiting, j)
+		return true
+	}
+	p.running++
+	p.wg.Add(1)
+	go p.work(j)
+	return true
+}
+
+// work runs j, then every job that waits, then leaves.
+func (p *pool) work(j job) {
+	defer p.wg.Done()
+	for {
+		j.run()
+		p.mu.Lock()
+		if p.head < len(p.waiting) {
+			j = p.waiting[p.head]
+			p.waiting[p.head] = nil
+			p.head++
+			if p.head == len(p.waiting) {
+				p.waiting, p.head = p.waiting[:0], 0
+			}
+			p.mu.Unlock()
+			continue
+		}
+		p.running--
+		p.sem.Release(1)
+		last := p.closed && p.running == 0
+		p.mu.Unlock()
+		if last {
+			p.idleNow()
+		}
+		return
+	}
+}
+
+// close refuses further jobs and returns those that never started.
+func (p *pool) close() []job {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	js := p.waiting[p.head:]
+	p.waiting, p.head = nil, 0
+	return js
+}
+
+// idle reports whether no job is running.
+func (p *pool) idle() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.running == 0
+}
+
+// counts reports how many jobs run and how many wait.
+func (p *pool) counts() (running, waiting int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.running, len(p.waiting) - p.head
+}
+
+// wait waits for every pool goroutine to return.
+func (p *pool) wait() { p.wg.Wait() }

@@ -1,0 +1,115 @@
+package reactor
+
+import (
+	"time"
+
+	"github.com/twinego/twine/deferred"
+)
+
+// loop runs due timers and queued functions until shutdown has finished and
+// no DeferToGoroutine function is still running. Between passes it sleeps on
+// one channel receive and one time.Timer reset to the earliest due time.
+func (r *Reactor) loop() {
+	var batch []func()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	armed := false
+	defer timer.Stop()
+	for {
+		lag := time.Duration(-1)
+		now := r.elapsed()
+		if next, ok := r.timers.Next(); ok && next <= now {
+			lag = now - next
+			// Calls scheduled during this pass wait for the next one, so
+			// that a call rescheduling itself cannot starve the queue.
+			mark := r.timers.Mark()
+			for {
+				f, ok := r.timers.PopDueBefore(now, mark)
+				if !ok {
+					break
+				}
+				r.runOne(f)
+			}
+		}
+
+		var at time.Duration
+		batch, at = r.queue.take(batch)
+		if len(batch) > 0 {
+			lag = max(lag, r.elapsed()-at)
+			for i, f := range batch {
+				batch[i] = nil
+				r.runOne(f)
+			}
+			if cap(batch) > 1<<16 {
+				batch = nil // let a burst's buffer go
+			}
+		}
+		if lag >= 0 {
+			r.lag.add(lag)
+		}
+		if r.shutdownDone && r.pool.idle() {
+			return
+		}
+
+		// Announce the sleep first, then look for work: a producer queues
+		// first, then looks for a sleeper, so one of the two sees the other.
+		r.sleeping.Store(true)
+		if r.queue.len() > 0 {
+			r.sleeping.Store(false)
+			continue
+		}
+		if next, ok := r.timers.Next(); ok {
+			d := next - r.elapsed()
+			if d <= 0 {
+				r.sleeping.Store(false)
+				continue
+			}
+			timer.Reset(d)
+			armed = true
+		} else if armed {
+			timer.Stop()
+			armed = false
+		}
+		select {
+		case <-r.wake:
+		case <-timer.C:
+			armed = false
+		}
+		r.sleeping.Store(false)
+		r.wakeups.Add(1)
+		if r.wd != nil {
+			r.wd.awake()
+		}
+	}
+}
+
+// wakeIfSleeping wakes the reactor goroutine if it sleeps or is about to.
+func (r *Reactor) wakeIfSleeping() {
+	if r.sleeping.Load() {
+		r.poke()
+	}
+}
+
+// poke makes the reactor's next (or current) sleep end at once.
+func (r *Reactor) poke() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// runOne runs one callback on the reactor goroutine. A panic is recovered
+// and logged; the watchdog learns when a callback it reported has ended.
+func (r *Reactor) runOne(f func()) {
+	g := r.gen.Add(1)
+	defer func() {
+		if v := recover(); v != nil {
+			pe := deferred.NewPanicError(v)
+			r.log.Error("reactor: callback panicked", "err", pe, "stack", string(pe.Stack))
+		}
+		if r.wd != nil && r.wd.stalled.Load() == g {
+			r.wd.ended(g)
+		}
+	}()
+	f()
+}

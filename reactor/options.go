@@ -1,0 +1,86 @@
+package reactor
+
+import (
+	"log/slog"
+	"os"
+	"syscall"
+	"time"
+)
+
+// Option configures a [Reactor] in [New].
+type Option func(*config)
+
+type config struct {
+	logger          *slog.Logger
+	watchdog        time.Duration
+	shutdownTimeout time.Duration
+	maxGoroutines   int
+	signals         []os.Signal
+}
+
+// Defaults for the options.
+const (
+	DefaultWatchdog        = 100 * time.Millisecond
+	DefaultShutdownTimeout = 10 * time.Second
+	DefaultMaxGoroutines   = 10
+)
+
+func newConfig(opts []Option) config {
+	c := config{
+		watchdog:        DefaultWatchdog,
+		shutdownTimeout: DefaultShutdownTimeout,
+		maxGoroutines:   DefaultMaxGoroutines,
+	}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	return c
+}
+
+// WithLogger sets the logger the reactor reports through: recovered panics,
+// failed shutdown triggers, the shutdown timeout, signals and the watchdog.
+// The default is [slog.Default] at the time [New] is called.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.logger = l }
+}
+
+// WithWatchdog sets how long one callback may hold the loop before the
+// watchdog reports it (default [DefaultWatchdog], 100 ms). Zero or a
+// negative d turns the watchdog off.
+func WithWatchdog(d time.Duration) Option {
+	return func(c *config) { c.watchdog = d }
+}
+
+// WithShutdownTimeout bounds how long shutdown waits for the Deferreds that
+// before-shutdown triggers return (default [DefaultShutdownTimeout], 10 s).
+// When it expires, the timeout is logged and shutdown goes on. Zero or a
+// negative d waits without limit, as Twisted does.
+func WithShutdownTimeout(d time.Duration) Option {
+	return func(c *config) { c.shutdownTimeout = d }
+}
+
+// WithMaxGoroutines bounds how many goroutines [DeferToGoroutine] runs
+// functions on at once (default [DefaultMaxGoroutines], 10, the size of
+// Twisted's default thread pool); further functions wait their turn in
+// order. n below 1 panics.
+func WithMaxGoroutines(n int) Option {
+	if n < 1 {
+		panic("reactor: WithMaxGoroutines: n must be at least 1")
+	}
+	return func(c *config) { c.maxGoroutines = n }
+}
+
+// WithSignals makes the reactor turn the given signals into an orderly
+// [Reactor.Stop] while it runs; with no arguments, SIGINT and SIGTERM. The
+// reactor stops listening for them when it has shut down. Twisted installs
+// such handlers by default; twine leaves signals alone unless asked, since a
+// library should not take them over.
+func WithSignals(sigs ...os.Signal) Option {
+	if len(sigs) == 0 {
+		sigs = []os.Signal{os.Interrupt, syscall.SIGTERM}
+	}
+	return func(c *config) { c.signals = sigs }
+}

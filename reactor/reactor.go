@@ -1,0 +1,215 @@
+package reactor
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/scheduler"
+)
+
+// Reactor is an event loop: Twisted's reactor. [Reactor.Run] makes the
+// calling goroutine the reactor goroutine, and every function given to
+// CallSoon, CallLater and CallWhenRunning, every system event trigger and
+// every [DeferToGoroutine] result runs there, one at a time, never
+// concurrently, so the state they share needs no locks.
+//
+// CallSoon, CallLater, CallWhenRunning, Stop, Now, Running, Stats and the
+// trigger methods are safe to call from any goroutine, at any time. A
+// reactor runs once: create it with [New], call Run, and Run returns after
+// Stop's orderly shutdown has finished.
+//
+// When the reactor has nothing to do, its goroutine sleeps until the next
+// timer is due or another goroutine hands it work: it never polls. A panic in
+// a callback is recovered, logged through the reactor's [slog.Logger] as a
+// [*deferred.PanicError], and the loop goes on.
+//
+// *Reactor implements [scheduler.Loop], so a Cooperator can run on it.
+type Reactor struct {
+	cfg    config
+	log    *slog.Logger
+	epoch  time.Time
+	timers *scheduler.Timers
+	queue  soonQueue
+
+	state    atomic.Int32  // stateNew … stateStopped
+	running  atomic.Bool   // between the startup and shutdown "during" phases
+	sleeping atomic.Bool   // the reactor goroutine is, or is about to be, asleep
+	wake     chan struct{} // wakes the sleeping reactor goroutine; capacity 1
+	gid      atomic.Uint64 // the reactor goroutine's id, once Run has started
+	gen      atomic.Uint64 // callbacks started
+	wakeups  atomic.Uint64 // times the reactor goroutine woke from sleep
+
+	events events
+	pool   pool
+	lag    lagWindow
+	wd     *watchdog
+
+	shutdownDone bool // the shutdown event has fired; reactor goroutine only
+
+	bgStop chan struct{}  // closed to stop the helper goroutines
+	bg     sync.WaitGroup // the watchdog and signal goroutines
+}
+
+const (
+	stateNew int32 = iota
+	stateRunning
+	stateStopping
+	stateStopped
+)
+
+// New returns a reactor that is not running yet. Functions may be scheduled
+// on it before [Reactor.Run]: they run once it runs.
+func New(opts ...Option) *Reactor {
+	cfg := newConfig(opts)
+	r := &Reactor{
+		cfg:    cfg,
+		log:    cfg.logger,
+		epoch:  time.Now(),
+		wake:   make(chan struct{}, 1),
+		bgStop: make(chan struct{}),
+	}
+	r.timers = scheduler.NewTimers(r.epoch, r.elapsed, r.wakeIfSleeping)
+	r.queue.now = r.elapsed
+	r.pool.init(cfg.maxGoroutines, r.wakeIfSleeping)
+	if cfg.watchdog > 0 {
+		r.wd = newWatchdog(r, cfg.watchdog)
+	}
+	return r
+}
+
+// elapsed is the reactor's time, counted from its creation. It reads only
+// the monotonic clock.
+func (r *Reactor) elapsed() time.Duration {
+	return time.Since(r.epoch)
+}
+
+// Now returns the reactor's current time (the time of day, with a monotonic
+// reading): Twisted's seconds().
+func (r *Reactor) Now() time.Time {
+	return r.timers.At(r.elapsed())
+}
+
+// Running reports whether the reactor is running: true from the start of the
+// startup event's "during" phase to the start of the shutdown event's
+// "during" phase, as Twisted's reactor.running.
+func (r *Reactor) Running() bool {
+	return r.running.Load()
+}
+
+// CallSoon runs f on the reactor goroutine as soon as possible, after the
+// functions given before it: Twisted's callFromThread (and callLater(0)).
+// It is safe from any goroutine and costs a few tens of nanoseconds; it wakes
+// the reactor only if it sleeps.
+//
+// Every function CallSoon accepts before the reactor has shut down runs,
+// even during shutdown. Once [Reactor.Run] has returned, CallSoon drops f
+// without running it. A nil f panics.
+func (r *Reactor) CallSoon(f func()) {
+	if f == nil {
+		panic("reactor: Reactor.CallSoon: nil function")
+	}
+	r.enqueue(f)
+}
+
+// enqueue queues f and wakes the reactor if it sleeps; it reports false if
+// the reactor has shut down.
+func (r *Reactor) enqueue(f func()) bool {
+	first, ok := r.queue.push(f)
+	if first && r.sleeping.Load() {
+		r.poke()
+	}
+	return ok
+}
+
+// CallLater runs f on the reactor goroutine once d has passed (a negative d
+// counts as zero): Twisted's callLater. The returned [scheduler.Call] can
+// cancel, reset or delay it from any goroutine. Calls due at the same time
+// run in the order they were scheduled.
+//
+// After the reactor has shut down, CallLater returns a Call that is already
+// inactive: f never runs, Active reports false, and Cancel returns
+// [scheduler.ErrAlreadyCancelled]. Calls still pending at shutdown are
+// cancelled. A nil f panics.
+func (r *Reactor) CallLater(d time.Duration, f func()) scheduler.Call {
+	if f == nil {
+		panic("reactor: Reactor.CallLater: nil function")
+	}
+	return r.timers.Schedule(d, f)
+}
+
+// CallWhenRunning runs f on the reactor goroutine once the reactor is
+// running: before Run, and while startup is in progress, as an "after
+// startup" trigger; once startup has finished, as CallSoon does (Twisted
+// calls f at once then; twine queues it so that f always runs on the reactor
+// goroutine). After the reactor has shut down, f is dropped. A nil f panics.
+func (r *Reactor) CallWhenRunning(f func()) {
+	if f == nil {
+		panic("reactor: Reactor.CallWhenRunning: nil function")
+	}
+	if r.events.addIfNotDone(Startup, After, func() *deferred.Deferred[struct{}] { f(); return nil }) {
+		return
+	}
+	r.enqueue(f)
+}
+
+// Run runs the reactor on the calling goroutine until it has been stopped
+// and has shut down. It fires the startup event, runs callbacks as they come
+// due, and after [Reactor.Stop] fires the shutdown event. Before returning it
+// waits for the goroutines that [DeferToGoroutine] started and delivers their
+// results, runs every function CallSoon accepted, and cancels the timers
+// still pending.
+//
+// A reactor runs once: Run on a reactor that is running or has run returns
+// [ErrAlreadyRun] at once. Run otherwise returns nil.
+func (r *Reactor) Run() error {
+	if !r.state.CompareAndSwap(stateNew, stateRunning) {
+		return ErrAlreadyRun
+	}
+	r.gid.Store(goid())
+	r.startHelpers()
+	r.runOne(func() { r.fireEvent(Startup, nil) })
+	r.loop()
+	r.finish()
+	return nil
+}
+
+// Stop starts an orderly shutdown, from any goroutine: the reactor fires the
+// shutdown event (before, during and after phases, waiting for the Deferreds
+// of before-shutdown triggers) and then Run returns. Stop returns at once,
+// with [ErrNotRunning] if the reactor has not started, is already stopping,
+// or has stopped.
+func (r *Reactor) Stop() error {
+	if !r.state.CompareAndSwap(stateRunning, stateStopping) {
+		return ErrNotRunning
+	}
+	r.enqueue(r.shutdown)
+	return nil
+}
+
+// shutdown fires the shutdown event; when it has finished, the loop ends as
+// soon as no DeferToGoroutine function is running any more.
+func (r *Reactor) shutdown() {
+	r.fireEvent(Shutdown, func() {
+		r.shutdownDone = true
+		for _, j := range r.pool.close() {
+			j.stop()
+		}
+	})
+}
+
+// finish tears the reactor down once the loop has ended.
+func (r *Reactor) finish() {
+	r.timers.Close()
+	for _, f := range r.queue.close() {
+		r.runOne(f)
+	}
+	close(r.bgStop)
+	r.bg.Wait()
+	r.pool.wait()
+	r.state.Store(stateStopped)
+}
+
+var _ scheduler.Loop = (*Reactor)(nil)
