@@ -81,3 +81,9 @@ func since(t0 time.Time) time.Duration { return time.Since(t0) }
 
 // deferredUnit is the Deferred type that system event triggers return.
 type deferredUnit = deferred.Deferred[struct{}]
+
+// newLogger returns a logger that keeps its records to itself.
+func newLogger() *slog.Logger { return slog.New(&logRecorder{}) }
+
+// withoutWatchdog turns the watchdog off, for tests with slow callbacks.
+func withoutWatchdog() reactor.Option { return reactor.WithWatchdog(0) }
