@@ -1,0 +1,56 @@
+// Package cooperate runs long loops in small time slices on an event loop, so
+// that they never starve it: Twisted's twisted.internet.task module
+// (Cooperator, cooperate, coiterate, CooperativeTask, LoopingCall,
+// deferLater), on Go iterators.
+//
+// Use it when a loop on the reactor's goroutine would take too long to run in
+// one go — walking a large data set, generating a long response, crunching
+// numbers between network events — and you want timers and I/O callbacks to
+// keep their pace while it runs, without moving the work to another
+// goroutine (and its state behind locks).
+//
+// A [Cooperator] runs on any [scheduler.Loop]: the reactor, or a
+// [scheduler.ManualClock] in tests. Its tasks are iterators. [Each] is the
+// everyday entry point: it wraps a `for v := range seq { ... }` loop body.
+// [Cooperator.Cooperate] and [Coiterate] take an iter.Seq[any] whose yielded
+// Deferreds pause the task until they fire, as in Twisted. Tasks take turns
+// round-robin within each slice; between slices the loop runs everything
+// else. Each step costs a few nanoseconds: the Cooperator reads no clock and
+// switches no coroutine per step, but suspends a task's iterator only when
+// its slice or its turn ends.
+//
+// Beyond Twisted: tasks can be weighted ([Task.SetWeight]), slices can be
+// sized to keep the loop's lag under a target ([WithAdaptive]), and Deferreds
+// a task waits on may fire on any goroutine.
+//
+// [LoopingCall] calls a function every interval of a [scheduler.Clock];
+// [DeferLater] calls one after a delay and hands its result in a Deferred.
+//
+// Porting from Twisted:
+//
+//	Cooperator(terminationPredicateFactory, scheduler)  New(loop, WithTerminator(f), WithScheduler(s))
+//	cooperate(iterator) / coiterate(iterator)           c.Cooperate(seq) / Coiterate(c, seq)
+//	for x in xs: work(x); yield                         Each(c, xs, work)
+//	task.pause() / resume() / stop() / whenDone()       t.Pause() / Resume() / Stop() / Done()
+//	TaskDone, TaskStopped, TaskFailed, NotPaused        ErrTaskDone, ErrTaskStopped, ErrTaskFailed, ErrNotPaused
+//	SchedulerStopped                                    ErrSchedulerStopped
+//	LoopingCall(f); lc.clock = clock; lc.start(i, now)  NewLoopingCall(clock, f).Start(i, now)
+//	LoopingCall.withCount(f)                            NewLoopingCallWithCount(clock, f)
+//	deferLater(clock, delay, f)                         DeferLater(clock, delay, f)
+//
+// An example, on a ManualClock so that it is deterministic; with the reactor,
+// pass it instead of the clock and run the reactor:
+//
+//	clock := scheduler.NewManualClock()
+//	c := cooperate.New(clock)
+//	sum := 0
+//	task := cooperate.Each(c, slices.Values(numbers), func(n int) error {
+//		sum += n
+//		return nil
+//	})
+//	task.Done().AddCallback(func(struct{}) (struct{}, error) {
+//		fmt.Println("sum:", sum)
+//		return struct{}{}, nil
+//	})
+//	clock.Advance(time.Millisecond) // one slice: 10 ms of wall time at most
+package cooperate

@@ -1,0 +1,271 @@
+package cooperate
+
+import (
+	"time"
+
+	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/scheduler"
+)
+
+// LoopingCall calls a function repeatedly, every interval of a
+// [scheduler.Clock]: Twisted's LoopingCall.
+//
+// Calls keep to the grid of intervals counted from [LoopingCall.Start]: when
+// a call (or the loop) runs late and misses intervals, the next call is
+// scheduled for the next interval still in the future, and the missed ones
+// are skipped; [NewLoopingCallWithCount] tells the function how many
+// intervals have elapsed. A function that returns a Deferred
+// ([NewLoopingCallDeferred]) is not called again before it fires.
+//
+// The function runs where the clock runs its calls (on the reactor, on the
+// reactor's goroutine); a Deferred it returns may fire on any goroutine, as
+// the rest of the loop runs on the clock. Call the methods of a LoopingCall
+// where its function runs, or before the clock runs anything.
+type LoopingCall struct {
+	clock   scheduler.Clock
+	f       func(count int) (Waitable, error)
+	counted bool
+	fire    func()
+
+	running    bool
+	interval   time.Duration
+	start      time.Time
+	runAtStart bool
+	last       time.Time // when a counted function last ran
+	hasLast    bool
+	call       scheduler.Call
+	d          *deferred.Deferred[*LoopingCall]
+}
+
+// NewLoopingCall returns a LoopingCall that calls f on clock once started.
+// When f returns an error or panics, the loop stops and the Deferred
+// returned by [LoopingCall.Start] fails with that error (a
+// *deferred.PanicError for a panic). A nil clock or f panics.
+func NewLoopingCall(clock scheduler.Clock, f func() error) *LoopingCall {
+	if f == nil {
+		panic("cooperate: NewLoopingCall: nil function")
+	}
+	return newLoopingCall("NewLoopingCall", clock, false, func(int) (Waitable, error) {
+		return nil, f()
+	})
+}
+
+// NewLoopingCallWithCount is [NewLoopingCall] for a function that is told,
+// at each call, how many intervals have elapsed since its previous call
+// (since the start for the first): Twisted's LoopingCall.withCount. The
+// count is normally 1, more when calls were skipped because the clock ran
+// late, f took longer than an interval, or a Deferred it returned fired
+// late; it is always 1 at an interval of zero. A nil clock or f panics.
+func NewLoopingCallWithCount(clock scheduler.Clock, f func(count int) error) *LoopingCall {
+	if f == nil {
+		panic("cooperate: NewLoopingCallWithCount: nil function")
+	}
+	return newLoopingCall("NewLoopingCallWithCount", clock, true, func(n int) (Waitable, error) {
+		return nil, f(n)
+	})
+}
+
+// NewLoopingCallDeferred is [NewLoopingCallWithCount] for a function that
+// returns a Deferred: the loop waits for it to fire before scheduling the
+// next call, and stops, failing the Deferred of [LoopingCall.Start], if it
+// fails. Its result is consumed. A nil Deferred counts as one that has
+// already succeeded. A nil clock or f panics.
+func NewLoopingCallDeferred[T any](clock scheduler.Clock, f func(count int) *deferred.Deferred[T]) *LoopingCall {
+	if f == nil {
+		panic("cooperate: NewLoopingCallDeferred: nil function")
+	}
+	return newLoopingCall("NewLoopingCallDeferred", clock, true, func(n int) (Waitable, error) {
+		if d := f(n); d != nil {
+			return Wait(d), nil
+		}
+		return nil, nil
+	})
+}
+
+func newLoopingCall(op string, clock scheduler.Clock, counted bool, f func(int) (Waitable, error)) *LoopingCall {
+	if clock == nil {
+		panic("cooperate: " + op + ": nil clock")
+	}
+	lc := &LoopingCall{clock: clock, f: f, counted: counted}
+	lc.fire = lc.runOnce
+	return lc
+}
+
+// Start starts calling the function every interval: at once if now is true
+// (inside Start), else one interval from now. An interval of zero calls it
+// again as soon as the clock runs calls, each time.
+//
+// The returned Deferred fires with the LoopingCall when [LoopingCall.Stop]
+// ends the loop (after the call under way, or the Deferred it returned,
+// finishes), or fails with the function's error when a call fails. A
+// negative interval starts nothing and returns a Deferred that has already
+// failed with [ErrNegativeInterval]. Starting a LoopingCall whose previous
+// Start's Deferred has not fired yet panics.
+func (lc *LoopingCall) Start(interval time.Duration, now bool) *deferred.Deferred[*LoopingCall] {
+	if lc.d != nil {
+		panic("cooperate: LoopingCall.Start: already running")
+	}
+	if interval < 0 {
+		return deferred.Fail[*LoopingCall](ErrNegativeInterval)
+	}
+	d := deferred.New[*LoopingCall]()
+	lc.d = d
+	lc.running = true
+	lc.interval = interval
+	lc.start = lc.clock.Now()
+	lc.runAtStart = now
+	lc.hasLast = false
+	if now {
+		lc.runOnce()
+	} else {
+		lc.scheduleFrom(lc.start)
+	}
+	return d
+}
+
+// Stop ends the loop: no more calls are made. If no call is under way, the
+// Deferred returned by [LoopingCall.Start] fires now; otherwise it fires
+// when the call (or the Deferred it returned) finishes. Stop returns
+// [ErrNotRunning] if the loop is not running.
+func (lc *LoopingCall) Stop() error {
+	if !lc.running {
+		return ErrNotRunning
+	}
+	lc.running = false
+	if lc.call != nil {
+		_ = lc.call.Cancel()
+		lc.call = nil
+		lc.succeed()
+	}
+	return nil
+}
+
+// Reset skips the next call and restarts the interval grid from now: the
+// next call comes one interval from now. While a call (or the Deferred it
+// returned) is under way it does nothing. It returns [ErrNotRunning] if the
+// loop is not running.
+func (lc *LoopingCall) Reset() error {
+	if !lc.running {
+		return ErrNotRunning
+	}
+	if lc.call != nil {
+		_ = lc.call.Cancel()
+		lc.call = nil
+		lc.start = lc.clock.Now()
+		lc.scheduleFrom(lc.start)
+	}
+	return nil
+}
+
+// SetInterval changes the interval from the next scheduling on: the call
+// already scheduled keeps its time. It returns [ErrNegativeInterval], and
+// changes nothing, for a negative interval.
+func (lc *LoopingCall) SetInterval(interval time.Duration) error {
+	if interval < 0 {
+		return ErrNegativeInterval
+	}
+	lc.interval = interval
+	return nil
+}
+
+// Interval returns the interval the loop runs at.
+func (lc *LoopingCall) Interval() time.Duration {
+	return lc.interval
+}
+
+// Running reports whether the loop is running: true from [LoopingCall.Start]
+// until [LoopingCall.Stop] or a failure of the function. It is false by the
+// time the Deferred returned by Start fires.
+func (lc *LoopingCall) Running() bool {
+	return lc.running
+}
+
+// runOnce makes one call: Twisted's LoopingCall.__call__.
+func (lc *LoopingCall) runOnce() {
+	lc.call = nil
+	count := 1
+	if lc.counted {
+		now := lc.clock.Now()
+		if lc.interval == 0 {
+			lc.last, lc.hasLast = now, true
+		} else {
+			last := lc.last
+			if !lc.hasLast {
+				last = lc.start
+				if lc.runAtStart {
+					last = last.Add(-lc.interval)
+				}
+			}
+			count = lc.intervalOf(now) - lc.intervalOf(last)
+			if count <= 0 {
+				lc.callDone(now, nil)
+				return
+			}
+			lc.last, lc.hasLast = now, true
+		}
+	}
+	w, err := lc.invoke(count)
+	if err != nil || w == nil {
+		lc.callDone(lc.clock.Now(), err)
+		return
+	}
+	err = onComplete(w, func(err error) {
+		// The Deferred may fire on any goroutine: go on where the clock runs
+		// calls, scheduling from the time it fired.
+		at := lc.clock.Now()
+		lc.clock.CallLater(0, func() { lc.callDone(at, err) })
+	})
+	if err != nil {
+		lc.callDone(lc.clock.Now(), err)
+	}
+}
+
+func (lc *LoopingCall) invoke(count int) (w Waitable, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			w, err = nil, deferred.NewPanicError(r)
+		}
+	}()
+	return lc.f(count)
+}
+
+// callDone goes on after a call that finished at time at.
+func (lc *LoopingCall) callDone(at time.Time, err error) {
+	if err != nil {
+		lc.running = false
+		d := lc.d
+		lc.d = nil
+		d.Errback(err)
+		return
+	}
+	if lc.running {
+		lc.scheduleFrom(at)
+		return
+	}
+	lc.succeed()
+}
+
+func (lc *LoopingCall) succeed() {
+	d := lc.d
+	lc.d = nil
+	d.Callback(lc)
+}
+
+// intervalOf is the number of whole intervals from the start to t.
+func (lc *LoopingCall) intervalOf(t time.Time) int {
+	return int(t.Sub(lc.start) / lc.interval)
+}
+
+// scheduleFrom schedules the next call for the first point of the interval
+// grid after when.
+func (lc *LoopingCall) scheduleFrom(when time.Time) {
+	var delay time.Duration
+	if lc.interval > 0 {
+		rem := when.Sub(lc.start) % lc.interval
+		if rem < 0 {
+			rem += lc.interval
+		}
+		delay = lc.interval - rem
+	}
+	lc.call = lc.clock.CallLater(when.Add(delay).Sub(lc.clock.Now()), lc.fire)
+}

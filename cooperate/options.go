@@ -1,0 +1,155 @@
+package cooperate
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/twinego/twine/scheduler"
+)
+
+// DefaultSlice is how much wall time a [Cooperator] gives its tasks in each
+// slice unless told otherwise: 10 ms, as Twisted's Cooperator.
+const DefaultSlice = 10 * time.Millisecond
+
+// tickDelay is the delay with which the default scheduling function asks the
+// loop for the next slice: Twisted's _EPSILON. A loop runs a call made with
+// it after whatever else is due, and a ManualClock runs at most one slice per
+// Advance.
+const tickDelay = time.Nanosecond
+
+// An Option configures a [Cooperator] made by [New].
+type Option func(*config)
+
+// sliceMode says what ends a slice.
+type sliceMode uint8
+
+const (
+	modeFixed      sliceMode = iota // a wall-time budget (WithSlice)
+	modeAdaptive                    // a budget sized to a lag target (WithAdaptive)
+	modeTerminator                  // a user predicate (WithTerminator)
+)
+
+type config struct {
+	mode      sliceMode
+	slice     time.Duration
+	target    time.Duration
+	factory   func() func() bool
+	schedule  func(tick func()) scheduler.Call
+	turnSteps int
+	logger    *slog.Logger
+}
+
+// WithSlice sets the wall time each slice may take (default [DefaultSlice]).
+// The Cooperator does not read the clock per step: a timer raises a flag at
+// the deadline, which the running step sees when it returns, so a slice
+// lasts d plus the rest of the step under way. The Cooperator measures how
+// far its slices overrun and arms the timer that much earlier, so slices
+// take d of wall time on average.
+//
+// WithSlice, [WithAdaptive] and [WithTerminator] each decide what ends a
+// slice; the last one given wins. A d that is not positive panics.
+func WithSlice(d time.Duration) Option {
+	if d <= 0 {
+		panic("cooperate: WithSlice: slice must be positive")
+	}
+	return func(c *config) {
+		c.mode = modeFixed
+		c.slice = d
+	}
+}
+
+// WithAdaptive sizes each slice so that the loop's lag stays under target:
+// a callback that becomes due while the tasks run waits for at most about
+// target before the loop runs it. The Cooperator measures, with one clock
+// read per slice, how long the loop takes to come back to it (the other
+// work it does between slices) and how far its slices overrun their
+// deadline, and gives each slice the rest of target, but never less than a
+// sixteenth of it. This goes beyond Twisted, whose slices have a fixed
+// length.
+//
+// WithSlice, WithAdaptive and [WithTerminator] each decide what ends a
+// slice; the last one given wins. A target that is not positive panics.
+func WithAdaptive(target time.Duration) Option {
+	if target <= 0 {
+		panic("cooperate: WithAdaptive: target must be positive")
+	}
+	return func(c *config) {
+		c.mode = modeAdaptive
+		c.target = target
+	}
+}
+
+// WithTerminator replaces the wall-time slice by a predicate, as Twisted's
+// terminationPredicateFactory: factory is called at the start of each slice
+// and the predicate it returns is asked after every step of that slice; the
+// slice ends as soon as it returns true. Predicates run on the loop's
+// goroutine. A predicate (or factory) that panics ends the slice, and the
+// panic is logged.
+//
+// With a terminator, tasks take turns one step at a time (times their
+// weight), exactly as in Twisted, unless [WithTurnSteps] says otherwise.
+// Asking the predicate costs a call per step: use it for deterministic tests
+// and step-counting budgets, and the default wall-time slice for speed.
+//
+// [WithSlice], [WithAdaptive] and WithTerminator each decide what ends a
+// slice; the last one given wins. A nil factory panics.
+func WithTerminator(factory func() func() bool) Option {
+	if factory == nil {
+		panic("cooperate: WithTerminator: nil factory")
+	}
+	return func(c *config) {
+		c.mode = modeTerminator
+		c.factory = factory
+	}
+}
+
+// WithScheduler sets how the Cooperator asks for its next slice: Twisted's
+// scheduler argument. schedule must arrange for tick to run once, later, on
+// the loop's goroutine, and return the [scheduler.Call] that would cancel it
+// (or nil if it cannot be cancelled: a tick that runs after it is no longer
+// wanted does nothing). It must not run tick before returning.
+//
+// The default is loop.CallLater(1ns, tick), as Twisted's callLater(_EPSILON):
+// the loop runs whatever else is due between two slices, and a
+// [scheduler.ManualClock] runs one slice per Advance. A nil schedule panics.
+func WithScheduler(schedule func(tick func()) scheduler.Call) Option {
+	if schedule == nil {
+		panic("cooperate: WithScheduler: nil function")
+	}
+	return func(c *config) {
+		c.schedule = schedule
+	}
+}
+
+// WithTurnSteps fixes how many steps a task takes in one turn before the
+// next task's turn, for a task of weight 1 (a task of weight w takes n*w).
+// WithTurnSteps(1) gives Twisted's strict alternation under any slice
+// policy.
+//
+// By default, turns under a wall-time slice ([WithSlice], [WithAdaptive])
+// are sized from the measured cost of a step so that a turn lasts about
+// 50 µs (never less than one step): switching tasks costs a coroutine
+// switch, which the Cooperator then pays once per turn instead of once per
+// step. Under [WithTerminator] a turn is one step by default. A task alone
+// in its Cooperator never yields its turn. An n below 1 panics.
+func WithTurnSteps(n int) Option {
+	if n < 1 {
+		panic("cooperate: WithTurnSteps: steps must be at least 1")
+	}
+	return func(c *config) {
+		c.turnSteps = n
+	}
+}
+
+// WithLogger sets where the Cooperator reports what it cannot hand to
+// anyone: a task that fails while nobody waits on its [Task.Done], a
+// terminator that panics. The default is [slog.Default]. A nil logger
+// panics.
+func WithLogger(l *slog.Logger) Option {
+	if l == nil {
+		panic("cooperate: WithLogger: nil logger")
+	}
+	return func(c *config) {
+		c.logger = l
+	}
+}

@@ -1,0 +1,262 @@
+package cooperate
+
+import (
+	"fmt"
+
+	"github.com/twinego/twine/deferred"
+)
+
+// taskState is where a task is in its life.
+type taskState uint8
+
+const (
+	stateActive taskState = iota
+	stateDone
+	stateStopped
+	stateFailed
+	stateSchedulerStopped
+)
+
+// Task is a task running in a [Cooperator]: Twisted's CooperativeTask. It is
+// made by [Cooperator.Cooperate], [Each] or [Coiterate], and can be paused,
+// resumed, stopped, weighted and waited on.
+//
+// A task finishes once: done when its iterator is exhausted, failed when a
+// step returns an error or panics (or a value it waits on fails), stopped by
+// [Task.Stop], or failed with [ErrSchedulerStopped] by [Cooperator.Stop].
+// Its [Task.Done] Deferreds fire then, after it has left its Cooperator, so
+// their callbacks may use the Cooperator freely.
+//
+// Like its Cooperator, a Task belongs to the loop: call its methods on the
+// loop's goroutine.
+type Task struct {
+	c *Cooperator
+
+	// body runs the iterator, suspending through yield when the task must
+	// give up the loop; run wraps it for iter.Pull.
+	body     func(yield func(struct{}) bool)
+	next     func() (struct{}, bool)
+	stopIter func()
+
+	// Turns: links among the runnable tasks, steps left in the turn (and at
+	// its last resumption, to count steps), weight.
+	rprev, rnext *Task
+	inRing       bool
+	left, base   int
+	weight       int
+
+	lprev, lnext *Task // among the unfinished tasks
+
+	pauses   int      // Pause calls not yet undone by Resume
+	waiting  bool     // waiting on a yielded value
+	waitGen  uint64   // identifies the current wait
+	wait     Waitable // a value the iterator yielded, for the Cooperator to wait on
+	err      error    // the error a step returned
+	panicked *deferred.PanicError
+
+	state  taskState
+	result error // what Done Deferreds fail with; nil once done
+	finErr error // what Pause and Stop return once finished
+	done   []*deferred.Deferred[struct{}]
+}
+
+// run is the iterator's coroutine: it runs body and turns a panic into the
+// task's failure.
+func (t *Task) run(yield func(struct{}) bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			t.panicked = deferred.NewPanicError(r)
+		}
+	}()
+	t.body(yield)
+}
+
+// checkpoint runs in the task's coroutine after a step, when its turn is
+// over or its Cooperator's attention word is set. It reports whether the
+// coroutine must suspend: the slice is over, the turn is over, or the task
+// was paused or finished by the step.
+func (t *Task) checkpoint() bool {
+	c := t.c
+	c.clearPoke()
+	if c.pred != nil {
+		if c.askPred() {
+			c.sliceOver = true
+			return true
+		}
+	} else if c.attn.Load()&expiredBit != 0 {
+		c.sliceOver = true
+		return true
+	}
+	if t.state != stateActive || !t.inRing || t.left <= 0 {
+		return true
+	}
+	if c.runnable > 1 {
+		// Others became runnable during a turn that had no end.
+		if n := c.turnCap(t); t.left > n {
+			t.base -= t.left - n
+			t.left = n
+		}
+	}
+	return false
+}
+
+// Pause stops the task from running until [Task.Resume] has been called as
+// many times as Pause; the step under way, if any, finishes first. A task
+// waiting on a yielded Deferred stays paused after it fires, until resumed.
+// Once the task has finished, Pause returns the error that says how
+// ([ErrTaskDone], [ErrTaskStopped], an error wrapping [ErrTaskFailed] and the
+// cause, or [ErrSchedulerStopped]) and does nothing.
+func (t *Task) Pause() error {
+	if t.state != stateActive {
+		return t.finErr
+	}
+	t.pauses++
+	if t.pauses == 1 {
+		t.c.dropRunnable(t)
+	}
+	return nil
+}
+
+// Resume undoes one [Task.Pause]. When the last pause is undone the task
+// becomes runnable again (unless it waits on a yielded value), at the end of
+// the turn order; it runs in a later slice, never inside Resume. Resume
+// returns [ErrNotPaused] if there is no pause to undo, even once the task
+// has finished; resuming a paused task that has since finished only undoes
+// the pause.
+func (t *Task) Resume() error {
+	if t.pauses == 0 {
+		return ErrNotPaused
+	}
+	t.pauses--
+	if t.pauses == 0 && t.state == stateActive && !t.waiting {
+		t.c.pushRunnable(t)
+	}
+	return nil
+}
+
+// Stop finishes the task: it takes no more steps, its iterator is released
+// (running its pending defers), and its [Task.Done] Deferreds fail with
+// [ErrTaskStopped]. A value it waits on is then ignored when it fires. Once
+// the task has finished, Stop returns the error that says how, as
+// [Task.Pause] does, and does nothing.
+func (t *Task) Stop() error {
+	if t.state != stateActive {
+		return t.finErr
+	}
+	t.finish(stateStopped, ErrTaskStopped)
+	return nil
+}
+
+// Done returns a new Deferred that fires when the task finishes: Twisted's
+// whenDone. It succeeds when the iterator is exhausted, and fails with the
+// step's error when a step fails (a *deferred.PanicError for a panic), with
+// [ErrTaskStopped] when the task is stopped, and with [ErrSchedulerStopped]
+// when its Cooperator is. Each call returns a Deferred of its own, so
+// callbacks added to one do not change what another receives; on a finished
+// task it has already fired.
+func (t *Task) Done() *deferred.Deferred[struct{}] {
+	if t.state != stateActive {
+		if t.result != nil {
+			return deferred.Fail[struct{}](t.result)
+		}
+		return deferred.Succeed(struct{}{})
+	}
+	d := deferred.New[struct{}]()
+	t.done = append(t.done, d)
+	return d
+}
+
+// SetWeight sets how many turns' worth of steps the task takes each time its
+// turn comes (default 1): over many slices, the steps of runnable tasks are
+// shared in proportion to their weights. It takes effect from the task's
+// next turn. This goes beyond Twisted, whose tasks all weigh 1. A weight
+// below 1 panics.
+func (t *Task) SetWeight(w int) {
+	if w < 1 {
+		panic("cooperate: Task.SetWeight: weight must be at least 1")
+	}
+	t.weight = w
+}
+
+// Weight returns the task's weight, as set by [Task.SetWeight].
+func (t *Task) Weight() int {
+	return t.weight
+}
+
+// await pauses the task until w completes; the Cooperator then resumes or
+// fails it on the loop.
+func (t *Task) await(w Waitable) {
+	c := t.c
+	t.waiting = true
+	t.waitGen++
+	gen := t.waitGen
+	c.dropRunnable(t)
+	err := onComplete(w, func(err error) {
+		c.loop.CallSoon(func() { t.waitOver(gen, err) })
+	})
+	if err != nil {
+		t.waiting = false
+		t.finish(stateFailed, err)
+	}
+}
+
+// onComplete registers done with w, turning a panic of w into an error.
+func onComplete(w Waitable, done func(error)) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = deferred.NewPanicError(r)
+		}
+	}()
+	w.OnComplete(done)
+	return nil
+}
+
+// waitOver ends the wait numbered gen: Twisted's resume or failLater.
+func (t *Task) waitOver(gen uint64, err error) {
+	if gen != t.waitGen || !t.waiting {
+		return
+	}
+	t.waiting = false
+	if t.state != stateActive {
+		return
+	}
+	if err != nil {
+		t.finish(stateFailed, err)
+		return
+	}
+	if t.pauses == 0 {
+		t.c.pushRunnable(t)
+	}
+}
+
+// finish ends the task: Twisted's _completeWith. The task leaves its
+// Cooperator before its Done Deferreds fire.
+func (t *Task) finish(state taskState, result error) {
+	c := t.c
+	t.state = state
+	t.result = result
+	switch state {
+	case stateDone:
+		t.finErr = ErrTaskDone
+	case stateFailed:
+		t.finErr = fmt.Errorf("%w: %w", ErrTaskFailed, result)
+	default:
+		t.finErr = result
+	}
+	c.dropRunnable(t)
+	c.dropLive(t)
+	c.poke()
+	c.releaseIter(t)
+	ds := t.done
+	t.done = nil
+	if state == stateFailed && len(ds) == 0 {
+		c.cfg.logger.Error("cooperate: task failed and nothing waits on it", "error", result)
+	}
+	for _, d := range ds {
+		if result == nil {
+			d.Callback(struct{}{})
+		} else {
+			d.Errback(result)
+		}
+	}
+}
