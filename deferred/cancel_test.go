@@ -136,6 +136,7 @@ func TestCancellerThatPanicsFailsTheDeferred(t *testing.T) {
 	require.ErrorAs(t, c.errs[0], &pe)
 	assert.Equal(t, "canceller broke", pe.Value)
 	assert.NotEmpty(t, pe.Stack)
+	assert.Same(t, pe, failureOf(t, d))
 }
 
 func TestCancellerThatFiresThenPanicsKeepsItsResult(t *testing.T) {

@@ -45,7 +45,8 @@ func requireNoResult[T any](t testing.TB, d *deferred.Deferred[T]) {
 }
 
 // misusePanic runs f, requires it to panic with an error whose message
-// starts with "deferred: " followed by op, and returns that error.
+// starts with "deferred: " followed by op and a colon, and returns that
+// error.
 func misusePanic(t testing.TB, op string, f func()) (perr error) {
 	t.Helper()
 	defer func() {
@@ -54,8 +55,9 @@ func misusePanic(t testing.TB, op string, f func()) (perr error) {
 		require.NotNil(t, r, "%s should panic", op)
 		err, ok := r.(error)
 		require.True(t, ok, "%s should panic with an error, got %T: %v", op, r, r)
-		require.True(t, strings.HasPrefix(err.Error(), "deferred: "+op),
-			"panic message %q should start with %q", err.Error(), "deferred: "+op)
+		prefix := "deferred: " + op + ": "
+		require.True(t, strings.HasPrefix(err.Error(), prefix),
+			"panic message %q should start with %q", err.Error(), prefix)
 		perr = err
 	}()
 	f()
