@@ -43,10 +43,12 @@ func (w *watchdog) awake() {
 	}
 }
 
-// ended is called on the reactor goroutine after callback g, which the
-// watchdog has reported, returns.
+// ended reports the end of callback g if the watchdog reported it and its
+// end has not been reported yet. The reactor goroutine calls it as soon as
+// a reported callback returns; the watchdog calls it when it notices that
+// the callback is over, for a callback reported just as it ended.
 func (w *watchdog) ended(g uint64) {
-	if w.stalled.CompareAndSwap(g, 0) {
+	if g != 0 && w.stalled.CompareAndSwap(g, 0) { // 0 is no callback
 		held := w.r.elapsed() - time.Duration(w.since.Load())
 		w.r.log.Warn("reactor: slow callback finished", "held", held, "threshold", w.threshold)
 	}
@@ -69,11 +71,15 @@ func (w *watchdog) run(stop <-chan struct{}) {
 	}
 }
 
-// watch samples the reactor until it sleeps.
+// watch samples the reactor until it sleeps. It reports each callback at
+// most once, and settles a report that the reactor missed (when the
+// callback ended just as it was being reported).
 func (w *watchdog) watch(stop <-chan struct{}, ticker *time.Ticker) {
 	r := w.r
 	seen := r.gen.Load()
 	seenAt := r.elapsed()
+	reported := uint64(0)
+	defer func() { w.ended(seen) }()
 	for {
 		select {
 		case <-stop:
@@ -86,18 +92,19 @@ func (w *watchdog) watch(stop <-chan struct{}, ticker *time.Ticker) {
 		}
 		g := r.gen.Load()
 		if g != seen {
+			w.ended(seen)
 			seen, seenAt = g, now
 			continue
 		}
-		if now-seenAt >= w.threshold && w.stalled.Load() != g {
-			w.since.Store(int64(seenAt))
-			w.stalled.Store(g)
-			// The callback may have ended between the load of g and the
-			// store: then ended ran already and will not report it; the
-			// report below stays true about the time the loop was held.
+		if now-seenAt >= w.threshold && reported != g {
+			reported = g
+			// Log first, then publish: the reactor's "finished" report
+			// can then never come before this one.
 			w.r.log.Warn("reactor: callback is holding the loop",
 				"held", now-seenAt, "threshold", w.threshold,
 				"stack", w.reactorStack())
+			w.since.Store(int64(seenAt))
+			w.stalled.Store(g)
 		}
 	}
 }
