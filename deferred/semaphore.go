@@ -21,7 +21,8 @@ import (
 // the token: Acquire fires at once, on the caller's goroutine, when a token
 // is free, and Release fires the next waiter's Deferred before it returns. A
 // callback may call Release or Acquire again; as in Twisted, the next
-// waiter's callbacks then run nested in it.
+// waiter's callbacks then run nested in it, up to 100 deep, and one after
+// another beyond (see [Lock]).
 //
 // To bound how many of a loop's tasks run at once, [Run] is the usual entry
 // point; a cooperate.Cooperator suits long loops better. A Semaphore is safe
