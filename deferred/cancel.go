@@ -21,27 +21,53 @@ import (
 // returned one), that Deferred is cancelled instead, and so on down the line
 // of waits. Otherwise Cancel does nothing.
 func (d *Deferred[T]) Cancel() {
+	hops := 0
+	var seen map[*Deferred[T]]bool
 	for cur := d; cur != nil; {
-		cur.mu.Lock()
-		if cur.flags&flagCalled != 0 {
+		s := cur.lock()
+		if s&sCalled != 0 {
 			inner := cur.waitingOn
-			cur.mu.Unlock()
+			cur.unlock(s)
+			// A line of waits may be long; a cycle of them (a Deferred
+			// waiting, through others, on itself) never fires, and Cancel
+			// stops there rather than going round it.
+			if hops++; hops > 64 {
+				if seen == nil {
+					seen = make(map[*Deferred[T]]bool)
+				}
+				if seen[cur] {
+					return
+				}
+				seen[cur] = true
+			}
 			cur = inner
 			continue
 		}
-		canceller := cur.canceller
-		if canceller == nil {
-			cur.flags |= flagSuppress
+		if s&sCancelling != 0 {
+			// Another goroutine is cancelling it: its canceller runs once.
+			cur.unlock(s)
+			return
 		}
-		cur.mu.Unlock()
+		var canceller func(*Deferred[T])
+		if cur.ext != nil {
+			canceller = cur.ext.canceller
+		}
+		if canceller == nil {
+			s |= sSuppress
+		} else {
+			s |= sCancelling
+		}
+		cur.unlock(s)
+		var zero T
 		if canceller != nil {
-			if p := callCanceller(canceller, cur); p != nil {
-				var zero T
+			p := callCanceller(canceller, cur)
+			s = cur.lock()
+			cur.unlock(s &^ sCancelling)
+			if p != nil {
 				cur.fire(zero, p, "")
 				return
 			}
 		}
-		var zero T
 		cur.fire(zero, ErrCancelled, "")
 		return
 	}

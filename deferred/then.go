@@ -115,34 +115,32 @@ func (d *Deferred[T]) settle(v T, err error) {
 // follow fires d with inner's eventual result: d counts as fired at once and
 // its chain waits on inner, so cancelling d cancels inner.
 func (d *Deferred[T]) follow(inner *Deferred[T]) {
-	d.mu.Lock()
-	if d.flags&flagCalled != 0 {
-		d.flags &^= flagSuppress
-		d.mu.Unlock()
-		return
-	}
 	if inner == d {
-		d.mu.Unlock()
 		d.settle(*new(T), errReturnedSelf)
 		return
 	}
-	d.flags |= flagCalled
-	if d.flags&flagRunning != 0 || d.paused > 0 {
-		// Not ours to run: record the wait, the owner or Unpause carries on.
-		d.waitingOn = inner
-		d.mu.Unlock()
-		inner.mu.Lock()
-		inner.appendLocked(link[T]{cont: d})
-		if inner.flags&flagCalled != 0 {
-			inner.runLocked()
-			return
-		}
-		inner.mu.Unlock()
+	s := d.lock()
+	if s&sCalled != 0 {
+		d.unlock(s &^ sSuppress)
 		return
 	}
-	d.flags |= flagRunning
-	d.waitOnLocked(inner)
-	run(d)
+	s |= sCalled
+	if s&(sRunning|sPaused) == 0 {
+		d.claimLocked(s)
+		d.waitOn(inner)
+		run(d, nil)
+		return
+	}
+	// Paused: record the wait; the result waits in d for Unpause.
+	d.waitingOn = inner
+	d.unlock(s | sWaiting)
+	si := inner.linkLocked(inner.lock(), d)
+	if si&(sCalled|sRunning|sPaused|sWaiting) == sCalled {
+		inner.claimLocked(si)
+		run(inner, nil)
+		return
+	}
+	inner.unlock(si)
 }
 
 func callValue[T, U any](f func(T) (U, error), v T) (u U, err error) {

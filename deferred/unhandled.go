@@ -6,13 +6,6 @@ import (
 	"sync/atomic"
 )
 
-// unhandledMark records that a Deferred's chain ended with an error that
-// nothing has handled yet. Its cleanup reports the error if the Deferred is
-// collected in that state; handling the error stops the cleanup.
-type unhandledMark struct {
-	cleanup runtime.Cleanup
-}
-
 var unhandledHandler atomic.Pointer[func(error)]
 
 // OnUnhandledError sets the function that receives an error still unhandled
@@ -42,22 +35,8 @@ func reportUnhandled(err error) {
 	slog.Default().Error("unhandled error in Deferred", "error", err)
 }
 
-// markUnhandled arms the report for d's current error. Called with d.mu held
-// (or before d is shared).
-func (d *Deferred[T]) markUnhandled() {
-	if d.fail != nil {
-		return
-	}
-	m := &unhandledMark{}
-	m.cleanup = runtime.AddCleanup(d, reportUnhandled, d.err)
-	d.fail = m
-}
-
-// clearUnhandledLocked disarms the report: the error has been handed to
-// someone. Called with d.mu held.
-func (d *Deferred[T]) clearUnhandledLocked() {
-	if d.fail != nil {
-		d.fail.cleanup.Stop()
-		d.fail = nil
-	}
+// markLocked arms the report for d's current error. Called with the lock
+// held, or before d is shared; the caller sets sMarked.
+func (d *Deferred[T]) markLocked() {
+	d.extra().cleanup = runtime.AddCleanup(d, reportUnhandled, d.err)
 }

@@ -14,14 +14,19 @@ import (
 // unhandled when the Deferred is collected. The result stays in the chain
 // for callbacks added later.
 func (d *Deferred[T]) Result() (T, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.flags&(flagCalled|flagRunning) != flagCalled || d.paused > 0 || d.waitingOn != nil {
+	s := d.lock()
+	if s&(sCalled|sRunning|sPaused|sWaiting) != sCalled {
+		d.unlock(s)
 		var zero T
 		return zero, ErrNotFired
 	}
-	d.clearUnhandledLocked()
-	return d.result, d.err
+	if s&sMarked != 0 {
+		d.ext.cleanup.Stop()
+		s &^= sMarked
+	}
+	v, err := d.result, d.err
+	d.unlock(s)
+	return v, err
 }
 
 // Wait blocks the calling goroutine until the Deferred fires, and returns its
