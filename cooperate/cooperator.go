@@ -59,9 +59,10 @@ type Cooperator struct {
 	sliceOver bool
 	pred      func() bool
 	timer     *time.Timer
-	budget    time.Duration
-	start     time.Time
-	steps     int
+	budget    time.Duration // the slice's length
+	start     time.Time     // when it began
+	steps     int           // steps taken in it
+	check     time.Duration // work between two clock reads of a task
 
 	// Measurements that size turns and adaptive slices.
 	quantum     int           // steps per turn for weight 1
@@ -88,6 +89,10 @@ const (
 	maxQuantum = 1 << 24
 	// alone is the turn of a task with no other runnable task.
 	alone = 1 << 62
+	// maxCheck is how much work a task does, at most, between two reads of
+	// the clock; minChecks is how many reads a slice gets, at least.
+	maxCheck  = 100 * time.Microsecond
+	minChecks = 32
 )
 
 // New returns a Cooperator that runs its slices on loop. It schedules
@@ -183,7 +188,7 @@ func (c *Cooperator) newTask() *Task {
 	if c == nil {
 		panic("cooperate: nil Cooperator")
 	}
-	return &Task{c: c, weight: 1}
+	return &Task{c: c, weight: 1, k: 1}
 }
 
 // add makes a new task live and runnable, or fails it if c is stopped.
@@ -334,14 +339,14 @@ func (c *Cooperator) tick(gen uint64) {
 		}
 		if c.fresh {
 			c.fresh = false
-			t.left = c.turnLength(t)
+			t.turn = c.turnLength(t)
 		} else if c.runnable > 1 {
 			// A turn carried over from the last slice: others may have
 			// become runnable, or turns may have shrunk, since it began.
-			t.left = min(t.left, c.turnCap(t))
+			t.turn = min(t.turn, c.turnCap(t))
 		}
 		c.runTurn(t)
-		if c.cursor == t && t.left <= 0 {
+		if c.cursor == t && t.turn <= 0 {
 			c.cursor = t.rnext
 			c.fresh = true
 		}
@@ -373,16 +378,21 @@ func (c *Cooperator) runTurn(t *Task) {
 	if t.next == nil {
 		t.next, t.stopIter = iter.Pull(t.run)
 	}
-	t.base = t.left
+	t.segment()
+	if c.cfg.mode != modeTerminator {
+		t.lastCheck = time.Since(c.start)
+	}
 	c.running = t
 	_, more := t.next()
 	c.running = nil
+	t.fold()
 	stepEnded := false
 	if !more {
 		// The iterator returned: that was a step of its own (Twisted's
 		// StopIteration or exception from next).
 		t.next, t.stopIter = nil, nil
-		t.left--
+		t.turn--
+		c.steps++
 		stepEnded = true
 		if t.state == stateActive {
 			switch {
@@ -401,7 +411,6 @@ func (c *Cooperator) runTurn(t *Task) {
 			t.await(w)
 		}
 	}
-	c.steps += t.base - t.left
 	if stepEnded {
 		c.afterStep()
 	}
@@ -418,7 +427,7 @@ func (c *Cooperator) afterStep() {
 		if c.askPred() {
 			c.sliceOver = true
 		}
-	} else if c.attn.Load()&expiredBit != 0 {
+	} else if c.attn.Load()&expiredBit != 0 || time.Since(c.start) >= c.budget {
 		c.sliceOver = true
 	}
 }

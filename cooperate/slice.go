@@ -20,6 +20,7 @@ func (c *Cooperator) beginSlice() {
 		c.lag.add(now.Sub(c.scheduledAt))
 	}
 	c.budget = c.sliceBudget()
+	c.check = min(maxCheck, c.budget/minChecks)
 	gen := c.gen
 	c.timer = time.AfterFunc(c.budget, func() { c.expire(gen) })
 }
@@ -48,8 +49,11 @@ func (c *Cooperator) endSlice() {
 	c.timer.Stop()
 	c.timer = nil
 	elapsed := time.Since(c.start)
-	if c.attn.Load()&expiredBit != 0 {
-		c.overshoot.add(max(elapsed-c.budget, 0))
+	if c.sliceOver {
+		// A sample is clamped so that one long pause of the whole process
+		// does not shorten the slices that follow: only steady overruns
+		// (long steps, a late timer) are worth arming earlier for.
+		c.overshoot.add(min(max(elapsed-c.budget, 0), c.budget/4))
 	}
 	if c.cfg.turnSteps == 0 && c.steps > 0 && elapsed > 0 {
 		c.turnTarget = min(defaultTurn, c.budget/4)

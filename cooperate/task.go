@@ -2,6 +2,7 @@ package cooperate
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/twinego/twine/deferred"
 )
@@ -38,12 +39,16 @@ type Task struct {
 	next     func() (struct{}, bool)
 	stopIter func()
 
-	// Turns: links among the runnable tasks, steps left in the turn (and at
-	// its last resumption, to count steps), weight.
+	// Turns: links among the runnable tasks, weight, and steps left in the
+	// turn. A turn is run in segments of at most k steps, after which the
+	// task reads the clock: left counts down the segment, seg is its length.
 	rprev, rnext *Task
 	inRing       bool
-	left, base   int
 	weight       int
+	turn         int
+	left, seg    int
+	k            int           // steps between clock reads, sized to the slice's check
+	lastCheck    time.Duration // when the clock was last read, since the slice began
 
 	lprev, lnext *Task // among the unfinished tasks
 
@@ -71,33 +76,69 @@ func (t *Task) run(yield func(struct{}) bool) {
 	t.body(yield)
 }
 
-// checkpoint runs in the task's coroutine after a step, when its turn is
+// checkpoint runs in the task's coroutine after a step, when its segment is
 // over or its Cooperator's attention word is set. It reports whether the
 // coroutine must suspend: the slice is over, the turn is over, or the task
 // was paused or finished by the step.
 func (t *Task) checkpoint() bool {
 	c := t.c
 	c.clearPoke()
+	used := t.fold()
 	if c.pred != nil {
 		if c.askPred() {
 			c.sliceOver = true
 			return true
 		}
-	} else if c.attn.Load()&expiredBit != 0 {
-		c.sliceOver = true
-		return true
+	} else {
+		now := time.Since(c.start)
+		if c.attn.Load()&expiredBit != 0 || now >= c.budget {
+			c.sliceOver = true
+			return true
+		}
+		t.adapt(used, now)
 	}
-	if t.state != stateActive || !t.inRing || t.left <= 0 {
+	if t.state != stateActive || !t.inRing || t.turn <= 0 {
 		return true
 	}
 	if c.runnable > 1 {
-		// Others became runnable during a turn that had no end.
-		if n := c.turnCap(t); t.left > n {
-			t.base -= t.left - n
-			t.left = n
-		}
+		// Others may have become runnable during a turn that had no end.
+		t.turn = min(t.turn, c.turnCap(t))
 	}
+	t.segment()
 	return false
+}
+
+// segment starts a segment of the turn: the steps until the next
+// checkpoint.
+func (t *Task) segment() {
+	n := t.turn
+	if t.c.cfg.mode != modeTerminator {
+		n = min(n, t.k)
+	}
+	t.left, t.seg = n, n
+}
+
+// fold moves the steps taken in the segment so far into the turn and the
+// slice, and returns how many there were.
+func (t *Task) fold() int {
+	used := t.seg - t.left
+	t.turn -= used
+	t.c.steps += used
+	t.seg = t.left
+	return used
+}
+
+// adapt sizes the task's segments so that it reads the clock about every
+// c.check of work, from the steps taken since the last read; a segment at
+// most quadruples from one read to the next.
+func (t *Task) adapt(used int, now time.Duration) {
+	dt := now - t.lastCheck
+	t.lastCheck = now
+	if used <= 0 || dt <= 0 {
+		return
+	}
+	k := int64(t.c.check) * int64(used) / int64(dt)
+	t.k = int(min(max(k, 1), int64(t.k)*4, maxQuantum))
 }
 
 // Pause stops the task from running until [Task.Resume] has been called as

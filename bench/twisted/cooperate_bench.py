@@ -1,0 +1,119 @@
+"""Twisted side of the Cooperator per-step comparison (bench/compare.sh runs it).
+
+Measures what one step of a cooperative task costs in Twisted's Cooperator:
+tasks are endless generators that yield None, run by a Cooperator with its
+default termination predicate (10 ms slices of wall time, time.time() asked
+after every step) and a scheduler that runs each slice as soon as the last
+one ends, with nothing in between, so that only the Cooperator is timed.
+The time of a run of slices is divided by the number of steps taken.
+
+Scenarios, mirroring BenchmarkCooperate1 and BenchmarkCooperate100 in
+cooperate/bench_test.go:
+
+    cooperate_1_task     one task
+    cooperate_100_tasks  100 tasks taking turns
+
+Each prints one line, the median over --repeat runs:
+
+    name ns_per_step ns/step
+
+Run it with Debian's interpreter, which has python3-twisted:
+
+    /usr/bin/python3 bench/twisted/cooperate_bench.py [--repeat N] [--slices N] [NAME...]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+from twisted.internet.task import Cooperator
+
+
+class _Call:
+    """The delayed call the scheduler hands back; cancelling drops the slice."""
+
+    def __init__(self, func):
+        self.func = func
+        self.cancelled = False
+
+    def cancel(self):
+        self.cancelled = True
+
+
+class _Scheduler:
+    """Runs the slices the Cooperator asks for, one after the other."""
+
+    def __init__(self):
+        self.pending = []
+
+    def __call__(self, func):
+        call = _Call(func)
+        self.pending.append(call)
+        return call
+
+    def run_one(self):
+        while self.pending:
+            call = self.pending.pop(0)
+            if not call.cancelled:
+                call.func()
+                return
+
+
+def _task(counter):
+    while True:
+        counter[0] += 1
+        yield None
+
+
+def run(tasks, slices):
+    """Seconds per step over a run of slices with the given number of tasks."""
+    scheduler = _Scheduler()
+    coop = Cooperator(scheduler=scheduler)
+    counter = [0]
+    for _ in range(tasks):
+        coop.cooperate(_task(counter))
+    scheduler.run_one()  # warm up
+    counter[0] = 0
+    start = time.perf_counter()
+    for _ in range(slices):
+        scheduler.run_one()
+    elapsed = time.perf_counter() - start
+    steps = counter[0]
+    coop.stop()
+    return elapsed / steps
+
+
+SCENARIOS = [
+    ("cooperate_1_task", 1),
+    ("cooperate_100_tasks", 100),
+]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=int(os.environ.get("BENCH_REPEAT", "7")),
+        help="runs per scenario, the median is printed (default: $BENCH_REPEAT or 7)",
+    )
+    parser.add_argument("--slices", type=int, default=20, help="10 ms slices per run (default 20)")
+    parser.add_argument("names", nargs="*", help="scenarios to run (default: all)")
+    args = parser.parse_args(argv)
+
+    known = [name for name, _ in SCENARIOS]
+    for name in args.names:
+        if name not in known:
+            parser.error("unknown scenario %r (known: %s)" % (name, ", ".join(known)))
+    for name, tasks in SCENARIOS:
+        if args.names and name not in args.names:
+            continue
+        per_step = statistics.median(run(tasks, args.slices) for _ in range(args.repeat))
+        print("%s %.1f ns/step" % (name, per_step * 1e9))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Twisted side of the Cooperator lag comparison (bench/compare.sh runs it).
+
+Four cooperative tasks whose steps compute for 20 us run on Twisted's
+reactor for --duration seconds (default 3), beside a 1 ms callLater probe
+that re-arms itself; how late the probe runs is the reactor's lag. The
+Cooperator is Twisted's default one: 10 ms slices, time.time() asked after
+every step. Mirrors BenchmarkLagDefault in cooperate/lag_bench_test.go.
+
+It prints, one per line, "name value unit":
+
+    cooperate_lag_p50         median lag of the probe, ms
+    cooperate_lag_p99         99th percentile lag, ms
+    cooperate_lag_max         largest lag, ms
+    cooperate_lag_throughput  share of wall time spent inside the steps: the
+                              tasks' steps per second against one blocking
+                              loop running the same steps back to back, %
+    cooperate_lag_overhead    100 minus the throughput, % (a cost)
+
+With --repeat N (or $BENCH_REPEAT) it runs N times and prints the medians.
+Each run needs a fresh reactor, so runs are separate processes.
+
+Run it with Debian's interpreter, which has python3-twisted:
+
+    /usr/bin/python3 bench/twisted/cooperate_lag.py [--duration S] [--repeat N]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+STEP = 20e-6
+PROBE = 1e-3
+TASKS = 4
+
+
+def calibrate(seconds):
+    """Rounds of busy() that take about the given seconds."""
+    rounds = 100000
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        busy(rounds)
+        best = min(best, time.perf_counter() - start)
+    return max(1, int(rounds * seconds / best))
+
+
+def busy(rounds):
+    x = 1
+    for _ in range(rounds):
+        x = (x * 1103515245 + 12345) & 0xFFFFFFFF
+    return x
+
+
+def run_once(duration):
+    """One run on a fresh reactor; returns a dict of figures."""
+    from twisted.internet import reactor
+    from twisted.internet.task import cooperate
+
+    rounds = calibrate(STEP)
+    lags = []
+    state = {"work": 0.0, "steps": 0}
+    clock = time.perf_counter
+
+    def task():
+        while True:
+            t0 = clock()
+            busy(rounds)
+            state["work"] += clock() - t0
+            state["steps"] += 1
+            yield None
+
+    def arm():
+        due = clock() + PROBE
+
+        def probe():
+            lags.append(clock() - due)
+            arm()
+
+        reactor.callLater(PROBE, probe)
+
+    def start():
+        state["start"] = clock()
+        tasks = [cooperate(task()) for _ in range(TASKS)]
+        arm()
+
+        def stop():
+            state["took"] = clock() - state["start"]
+            for t in tasks:
+                t.stop()
+            reactor.stop()
+
+        reactor.callLater(duration, stop)
+
+    reactor.callWhenRunning(start)
+    reactor.run(installSignalHandlers=False)
+    lags.sort()
+
+    def pct(p):
+        return lags[(len(lags) - 1) * p // 100] * 1e3
+
+    throughput = 100 * state["work"] / state["took"]
+    return {
+        "cooperate_lag_p50": pct(50),
+        "cooperate_lag_p99": pct(99),
+        "cooperate_lag_max": pct(100),
+        "cooperate_lag_throughput": throughput,
+        "cooperate_lag_overhead": 100 - throughput,
+        "step_us": 1e6 * state["work"] / state["steps"],
+    }
+
+
+UNITS = {
+    "cooperate_lag_p50": "ms",
+    "cooperate_lag_p99": "ms",
+    "cooperate_lag_max": "ms",
+    "cooperate_lag_throughput": "%",
+    "cooperate_lag_overhead": "%",
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per run (default 3)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=int(os.environ.get("BENCH_REPEAT", "1")),
+        help="runs, the medians are printed (default: $BENCH_REPEAT or 1)",
+    )
+    parser.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.once:
+        print(json.dumps(run_once(args.duration)))
+        return
+    runs = []
+    for _ in range(max(1, args.repeat)):
+        out = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--once", "--duration", str(args.duration)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        runs.append(json.loads(out.strip().splitlines()[-1]))
+    for name, unit in UNITS.items():
+        print("%s %.2f %s" % (name, statistics.median(r[name] for r in runs), unit))
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
