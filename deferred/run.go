@@ -1,0 +1,275 @@
+package deferred
+
+import "runtime"
+
+// lock takes the lock bit and returns the state with it set. Critical
+// sections are a few instructions and never run user code.
+func (d *Deferred[T]) lock() uint32 {
+	for i := 0; ; i++ {
+		s := d.state.Load()
+		if s&sLocked == 0 && d.state.CompareAndSwap(s, s|sLocked) {
+			return s | sLocked
+		}
+		if i >= 16 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// unlock stores s with the lock bit clear. Nobody else changes the state
+// while the lock is held, so s is the whole truth.
+func (d *Deferred[T]) unlock(s uint32) {
+	d.state.Store(s &^ sLocked)
+}
+
+// claimLocked makes the calling goroutine the chain's owner and releases the
+// lock. A report armed for an error at the end of the chain is disarmed: the
+// error is about to be handed to a new link.
+func (d *Deferred[T]) claimLocked(s uint32) {
+	if s&sMarked != 0 {
+		d.ext.cleanup.Stop()
+		s &^= sMarked
+	}
+	d.state.Store((s | sRunning) &^ sLocked)
+}
+
+// run runs owned chains: it is entered by the owner of cur, without the
+// lock, with l0 (if not nil) as a link to run before any stored one.
+//
+// Waits are not recursive: when a Deferred's result reaches the continuation
+// of a Deferred that waits on it, the waiting one runs in this same loop, and
+// the one it came from waits on an explicit stack if it has more to run, as
+// in Twisted's _runCallbacks. A Deferred on the stack is not owned: as in
+// Twisted, a callback added to it meanwhile runs at once, and a chain that
+// waits on it meanwhile takes its current result.
+func run[T any](cur *Deferred[T], l0 any) {
+	var (
+		stack []*Deferred[T]
+		batch []any // links taken from cur.ext, not run yet
+		done  []any // the emptied batch, for reuse
+	)
+	anyT := isAny[T]()
+	for {
+		var l any
+		s := cur.state.Load()
+		if s&(sPaused|sWaiting) == 0 {
+			switch {
+			case l0 != nil:
+				l, l0 = l0, nil
+			case cur.first != nil:
+				l, cur.first = cur.first, nil
+			case cur.second != nil:
+				l, cur.second = cur.second, nil
+			case len(batch) > 0:
+				l = batch[0]
+				batch[0] = nil
+				batch = batch[1:]
+			case s&sMore != 0:
+				s = cur.lock()
+				e := cur.ext
+				batch, e.links = e.links, nil
+				if done != nil && e.spare == nil {
+					e.spare, done = done[:0], nil
+				}
+				cur.unlock(s &^ sMore)
+				done = batch
+				continue
+			}
+		}
+		if l == nil {
+			released := cur.release(batch)
+			batch, done = nil, nil
+			if !released {
+				continue
+			}
+			if cur = resume(&stack); cur == nil {
+				return
+			}
+			continue
+		}
+		if outer, ok := l.(*Deferred[T]); ok {
+			// A continuation: hand the result to the Deferred waiting on
+			// this one. When nothing follows it, it is a tail call and cur
+			// is finished.
+			v, err := cur.result, cur.err
+			var zero T
+			cur.result, cur.err = zero, nil
+			last := l0 == nil && cur.first == nil && cur.second == nil && len(batch) == 0 && cur.tryRelease()
+			so := outer.lock()
+			outer.result, outer.err = v, err
+			outer.waitingOn = nil
+			so &^= sWaiting
+			if so&(sRunning|sPaused) == 0 {
+				outer.claimLocked(so)
+				if !last {
+					cur.suspend(batch)
+					stack = append(stack, cur)
+				}
+				cur, batch, done = outer, nil, nil
+				continue
+			}
+			// Its owner, or its Unpause, carries it on.
+			outer.unlock(so)
+			if last {
+				if cur = resume(&stack); cur == nil {
+					return
+				}
+				batch, done = nil, nil
+			}
+			continue
+		}
+		v, err := invoke[T](l, cur.result, cur.err)
+		if anyT && err == nil {
+			if inner, ok := any(v).(*Deferred[T]); ok {
+				if inner != cur {
+					cur.waitOn(inner)
+					continue
+				}
+				var zero T
+				v, err = zero, errReturnedSelf
+			}
+		}
+		cur.result, cur.err = v, err
+	}
+}
+
+// resume pops Deferreds off run's stack until it can claim one whose chain
+// is ready to go on, and returns it owned; nil when the stack is empty. A
+// popped Deferred that someone else runs, or that is paused or waits, is
+// left to them.
+func resume[T any](stack *[]*Deferred[T]) *Deferred[T] {
+	for len(*stack) > 0 {
+		st := *stack
+		d := st[len(st)-1]
+		st[len(st)-1] = nil
+		*stack = st[:len(st)-1]
+		s := d.lock()
+		if s&(sCalled|sRunning|sPaused|sWaiting) == sCalled {
+			d.claimLocked(s)
+			return d
+		}
+		d.unlock(s)
+	}
+	return nil
+}
+
+// suspend gives up ownership of a chain that still has links to run, so that
+// others may run it while a chain waiting on it runs. Links taken but not run
+// go back in front of the stored ones.
+func (d *Deferred[T]) suspend(batch []any) {
+	s := d.lock()
+	if len(batch) > 0 {
+		d.putBackLocked(batch)
+		s |= sMore
+	}
+	d.state.Store(s &^ (sLocked | sRunning))
+}
+
+func (d *Deferred[T]) putBackLocked(batch []any) {
+	e := d.ext
+	e.links = append(append(make([]any, 0, len(batch)+len(e.links)), batch...), e.links...)
+}
+
+// tryRelease gives up ownership if nothing is left to run and nothing holds
+// the chain back; it reports whether it did.
+func (d *Deferred[T]) tryRelease() bool {
+	s := d.state.Load()
+	if s&(sLocked|sMore|sPaused|sWaiting) != 0 || d.err != nil {
+		return false
+	}
+	return d.state.CompareAndSwap(s, s&^sRunning)
+}
+
+// release gives up ownership of a chain that has run out of links, is paused
+// or waits. Links taken but not run go back in front of the stored ones. It
+// reports false, still owning the chain, when more work arrived meanwhile.
+func (d *Deferred[T]) release(batch []any) bool {
+	if len(batch) > 0 || d.err != nil {
+		s := d.lock()
+		if len(batch) > 0 {
+			d.putBackLocked(batch)
+			s |= sMore
+		}
+		if d.err != nil && s&(sMore|sPaused|sWaiting) == 0 && s&sMarked == 0 {
+			d.markLocked()
+			s |= sMarked
+		}
+		if s&(sMore|sPaused|sWaiting) == sMore {
+			d.unlock(s)
+			return false
+		}
+		d.state.Store(s &^ (sLocked | sRunning))
+		return true
+	}
+	for {
+		s := d.state.Load()
+		switch {
+		case s&sLocked != 0:
+			runtime.Gosched()
+			continue
+		case s&(sMore|sPaused|sWaiting) == sMore:
+			return false
+		}
+		if d.state.CompareAndSwap(s, s&^sRunning) {
+			return true
+		}
+	}
+}
+
+// waitOn makes the owned d wait on inner, or takes inner's result at once
+// when inner has one to give.
+func (d *Deferred[T]) waitOn(inner *Deferred[T]) {
+	var zero T
+	s := d.lock()
+	// Set before inner can see the continuation, so that a result handed
+	// over by another goroutine is never lost.
+	d.result, d.err = zero, nil
+	d.waitingOn = inner
+	d.unlock(s | sWaiting)
+
+	si := inner.lock()
+	if si&(sCalled|sRunning|sPaused|sWaiting) == sCalled {
+		v, err := inner.result, inner.err
+		inner.result, inner.err = zero, nil
+		if si&sMarked != 0 {
+			inner.ext.cleanup.Stop()
+			si &^= sMarked
+		}
+		inner.unlock(si)
+		s = d.lock()
+		d.result, d.err = v, err
+		d.waitingOn = nil
+		d.unlock(s &^ sWaiting)
+		return
+	}
+	inner.unlock(inner.linkLocked(si, d))
+}
+
+// invoke calls the link's function for the current result, turning a panic
+// into a *PanicError.
+func invoke[T any](l any, v T, err error) (rv T, rerr error) {
+	defer func() {
+		if r := recover(); r != nil {
+			var zero T
+			rv, rerr = zero, NewPanicError(r)
+		}
+	}()
+	switch f := l.(type) {
+	case cbFunc[T]:
+		if err == nil {
+			return f(v)
+		}
+	case ebFunc[T]:
+		if err != nil {
+			return f(err)
+		}
+	case bothFunc[T]:
+		return f(v, err)
+	case *pairFunc[T]:
+		if err == nil {
+			return f.cb(v)
+		}
+		return f.eb(err)
+	}
+	return v, err
+}
