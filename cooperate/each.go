@@ -1,10 +1,6 @@
 package cooperate
 
-import (
-	"iter"
-
-	"github.com/twinego/twine/deferred"
-)
+import "iter"
 
 // Each runs f on every value of seq as a task of c, and returns the task:
 // the everyday way to wrap a `for v := range seq { ... }` loop so that it
@@ -46,65 +42,4 @@ func Each[T any](c *Cooperator, seq iter.Seq[T], f func(T) error) *Task {
 	}
 	c.add(t)
 	return t
-}
-
-// Coiterate runs seq as a task of c, as [Cooperator.Cooperate] does, and
-// returns a Deferred that fires when the task finishes, as [Task.Done]'s:
-// Twisted's coiterate. A nil c or seq panics.
-func Coiterate(c *Cooperator, seq iter.Seq[any]) *deferred.Deferred[struct{}] {
-	if c == nil {
-		panic("cooperate: Coiterate: nil Cooperator")
-	}
-	return c.Cooperate(seq).Done()
-}
-
-// Waitable is a value a task can yield to wait for it: the task pauses until
-// the value completes, then resumes on the loop, or fails if the value
-// failed. [Wait] makes one from a Deferred of any type; a task given to
-// [Cooperator.Cooperate] also waits on a *deferred.Deferred[any] or a
-// *deferred.Deferred[struct{}] yielded as it is.
-type Waitable interface {
-	// OnComplete arranges for done to be called once, when the value
-	// completes: with nil on success, or with the error it failed with. done
-	// may be called at once, and on any goroutine.
-	OnComplete(done func(err error))
-}
-
-// Wait returns a [Waitable] for d, for a task to yield so that it waits on a
-// Deferred of any type. Waiting consumes d's result, as Twisted's
-// Cooperator does: callbacks added to d afterwards receive T's zero value
-// and no error. A nil d panics.
-func Wait[T any](d *deferred.Deferred[T]) Waitable {
-	if d == nil {
-		panic("cooperate: Wait: nil Deferred")
-	}
-	return deferredWaitable[T]{d}
-}
-
-type deferredWaitable[T any] struct{ d *deferred.Deferred[T] }
-
-func (w deferredWaitable[T]) OnComplete(done func(error)) {
-	w.d.AddBoth(func(_ T, err error) (T, error) {
-		done(err)
-		var zero T
-		return zero, nil
-	})
-}
-
-// asWaitable returns the Waitable a yielded value stands for, or nil if the
-// task should not wait on it.
-func asWaitable(v any) Waitable {
-	switch x := v.(type) {
-	case *deferred.Deferred[any]:
-		if x != nil {
-			return deferredWaitable[any]{x}
-		}
-	case *deferred.Deferred[struct{}]:
-		if x != nil {
-			return deferredWaitable[struct{}]{x}
-		}
-	case Waitable:
-		return x
-	}
-	return nil
 }

@@ -1,6 +1,149 @@
 package cooperate
 
-import "time"
+import (
+	"iter"
+	"time"
+)
+
+// tick runs one slice: Twisted's _tick.
+func (c *Cooperator) tick(gen uint64) {
+	if gen != c.tickGen || !c.scheduled {
+		return
+	}
+	c.scheduled = false
+	c.call = nil
+	if c.stopped || c.head == nil {
+		return
+	}
+	c.inTick = true
+	c.beginSlice()
+	for c.head != nil && !c.sliceOver {
+		t := c.cursor
+		if t == nil {
+			t = c.head
+			c.cursor = t
+			c.fresh = true
+		}
+		if c.fresh {
+			c.fresh = false
+			t.turn = c.turnLength(t)
+		} else if c.runnable > 1 {
+			// A turn carried over from the last slice: others may have
+			// become runnable, or turns may have shrunk, since it began.
+			t.turn = min(t.turn, c.turnCap(t))
+		}
+		c.runTurn(t)
+		if c.cursor == t && t.turn <= 0 {
+			c.cursor = t.rnext
+			c.fresh = true
+		}
+	}
+	c.endSlice()
+	c.inTick = false
+	c.reschedule()
+}
+
+// turnLength is how many steps t may take in the turn that starts.
+func (c *Cooperator) turnLength(t *Task) int {
+	if c.runnable <= 1 {
+		return alone
+	}
+	return c.turnCap(t)
+}
+
+func (c *Cooperator) turnCap(t *Task) int {
+	n := c.quantum * t.weight
+	if n <= 0 || n > alone {
+		n = alone
+	}
+	return n
+}
+
+// runTurn resumes t's iterator until its turn or the slice ends, then deals
+// with whatever stopped it: exhaustion, failure, or a value to wait on.
+func (c *Cooperator) runTurn(t *Task) {
+	if t.next == nil {
+		t.next, t.stopIter = iter.Pull(t.run)
+	}
+	t.segment()
+	if c.cfg.mode != modeTerminator {
+		t.lastCheck = time.Since(c.start)
+	}
+	c.running = t
+	_, more := t.next()
+	c.running = nil
+	t.fold()
+	stepEnded := false
+	if !more {
+		// The iterator returned: that was a step of its own (Twisted's
+		// StopIteration or exception from next).
+		t.next, t.stopIter = nil, nil
+		t.turn--
+		c.steps++
+		stepEnded = true
+		if t.state == stateActive {
+			switch {
+			case t.panicked != nil:
+				t.finish(stateFailed, t.panicked)
+			case t.err != nil:
+				t.finish(stateFailed, t.err)
+			default:
+				t.finish(stateDone, nil)
+			}
+		}
+	} else if w := t.wait; w != nil {
+		t.wait = nil
+		stepEnded = true
+		if t.state == stateActive {
+			t.await(w)
+		}
+	}
+	if stepEnded {
+		c.afterStep()
+	}
+	if t.state != stateActive {
+		c.releaseIter(t)
+	}
+	c.drainRelease()
+}
+
+// afterStep ends the slice if its budget is spent, for a step whose end the
+// task's own checkpoint did not see.
+func (c *Cooperator) afterStep() {
+	if c.pred != nil {
+		if c.askPred() {
+			c.sliceOver = true
+		}
+	} else if c.attn.Load()&expiredBit != 0 || time.Since(c.start) >= c.budget {
+		c.sliceOver = true
+	}
+}
+
+// askPred asks the slice's termination predicate, treating a panic as true.
+func (c *Cooperator) askPred() (over bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.cfg.logger.Error("cooperate: termination predicate panicked; slice ended", "panic", r)
+			over = true
+		}
+	}()
+	return c.pred()
+}
+
+// newPred calls the terminator factory, treating a panic as a predicate that
+// ends the slice after one step.
+func (c *Cooperator) newPred() (pred func() bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.cfg.logger.Error("cooperate: terminator factory panicked; slice limited to one step", "panic", r)
+			pred = nil
+		}
+		if pred == nil {
+			pred = func() bool { return true }
+		}
+	}()
+	return c.cfg.factory()
+}
 
 // beginSlice starts a slice: a predicate from the factory, or a timer that
 // raises the expired bit at the deadline.
@@ -17,7 +160,9 @@ func (c *Cooperator) beginSlice() {
 	now := time.Now()
 	c.start = now
 	if c.cfg.mode == modeAdaptive && !c.scheduledAt.IsZero() {
-		c.lag.add(now.Sub(c.scheduledAt))
+		// Clamped as overshoot is: a pause of the whole process is no
+		// reason to shrink the slices that follow.
+		c.lag.add(min(now.Sub(c.scheduledAt), c.cfg.target/2))
 	}
 	c.budget = c.sliceBudget()
 	c.check = min(maxCheck, c.budget/minChecks)

@@ -284,6 +284,8 @@ func (t *Task) finish(state taskState, result error) {
 	default:
 		t.finErr = result
 	}
+	t.body = nil // a running iterator has its own reference; drop ours
+	t.wait = nil
 	c.dropRunnable(t)
 	c.dropLive(t)
 	c.poke()

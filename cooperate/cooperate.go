@@ -1,0 +1,110 @@
+package cooperate
+
+import (
+	"iter"
+
+	"github.com/twinego/twine/deferred"
+)
+
+// Cooperate adds seq as a new task and returns it: Twisted's cooperate. The
+// task's first step runs in a later slice, never inside Cooperate. Each step
+// runs the iterator to its next value. A value that is a
+// *deferred.Deferred[any], a *deferred.Deferred[struct{}] or a [Waitable]
+// pauses the task until it completes, and fails the task if it fails; other
+// values, nil included, are ignored. A step that panics fails the task with a
+// *deferred.PanicError.
+//
+// On a stopped Cooperator the task fails at once with [ErrSchedulerStopped].
+// A nil c or seq panics.
+func (c *Cooperator) Cooperate(seq iter.Seq[any]) *Task {
+	if c == nil {
+		panic("cooperate: Cooperator.Cooperate: nil Cooperator")
+	}
+	if seq == nil {
+		panic("cooperate: Cooperator.Cooperate: nil iterator")
+	}
+	t := c.newTask()
+	t.body = func(yield func(struct{}) bool) {
+		for v := range seq {
+			if v != nil {
+				if w := asWaitable(v); w != nil {
+					t.wait = w
+					t.left--
+					if !yield(struct{}{}) {
+						return
+					}
+					continue
+				}
+			}
+			t.left--
+			if t.left <= 0 || t.c.attn.Load()&attnMask != 0 {
+				if t.checkpoint() && !yield(struct{}{}) {
+					return
+				}
+			}
+		}
+	}
+	c.add(t)
+	return t
+}
+
+// Coiterate runs seq as a task of c, as [Cooperator.Cooperate] does, and
+// returns a Deferred that fires when the task finishes, as [Task.Done]'s:
+// Twisted's coiterate. A nil c or seq panics.
+func Coiterate(c *Cooperator, seq iter.Seq[any]) *deferred.Deferred[struct{}] {
+	if c == nil {
+		panic("cooperate: Coiterate: nil Cooperator")
+	}
+	return c.Cooperate(seq).Done()
+}
+
+// Waitable is a value a task can yield to wait for it: the task pauses until
+// the value completes, then resumes on the loop, or fails if the value
+// failed. [Wait] makes one from a Deferred of any type; a task given to
+// [Cooperator.Cooperate] also waits on a *deferred.Deferred[any] or a
+// *deferred.Deferred[struct{}] yielded as it is.
+type Waitable interface {
+	// OnComplete arranges for done to be called once, when the value
+	// completes: with nil on success, or with the error it failed with. done
+	// may be called at once, and on any goroutine.
+	OnComplete(done func(err error))
+}
+
+// Wait returns a [Waitable] for d, for a task to yield so that it waits on a
+// Deferred of any type. Waiting consumes d's result, as Twisted's
+// Cooperator does: callbacks added to d afterwards receive T's zero value
+// and no error. A nil d panics.
+func Wait[T any](d *deferred.Deferred[T]) Waitable {
+	if d == nil {
+		panic("cooperate: Wait: nil Deferred")
+	}
+	return deferredWaitable[T]{d}
+}
+
+type deferredWaitable[T any] struct{ d *deferred.Deferred[T] }
+
+func (w deferredWaitable[T]) OnComplete(done func(error)) {
+	w.d.AddBoth(func(_ T, err error) (T, error) {
+		done(err)
+		var zero T
+		return zero, nil
+	})
+}
+
+// asWaitable returns the Waitable a yielded value stands for, or nil if the
+// task should not wait on it.
+func asWaitable(v any) Waitable {
+	switch x := v.(type) {
+	case *deferred.Deferred[any]:
+		if x != nil {
+			return deferredWaitable[any]{x}
+		}
+	case *deferred.Deferred[struct{}]:
+		if x != nil {
+			return deferredWaitable[struct{}]{x}
+		}
+	case Waitable:
+		return x
+	}
+	return nil
+}
