@@ -487,6 +487,7 @@ func TestMisusePanics(t *testing.T) {
 		"cooperate: New: nil loop":                           func() { cooperate.New(nil) },
 		"cooperate: New: nil option":                         func() { cooperate.New(nilLoop(), nil) },
 		"cooperate: Cooperator.Cooperate: nil iterator":      func() { c.Cooperate(nil) },
+		"cooperate: Cooperator.Cooperate: nil Cooperator":    func() { (*cooperate.Cooperator)(nil).Cooperate(empty) },
 		"cooperate: Each: nil Cooperator":                    func() { cooperate.Each(nil, seq, f) },
 		"cooperate: Each: nil iterator":                      func() { cooperate.Each(c, nil, f) },
 		"cooperate: Each: nil function":                      func() { cooperate.Each(c, seq, nil) },

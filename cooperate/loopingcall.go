@@ -17,10 +17,11 @@ import (
 // intervals have elapsed. A function that returns a Deferred
 // ([NewLoopingCallDeferred]) is not called again before it fires.
 //
-// The function runs where the clock runs its calls (on the reactor, on the
-// reactor's goroutine); a Deferred it returns may fire on any goroutine, as
-// the rest of the loop runs on the clock. Call the methods of a LoopingCall
-// where its function runs, or before the clock runs anything.
+// The function runs where the clock runs its calls: on a reactor, on the
+// reactor's goroutine. A Deferred it returns may fire on any goroutine; the
+// loop goes on where the clock runs its calls all the same. Call the methods
+// of a LoopingCall where its function runs, or before the clock runs
+// anything.
 type LoopingCall struct {
 	clock   scheduler.Clock
 	f       func(count int) (Waitable, error)
