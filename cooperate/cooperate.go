@@ -24,22 +24,22 @@ func (c *Cooperator) Cooperate(seq iter.Seq[any]) *Task {
 		panic("cooperate: Cooperator.Cooperate: nil iterator")
 	}
 	t := c.newTask()
-	t.body = func(yield func(struct{}) bool) {
+	t.body = func() {
 		for v := range seq {
 			if v != nil {
 				if w := asWaitable(v); w != nil {
 					t.wait = w
 					t.left--
-					if !yield(struct{}{}) {
-						return
+					if !t.yield(struct{}{}) {
+						break
 					}
 					continue
 				}
 			}
 			t.left--
 			if t.left <= 0 || t.c.attn.Load()&attnMask != 0 {
-				if t.checkpoint() && !yield(struct{}{}) {
-					return
+				if t.suspend() {
+					break
 				}
 			}
 		}

@@ -26,16 +26,18 @@ func Each[T any](c *Cooperator, seq iter.Seq[T], f func(T) error) *Task {
 		panic("cooperate: Each: nil function")
 	}
 	t := c.newTask()
-	t.body = func(yield func(struct{}) bool) {
+	// The loop body is the hot path: it captures only t and f, and leaves
+	// the loop with break, which needs no hidden state, where return would.
+	t.body = func() {
 		for v := range seq {
 			if err := f(v); err != nil {
 				t.err = err
-				return
+				break
 			}
 			t.left--
 			if t.left <= 0 || t.c.attn.Load()&attnMask != 0 {
-				if t.checkpoint() && !yield(struct{}{}) {
-					return
+				if t.suspend() {
+					break
 				}
 			}
 		}

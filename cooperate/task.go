@@ -34,10 +34,12 @@ type Task struct {
 	c *Cooperator
 
 	// body runs the iterator, suspending through yield when the task must
-	// give up the loop; run wraps it for iter.Pull.
-	body     func(yield func(struct{}) bool)
+	// give up the loop; run wraps it for iter.Pull, whose functions are
+	// next, stopIter and (inside the coroutine) yield.
+	body     func()
 	next     func() (struct{}, bool)
 	stopIter func()
+	yield    func(struct{}) bool
 
 	// Turns: links among the runnable tasks, weight, and steps left in the
 	// turn. A turn is run in segments of at most k steps, after which the
@@ -73,7 +75,16 @@ func (t *Task) run(yield func(struct{}) bool) {
 			t.panicked = deferred.NewPanicError(r)
 		}
 	}()
-	t.body(yield)
+	t.yield = yield
+	body := t.body
+	body()
+}
+
+// suspend runs the checkpoint after a step and, if the task must give up the
+// loop, suspends its coroutine; it reports whether the iterator must stop,
+// the task having been released while suspended.
+func (t *Task) suspend() bool {
+	return t.checkpoint() && !t.yield(struct{}{})
 }
 
 // checkpoint runs in the task's coroutine after a step, when its segment is
