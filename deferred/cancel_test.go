@@ -1,7 +1,9 @@
 package deferred_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -253,4 +255,35 @@ func TestCancelFromInsideItsOwnCallbackDoesNothing(t *testing.T) {
 	d.AddCallback(func(s string) (string, error) { d.Cancel(); return s + "!", nil })
 	d.Callback("x")
 	assert.Equal(t, "x!", successOf(t, d))
+}
+
+func TestCancelOfAWaitCycleReturns(t *testing.T) {
+	// a waits on b and b waits on a: neither can ever fire. Twisted's
+	// cancel recurses down the line until Python stops it with an error;
+	// Cancel must not walk round the cycle forever. It may return, or
+	// panic as a misuse naming Deferred.Cancel.
+	a := deferred.New[any]()
+	b := deferred.New[any]()
+	a.AddCallback(returns(b))
+	b.AddCallback(returns(a))
+	a.Callback(nil)
+	b.Callback(nil)
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		a.Cancel()
+	}()
+	// A generous bound, only ever reached when Cancel loops forever.
+	watchdog := time.NewTimer(10 * time.Second)
+	defer watchdog.Stop()
+	select {
+	case r := <-done:
+		if r != nil {
+			err, ok := r.(error)
+			require.True(t, ok, "Cancel panicked with %v", r)
+			assert.True(t, strings.HasPrefix(err.Error(), "deferred: Deferred.Cancel: "), err.Error())
+		}
+	case <-watchdog.C:
+		t.Fatal("Cancel on a cycle of waits did not return")
+	}
 }
