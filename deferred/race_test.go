@@ -268,3 +268,72 @@ func TestRaceCancelReachesTheDeferredALoserWaitsOn(t *testing.T) {
 	_, err = mustResult(t, loser)
 	assert.NoError(t, err, "the loser's ErrCancelled reached Race and was taken")
 }
+
+// The race is cancelled on one goroutine while a winner arrives on another:
+// both cancel the loser, and its canceller must still run only once (the
+// core's side of this is TestCancelCallsCancellerOnceWhenCancelsOverlap).
+func TestRaceCancelOverlappingWinnerCallsLoserCancellerOnce(t *testing.T) {
+	var calls atomic.Int32
+	entered, resume := make(chan struct{}), make(chan struct{})
+	loser := deferred.NewWithCanceller(func(*deferred.Deferred[int]) {
+		if calls.Add(1) == 1 {
+			close(entered)
+			<-resume
+		}
+	})
+	winner := deferred.New[int]()
+	r := deferred.Race(loser, winner)
+	var wg sync.WaitGroup
+	wg.Go(r.Cancel) // cancels the loser first, and waits in its canceller
+	<-entered
+	winner.Callback(1) // wins, and cancels the loser while the first Cancel runs
+	close(resume)
+	wg.Wait()
+
+	assert.Equal(t, int32(1), calls.Load(), "the loser's canceller ran more than once")
+	w, err := mustResult(t, r)
+	require.NoError(t, err)
+	assert.Equal(t, deferred.Winner[int]{Index: 1, Value: 1}, w)
+	_, err = mustResult(t, loser)
+	assert.NoError(t, err, "the loser's ErrCancelled is taken by Race")
+}
+
+// The same as above without a canceller that holds the first Cancel: the
+// race's cancellation and the winner's cancellation of the loser overlap at
+// random, on two goroutines. The loser's canceller must run once each round.
+// This fails while Deferred.Cancel clears its cancelling mark before it
+// fires ErrCancelled: a second Cancel that comes in between runs the
+// canceller again.
+func TestRaceCancelRacingWinnerCallsLoserCancellerOnce(t *testing.T) {
+	for round := range 20000 {
+		var calls atomic.Int32
+		loser := deferred.NewWithCanceller(func(*deferred.Deferred[int]) { calls.Add(1) })
+		winner := deferred.New[int]()
+		r := deferred.Race(loser, winner)
+		var wg sync.WaitGroup
+		wg.Go(r.Cancel)
+		wg.Go(func() { winner.Callback(1) }) // ignored if the cancellation got there first
+		wg.Wait()
+		require.Equal(t, int32(1), calls.Load(), "round %d: the loser's canceller ran more than once", round)
+		_, err := mustResult(t, r)
+		if err != nil {
+			require.ErrorIs(t, err, deferred.ErrCancelled)
+		}
+	}
+}
+
+// As above, for a loser without a canceller: whichever cancellation comes
+// first, the loser's producer may still fire it once, and that late fire is
+// ignored. This fails while two overlapping Cancel calls both fire
+// ErrCancelled, the second one using up the flag that ignores the late fire.
+func TestRaceCancelRacingWinnerLeavesLoserLateFireIgnored(t *testing.T) {
+	for round := range 20000 {
+		loser, winner := deferred.New[int](), deferred.New[int]()
+		r := deferred.Race(loser, winner)
+		var wg sync.WaitGroup
+		wg.Go(r.Cancel)
+		wg.Go(func() { winner.Callback(1) }) // ignored if the cancellation got there first
+		wg.Wait()
+		require.NotPanics(t, func() { loser.Callback(2) }, "round %d: the loser's late fire was not ignored", round)
+	}
+}
