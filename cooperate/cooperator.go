@@ -62,6 +62,8 @@ type Cooperator struct {
 	start     time.Time     // when it began
 	steps     int           // steps taken in it
 	check     time.Duration // work between two clock reads of a task
+	read      time.Duration // the clock at the checkpoint that ended the last turn,
+	readOK    bool          // if that is what happened last
 
 	// Measurements that size turns and adaptive slices.
 	quantum     int           // steps per turn for weight 1
@@ -82,7 +84,7 @@ const (
 
 const (
 	// defaultTurn is how long a turn should last under a wall-time slice.
-	defaultTurn = 50 * time.Microsecond
+	defaultTurn = 100 * time.Microsecond
 	// maxQuantum bounds the steps of a turn, so that a sudden change in step
 	// cost cannot give one task many slices in a row.
 	maxQuantum = 1 << 24
@@ -91,7 +93,7 @@ const (
 	// maxCheck is how much work a task does, at most, between two reads of
 	// the clock; minChecks is how many reads a slice gets, at least.
 	maxCheck  = 100 * time.Microsecond
-	minChecks = 32
+	minChecks = 16
 )
 
 // New returns a Cooperator that runs its slices on loop. It schedules

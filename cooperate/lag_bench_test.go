@@ -1,8 +1,11 @@
+//go:build unix
+
 package cooperate_test
 
 import (
 	"os"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,26 +51,47 @@ func calibrate(d time.Duration) int {
 type lagRun struct {
 	lags  []time.Duration
 	steps int
-	work  time.Duration // time spent inside steps
-	took  time.Duration
+	cpu   time.Duration // processor time the process used
+}
+
+// cpuTime returns the processor time the process has used so far, in user
+// and system mode, all threads.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// blockingCPU returns the processor time a step takes in one blocking loop
+// run for d.
+func blockingCPU(b *testing.B, rounds int, d time.Duration) time.Duration {
+	start, cpu0 := time.Now(), cpuTime(b)
+	n := 0
+	for time.Since(start) < d {
+		for range 100 {
+			busy(rounds)
+		}
+		n += 100
+	}
+	return (cpuTime(b) - cpu0) / time.Duration(n)
 }
 
 // runLag runs the tasks and the probe on a new reactor for d.
 func runLag(b *testing.B, rounds int, d time.Duration, opts ...cooperate.Option) lagRun {
 	r := reactor.New(reactor.WithWatchdog(0))
 	var run lagRun
-	var start time.Time
+	var cpu0 time.Duration
 	r.CallWhenRunning(func() {
 		c := cooperate.New(r, opts...)
-		start = time.Now()
+		cpu0 = cpuTime(b)
 		for range lagTasks {
 			cooperate.Each(c, func(yield func(int) bool) {
 				for i := 0; yield(i); i++ {
 				}
 			}, func(int) error {
-				t0 := time.Now()
 				busy(rounds)
-				run.work += time.Since(t0)
 				run.steps++
 				return nil
 			})
@@ -82,7 +106,7 @@ func runLag(b *testing.B, rounds int, d time.Duration, opts ...cooperate.Option)
 		}
 		arm()
 		r.CallLater(d, func() {
-			run.took = time.Since(start)
+			run.cpu = cpuTime(b) - cpu0
 			c.Stop()
 			if err := r.Stop(); err != nil {
 				b.Error(err)
@@ -103,32 +127,30 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 }
 
 // benchLag reports the probe's lag (p50, p99, max) and the throughput: the
-// share of wall time the loop spent inside the tasks' steps, which is their
-// steps per second against one blocking loop running the same steps back to
-// back. Measured within the run, it holds on a loaded machine, where the
-// process loses the processor now and then: that costs the blocking loop as
-// much as the tasks.
+// tasks' steps per second against one blocking loop running the same steps,
+// both counted in processor time, so that the figure holds on a loaded
+// machine, where the process loses the processor now and then. The blocking
+// loop's cost per step is measured just before and just after.
 func benchLag(b *testing.B, opts ...cooperate.Option) {
 	d := lagDuration(b)
 	rounds := calibrate(lagStep)
 	var lags []time.Duration
-	var work, took time.Duration
-	steps := 0
+	var used, needed time.Duration
 	b.ReportAllocs()
 	for b.Loop() {
+		before := blockingCPU(b, rounds, d/6)
 		run := runLag(b, rounds, d, opts...)
+		after := blockingCPU(b, rounds, d/6)
 		lags = append(lags, run.lags...)
-		work += run.work
-		took += run.took
-		steps += run.steps
+		used += run.cpu
+		needed += time.Duration(run.steps) * (before + after) / 2
 	}
 	slices.Sort(lags)
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	b.ReportMetric(ms(percentile(lags, 50)), "p50-ms")
 	b.ReportMetric(ms(percentile(lags, 99)), "p99-ms")
 	b.ReportMetric(ms(percentile(lags, 100)), "max-ms")
-	b.ReportMetric(100*float64(work)/float64(took), "throughput-%")
-	b.ReportMetric(float64(work.Microseconds())/float64(steps), "µs/step")
+	b.ReportMetric(100*float64(needed)/float64(used), "throughput-%")
 }
 
 // BenchmarkLagDefault measures the lag and throughput with the default

@@ -128,7 +128,7 @@ func WithScheduler(schedule func(tick func()) scheduler.Call) Option {
 //
 // By default, turns under a wall-time slice ([WithSlice], [WithAdaptive])
 // are sized from the measured cost of a step so that a turn lasts about
-// 50 µs (never less than one step): switching tasks costs a coroutine
+// 100 µs (never less than one step): switching tasks costs a coroutine
 // switch, which the Cooperator then pays once per turn instead of once per
 // step. Under [WithTerminator] a turn is one step by default. A task alone
 // in its Cooperator never yields its turn. An n below 1 panics.

@@ -67,8 +67,14 @@ func (c *Cooperator) runTurn(t *Task) {
 	}
 	t.segment()
 	if c.cfg.mode != modeTerminator {
-		t.lastCheck = time.Since(c.start)
+		// The checkpoint that ended the last turn has just read the clock.
+		if c.readOK {
+			t.lastCheck = c.read
+		} else {
+			t.lastCheck = time.Since(c.start)
+		}
 	}
+	c.readOK = false
 	c.running = t
 	_, more := t.next()
 	c.running = nil
@@ -105,6 +111,9 @@ func (c *Cooperator) runTurn(t *Task) {
 		c.releaseIter(t)
 	}
 	c.drainRelease()
+	if stepEnded || t.state != stateActive {
+		c.readOK = false // user code may have run since the last read
+	}
 }
 
 // afterStep ends the slice if its budget is spent, for a step whose end the

@@ -107,10 +107,12 @@ func (t *Task) checkpoint() bool {
 			return true
 		}
 		t.adapt(used, now)
+		c.read, c.readOK = now, true
 	}
 	if t.state != stateActive || !t.inRing || t.turn <= 0 {
 		return true
 	}
+	c.readOK = false
 	if c.runnable > 1 {
 		// Others may have become runnable during a turn that had no end.
 		t.turn = min(t.turn, c.turnCap(t))
