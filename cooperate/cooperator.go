@@ -18,9 +18,12 @@ import (
 // What ends a slice is a wall-time budget ([WithSlice], 10 ms by default),
 // a budget sized to keep the loop's lag under a target ([WithAdaptive]), or a
 // predicate asked after each step ([WithTerminator]). Under a wall-time
-// budget a step costs neither a clock read nor a coroutine switch: a timer
-// raises a flag at the deadline and the running task checks it after each
-// step; iterators are suspended only when a slice or a turn ends.
+// budget a step costs neither a clock read nor a coroutine switch: after
+// each step the running task decrements a counter and tests a flag. The
+// counter makes it read the clock about every 100 µs of work (it learns how
+// many of its steps that is), and a timer raises the flag at the deadline
+// in case steps suddenly slow down. Iterators are suspended only when a
+// slice or a turn ends.
 //
 // A Cooperator and its tasks belong to the loop: call their methods on the
 // loop's goroutine (in callbacks it runs, or before it starts), never from

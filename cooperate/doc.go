@@ -23,6 +23,15 @@
 // sized to keep the loop's lag under a target ([WithAdaptive]), and Deferreds
 // a task waits on may fire on any goroutine.
 //
+// Where it differs from Twisted, on purpose: under a wall-time slice a turn
+// lasts about 100 µs of steps rather than one step, since switching tasks
+// costs a coroutine switch ([WithTurnSteps](1) restores strict alternation;
+// with [WithTerminator] turns are one step, as in Twisted). A task resumes
+// from a Deferred it waited on at the loop's next turn rather than inside the
+// Deferred's callback, so that it is safe whichever goroutine fires it.
+// [Cooperator.Stop] fails paused and waiting tasks at once, not when they
+// would next be resumed, and releases their iterators.
+//
 // [LoopingCall] calls a function every interval of a [scheduler.Clock];
 // [DeferLater] calls one after a delay and hands its result in a Deferred.
 //

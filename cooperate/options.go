@@ -40,11 +40,12 @@ type config struct {
 }
 
 // WithSlice sets the wall time each slice may take (default [DefaultSlice]).
-// The Cooperator does not read the clock per step: a timer raises a flag at
-// the deadline, which the running step sees when it returns, so a slice
-// lasts d plus the rest of the step under way. The Cooperator measures how
-// far its slices overrun and arms the timer that much earlier, so slices
-// take d of wall time on average.
+// The Cooperator does not read the clock per step: a task reads it about
+// every 100 µs of work (or a sixteenth of the slice, if shorter), and a timer
+// raises a flag at the deadline, so a slice lasts d plus at most that much,
+// or the rest of a longer step under way. The Cooperator measures how far
+// its slices overrun and ends them that much earlier (never below d/2), so
+// slices take d of wall time on average.
 //
 // WithSlice, [WithAdaptive] and [WithTerminator] each decide what ends a
 // slice; the last one given wins. A d that is not positive panics.
