@@ -150,9 +150,6 @@ func (c *Cooperator) Running() bool {
 
 // newTask returns a task of c that is not yet linked anywhere.
 func (c *Cooperator) newTask() *Task {
-	if c == nil {
-		panic("cooperate: nil Cooperator")
-	}
 	return &Task{c: c, weight: 1, k: 1}
 }
 
