@@ -1,7 +1,6 @@
 package cooperate_test
 
 import (
-	"iter"
 	"slices"
 	"testing"
 	"time"
@@ -120,12 +119,6 @@ func benchPaired(b *testing.B, n int, f func(int) error) {
 func BenchmarkEachVsPlainTrivial(b *testing.B) { benchPaired(b, benchN, trivial) }
 func BenchmarkEachVsPlain1us(b *testing.B)     { benchPaired(b, benchN/32, spin) }
 
-// nils yields nil forever, the cheapest Cooperate task.
-func nils(yield func(any) bool) {
-	for yield(nil) {
-	}
-}
-
 // benchCooperate reports the cost of a step of Cooperate over tasks that
 // yield nil: each operation is one slice of the default 10 ms.
 func benchCooperate(b *testing.B, tasks int) {
@@ -144,14 +137,14 @@ func benchCooperate(b *testing.B, tasks int) {
 	clock.Advance(time.Millisecond)
 	steps = 0
 	b.ReportAllocs()
-	b.ResetTimer()
 	for b.Loop() {
 		clock.Advance(time.Millisecond)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(steps), "ns/step")
 }
 
+// BenchmarkCooperate1 and BenchmarkCooperate100 measure a step of Cooperate
+// with one task and with 100 taking turns; bench/twisted/cooperate_bench.py
+// measures Twisted's Cooperator the same way.
 func BenchmarkCooperate1(b *testing.B)   { benchCooperate(b, 1) }
 func BenchmarkCooperate100(b *testing.B) { benchCooperate(b, 100) }
-
-var _ iter.Seq[any] = nils
