@@ -140,6 +140,13 @@ func (r *Reactor) CallLater(d time.Duration, f func()) scheduler.Call {
 	return r.timers.Schedule(d, f)
 }
 
+// Pending returns the CallLater calls not yet run nor cancelled, sorted by
+// due time (ties in scheduling order): Twisted's getDelayedCalls. The slice
+// is a snapshot. It is safe from any goroutine.
+func (r *Reactor) Pending() []scheduler.Call {
+	return r.timers.Pending()
+}
+
 // CallWhenRunning runs f on the reactor goroutine once the reactor is
 // running: before Run, and while startup is in progress, as an "after
 // startup" trigger; once startup has finished, as CallSoon does (Twisted

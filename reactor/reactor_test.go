@@ -282,17 +282,19 @@ func TestFunctionsQueuedDuringShutdownStillRun(t *testing.T) {
 }
 
 func TestPanicInCallbackIsLoggedAndTheLoopGoesOn(t *testing.T) {
-	r, rec := newReactor()
-	var order []string
-	r.CallSoon(func() { panic("boom") })
-	r.CallLater(0, func() { panic("timer boom") })
-	r.CallSoon(func() { order = append(order, "after the panic") })
-	r.CallLater(time.Millisecond, func() { order = append(order, "timer"); _ = r.Stop() })
-	require.NoError(t, r.Run())
-	assert.Equal(t, []string{"after the panic", "timer"}, order)
-	assert.Equal(t, []string{"reactor: callback panicked", "reactor: callback panicked"}, rec.messages())
-	attrs := rec.attrs(t, "reactor: callback panicked")
-	assert.Contains(t, attrs["stack"].String(), "reactor_test.TestPanicInCallbackIsLoggedAndTheLoopGoesOn")
+	synctest.Test(t, func(t *testing.T) {
+		r, rec := newReactor()
+		var order []string
+		r.CallSoon(func() { panic("boom") })
+		r.CallLater(0, func() { panic("timer boom") })
+		r.CallSoon(func() { order = append(order, "after the panic") })
+		r.CallLater(time.Millisecond, func() { order = append(order, "timer"); _ = r.Stop() })
+		require.NoError(t, r.Run())
+		assert.Equal(t, []string{"after the panic", "timer"}, order)
+		assert.Equal(t, []string{"reactor: callback panicked", "reactor: callback panicked"}, rec.messages())
+		attrs := rec.attrs(t, "reactor: callback panicked")
+		assert.Contains(t, attrs["stack"].String(), "reactor_test.TestPanicInCallbackIsLoggedAndTheLoopGoesOn")
+	})
 }
 
 func TestNowFollowsTheClock(t *testing.T) {
@@ -341,4 +343,27 @@ func TestReactorIsALoop(t *testing.T) {
 	loop.(*reactor.Reactor).CallWhenRunning(func() {})
 	require.NoError(t, loop.(*reactor.Reactor).Run())
 	assert.True(t, ran)
+}
+
+func TestCallCancelledByAnEarlierCallOfTheSamePassDoesNotRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var second scheduler.Call
+		ran := false
+		r.CallLater(time.Second, func() { assert.NoError(t, second.Cancel()) })
+		second = r.CallLater(time.Second, func() { ran = true })
+		r.CallLater(2*time.Second, func() { _ = r.Stop() })
+		require.NoError(t, r.Run())
+		assert.False(t, ran)
+	})
+}
+
+func TestPendingListsCallsInDueOrder(t *testing.T) {
+	r, _ := newReactor()
+	c3 := r.CallLater(3*time.Hour, func() {})
+	c1 := r.CallLater(time.Hour, func() {})
+	c2 := r.CallLater(2*time.Hour, func() {})
+	assert.Equal(t, []scheduler.Call{c1, c2, c3}, r.Pending())
+	require.NoError(t, c2.Cancel())
+	assert.Equal(t, []scheduler.Call{c1, c3}, r.Pending())
 }
