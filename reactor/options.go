@@ -50,6 +50,13 @@ func WithLogger(l *slog.Logger) Option {
 // WithWatchdog sets how long one callback may hold the loop before the
 // watchdog reports it (default [DefaultWatchdog], 100 ms). Zero or a
 // negative d turns the watchdog off.
+//
+// While the reactor is awake, a watchdog goroutine samples it every quarter
+// of d; while the reactor sleeps, so does the watchdog. A callback that has
+// held the loop for d is reported once, at a Warn level, while it still
+// runs, with the reactor goroutine's stack: between d and 1.25 d after it
+// started. When it returns, a second record gives the time it held the loop,
+// counted from the watchdog's first sight of it, so up to d/4 short.
 func WithWatchdog(d time.Duration) Option {
 	return func(c *config) { c.watchdog = d }
 }
