@@ -136,7 +136,8 @@ func (d *Deferred[T]) Errback(err error) {
 }
 
 // fire sets the result and runs the chain. When the Deferred had already
-// fired it panics naming op, or, for an empty op, reports false.
+// fired it panics naming op, or, for an empty op (internal callers that may
+// lose a race with a cancellation), reports false.
 func (d *Deferred[T]) fire(v T, err error, op string) bool {
 	if d.state.CompareAndSwap(0, sCalled|sRunning) {
 		d.result, d.err = v, err
@@ -145,14 +146,17 @@ func (d *Deferred[T]) fire(v T, err error, op string) bool {
 	}
 	s := d.lock()
 	if s&sCalled != 0 {
+		if op == "" {
+			// Internal plumbing losing a race: the late fire that a
+			// cancellation without canceller forgives is the user's.
+			d.unlock(s)
+			return false
+		}
 		if s&sSuppress != 0 {
 			d.unlock(s &^ sSuppress)
 			return false
 		}
 		d.unlock(s)
-		if op == "" {
-			return false
-		}
 		panicMisuse(op, ErrAlreadyCalled)
 	}
 	d.result, d.err = v, err
