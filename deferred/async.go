@@ -1,0 +1,444 @@
+package deferred
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Async runs body as straight-line code that waits for Deferreds with
+// [Await], and returns a Deferred that fires with body's result: Twisted's
+// inlineCallbacks and ensureDeferred.
+//
+// Order. The body starts at once, and Async does not return until the body
+// either returns or waits on a Deferred that has no result yet: everything
+// the body did up to that point is visible to the caller when Async returns.
+// Awaiting a Deferred that has its result takes it at once, with no goroutine
+// switch. When a Deferred the body waits on fires, the body resumes, and the
+// goroutine that fired it is blocked until the body waits again or returns. So
+// the body's code never runs at the same time as its caller's or its firer's,
+// and needs no more locking than a callback would.
+//
+// Result. The returned Deferred fires with what body returns. If the body
+// never waited, it has fired when Async returns; otherwise it fires on the
+// goroutine that resumed the body last, once the body has handed control
+// back. A panic in the body fails it with a [*PanicError]; a body that calls
+// [runtime.Goexit] (as t.FailNow does) fails it with an error that says so.
+// For a T of any, a *Deferred[any] returned by the body is waited on, as a
+// callback's would be.
+//
+// Cancellation. Cancelling the returned Deferred cancels the Deferred the body
+// waits on; the body sees that Deferred's error (usually [ErrCancelled]) from
+// Await, on the cancelling goroutine, and may handle it. As in Twisted, the
+// returned Deferred then fires with whatever the body goes on to return: if
+// the body lets the error through, it fails before Cancel returns; if the
+// body handles the error and waits on another Deferred, it goes on waiting,
+// and a second Cancel cancels that other one. A Cancel that comes while the
+// body runs between waits is not lost: it cancels the next Deferred the body
+// waits on that has no result yet. After the body has returned, Cancel does
+// nothing. If the returned Deferred was fired by other means first, the
+// body's result is dropped, and an error it returned is reported through
+// [OnUnhandledError]'s handler.
+//
+// Goroutines. The body runs on a goroutine that Async starts and that belongs
+// to this Async alone; it ends when the body returns, panics or exits, so no
+// goroutine outlives a finished, failed or cancelled Async. Code that depends
+// on the goroutine or the OS thread it runs on (such as
+// [runtime.LockOSThread]) sees the body's goroutine, not the caller's or the
+// firer's. While the body waits, its goroutine is parked, for as long as
+// nothing fires or cancels what it waits on: a body that waits on a Deferred
+// that never fires, in an Async that is never cancelled, holds its goroutine
+// for ever, as a goroutine blocked on a channel would. Bound such waits with
+// [WithContext] or [Deferred.AddTimeout] on the returned Deferred. (Async does
+// not stop the goroutine when the Deferreds become unreachable: that would
+// run the body's deferred calls at an arbitrary time, beside code they expect
+// never to run beside.)
+//
+// Async panics if body is nil.
+func Async[T any](body func(a *Awaiter) (T, error)) *Deferred[T] {
+	if body == nil {
+		panicMisuse("Async", errNilFunc)
+	}
+	s := &asyncRun[T]{body: body}
+	s.a.owner = s
+	s.a.state.Store(stateRunning)
+	s.started.Add(1)
+	go s.main()
+	s.started.Wait()
+	if s.out != nil {
+		// The body has waited: out was made then, and is where the result
+		// goes (it may even be there already).
+		if s.ended {
+			s.deliver()
+		}
+		return s.out
+	}
+	// The body returned without ever waiting: no one can cancel it, so a
+	// fired Deferred will do.
+	v, err := s.v, s.err
+	if err != nil {
+		return Fail[T](err)
+	}
+	if isAny[T]() {
+		if inner, ok := any(v).(*Deferred[T]); ok {
+			if inner == nil {
+				return Fail[T](&misuse{op: "Async", err: errNilDeferred})
+			}
+			return inner
+		}
+	}
+	return Succeed(v)
+}
+
+// Await waits until d fires and returns its result: Twisted's
+// "x = yield d" in an inlineCallbacks function, or "x = await d" in a
+// coroutine.
+//
+// If d has a result, Await takes it at once and returns. Otherwise the body
+// parks, the goroutine that ran it goes on, and the body resumes, on its own
+// goroutine, when d fires. Awaiting consumes d's result, as in Twisted: d's
+// chain goes on with the zero value and no error, and an error returned by
+// Await counts as handled.
+//
+// Await must be called by the body that a was given to, on the body's own
+// goroutine: not in a goroutine the body starts, nor in the body of another
+// Async. It panics if a or d is nil, after the body has returned, and when it
+// is called while the body waits in another Await (which only another
+// goroutine can do). Builds with the race detector also check the calling
+// goroutine on every call.
+func Await[T any](a *Awaiter, d *Deferred[T]) (T, error) {
+	if a == nil {
+		panicMisuse("Await", errNilAwaiter)
+	}
+	if d == nil {
+		panicMisuse("Await", errNilDeferred)
+	}
+	a.check()
+	if v, err, ok := d.take(); ok {
+		return v, err
+	}
+	c, ok := a.cell.(*awaitCell[T])
+	if !ok {
+		c = &awaitCell[T]{a: a}
+		c.receiveFn = c.receive
+		a.cell = c
+	}
+	return c.wait(d)
+}
+
+// Awaiter is the handle an [Async] body waits with: pass it to [Await]. It
+// belongs to one run of one body and is valid only while that body runs; the
+// zero value is not usable.
+type Awaiter struct {
+	state atomic.Uint32 // stateRunning and so on; changed with mu held
+
+	mu            sync.Mutex
+	awaited       interface{ Cancel() } // the Deferred the body waits on, in stateWaiting
+	cancelPending bool                  // a Cancel came while the body ran: cancel its next wait
+
+	// Made at the body's first wait. The goroutine that resumes the body
+	// sends on resume, then receives on yield the body's next hand-back:
+	// false when it parks again, true when it has returned.
+	resume chan struct{}
+	yield  chan bool
+
+	handedBack bool       // the body has handed control back to Async's caller (body's goroutine only)
+	cell       any        // the *awaitCell of the last wait, reused by the next of the same type
+	owner      asyncOwner // the Async this Awaiter belongs to
+	goid       uint64     // the body's goroutine, in race builds
+}
+
+// The states of an Awaiter.
+const (
+	stateRunning uint32 = iota + 1 // the body runs
+	stateWaiting                   // the body waits on awaited: parked, or about to be
+	stateDone                      // the body has returned
+)
+
+// The states of an awaitCell, for one wait.
+const (
+	cellPending uint32 = iota // no result yet
+	cellDone                  // the result is in the cell
+	cellParked                // the body has parked for it
+)
+
+// awaitCell receives the result of the Deferred the body waits on. Its
+// callback is made once per Awaiter and type and reused by later waits.
+type awaitCell[T any] struct {
+	a         *Awaiter
+	state     atomic.Uint32
+	v         T
+	err       error
+	receiveFn func(T, error) (T, error)
+}
+
+// wait adds the cell's callback to d and parks the body until it runs: the
+// slow path of Await.
+func (c *awaitCell[T]) wait(d *Deferred[T]) (T, error) {
+	a := c.a
+	c.state.Store(cellPending)
+	a.mu.Lock()
+	if a.resume == nil {
+		a.resume = make(chan struct{})
+		a.yield = make(chan bool)
+		a.owner.prepare()
+	}
+	a.awaited = d
+	a.state.Store(stateWaiting)
+	pending := a.cancelPending
+	a.cancelPending = false
+	a.mu.Unlock()
+
+	d.AddBoth(c.receiveFn)
+	if pending {
+		d.Cancel()
+	}
+	if c.state.CompareAndSwap(cellPending, cellParked) {
+		a.handBack(false)
+		<-a.resume // receive has set stateRunning
+	} else {
+		// The result came while the wait was being set up.
+		a.mu.Lock()
+		a.awaited = nil
+		a.state.Store(stateRunning)
+		a.mu.Unlock()
+	}
+	v, err := c.v, c.err
+	var zero T
+	c.v, c.err = zero, nil
+	return v, err
+}
+
+// receive is the callback a wait adds to the awaited Deferred: it keeps the
+// result and, if the body has parked for it, resumes the body and blocks
+// until the body parks again or returns. It consumes the result.
+func (c *awaitCell[T]) receive(v T, err error) (T, error) {
+	c.v, c.err = v, err
+	if !c.state.CompareAndSwap(cellPending, cellDone) {
+		a := c.a
+		a.mu.Lock()
+		a.awaited = nil
+		a.state.Store(stateRunning)
+		a.mu.Unlock()
+		a.resume <- struct{}{}
+		if <-a.yield {
+			a.owner.deliver()
+		}
+	}
+	var zero T
+	return zero, nil
+}
+
+// handBack gives control back to the goroutine that ran the body, which is
+// blocked until then: Async's caller the first time, the last resumer after.
+// ended says that the body has returned. Called on the body's goroutine.
+func (a *Awaiter) handBack(ended bool) {
+	if !a.handedBack {
+		a.handedBack = true
+		a.owner.release(ended)
+		return
+	}
+	a.yield <- ended
+}
+
+// check panics unless the body that owns a is running: the guard of every
+// Await.
+func (a *Awaiter) check() {
+	switch a.state.Load() {
+	case stateRunning:
+		if checkAwaitGoroutine && goroutineID() != a.goid {
+			panicMisuse("Await", errAwaiterGoroutine)
+		}
+	case stateWaiting:
+		panicMisuse("Await", errAwaiterGoroutine)
+	case stateDone:
+		panicMisuse("Await", errAwaiterDone)
+	default:
+		panicMisuse("Await", errAwaiterZero)
+	}
+}
+
+// asyncOwner is the typed side of an Awaiter: its Async.
+type asyncOwner interface {
+	prepare()           // make the Async's Deferred, at the body's first wait (a.mu held)
+	release(ended bool) // let Async's caller go on
+	deliver()           // fire the Async's Deferred with the body's result
+}
+
+// asyncRun is one call of Async.
+type asyncRun[T any] struct {
+	a       Awaiter
+	body    func(*Awaiter) (T, error)
+	started sync.WaitGroup // Async's caller waits on it until the body first hands back
+	ended   bool           // the body had returned at its first hand-back
+	out     *Deferred[T]   // Async's Deferred, made at the body's first wait
+
+	// Guarded by a.mu.
+	target *Deferred[T] // where the result goes: out, or what out follows after a Cancel
+	v      T
+	err    error
+
+	// dmu makes delivery whole: a Cancel that finds the body returned does
+	// not return before the result is in target, so that Cancel never fails
+	// target with ErrCancelled instead.
+	dmu       sync.Mutex
+	delivered bool
+}
+
+// main runs the body on the Async's goroutine.
+func (s *asyncRun[T]) main() {
+	a := &s.a
+	if checkAwaitGoroutine {
+		a.goid = goroutineID()
+	}
+	var (
+		v        T
+		err      error
+		returned bool
+	)
+	defer func() {
+		if !returned {
+			if r := recover(); r != nil {
+				err = NewPanicError(r)
+			} else {
+				err = errBodyGoexit
+			}
+		}
+		a.mu.Lock()
+		s.v, s.err = v, err
+		a.awaited = nil
+		a.cell = nil
+		a.state.Store(stateDone)
+		a.mu.Unlock()
+		a.handBack(true)
+	}()
+	v, err = s.body(a)
+	returned = true
+}
+
+func (s *asyncRun[T]) prepare() {
+	s.out = NewWithCanceller(s.cancel)
+	s.target = s.out
+}
+
+func (s *asyncRun[T]) release(ended bool) {
+	s.ended = ended
+	s.started.Done()
+}
+
+// deliver fires the target with the body's result, once, for whoever calls
+// it first: the goroutine the body handed control back to when it returned,
+// or a Cancel that found it returned.
+func (s *asyncRun[T]) deliver() {
+	s.dmu.Lock()
+	defer s.dmu.Unlock()
+	if s.delivered {
+		return
+	}
+	s.delivered = true
+	a := &s.a
+	a.mu.Lock()
+	t, v, err := s.target, s.v, s.err
+	var zero T
+	s.v, s.err = zero, nil
+	a.mu.Unlock()
+	if err == nil && isAny[T]() {
+		if inner, ok := any(v).(*Deferred[T]); ok {
+			if inner == nil {
+				v, err = zero, &misuse{op: "Async", err: errNilDeferred}
+			} else {
+				t.follow(inner)
+				return
+			}
+		}
+	}
+	if !t.fire(v, err, "") && err != nil {
+		reportUnhandled(err)
+	}
+}
+
+// cancel is the canceller of the Async's Deferred d (and of the ones it
+// follows after a Cancel): it cancels what the body waits on, and keeps d
+// waiting for the body's result if the body goes on.
+func (s *asyncRun[T]) cancel(d *Deferred[T]) {
+	a := &s.a
+	a.mu.Lock()
+	switch a.state.Load() {
+	case stateDone:
+		a.mu.Unlock()
+		s.deliver()
+		return
+	case stateWaiting:
+		awaited := a.awaited
+		a.mu.Unlock()
+		awaited.Cancel() // may run the body, here, until it waits again or returns
+		a.mu.Lock()
+		if a.state.Load() == stateDone {
+			a.mu.Unlock()
+			s.deliver()
+			return
+		}
+	default:
+		a.cancelPending = true
+	}
+	if s.target != d {
+		// The body, run by the Cancel above, cancelled d itself: d
+		// already follows a newer target.
+		a.mu.Unlock()
+		return
+	}
+	next := NewWithCanceller(s.cancel)
+	s.target = next
+	a.mu.Unlock()
+	d.follow(next)
+}
+
+// take consumes d's result if d has one to give now, as a callback added at
+// the end of its chain that returns the zero value would; it reports false,
+// and leaves d alone, if d has not fired or its chain is not at rest.
+func (d *Deferred[T]) take() (v T, err error, ok bool) {
+	s := d.lock()
+	if s&(sCalled|sRunning|sPaused|sWaiting) != sCalled {
+		d.unlock(s)
+		return v, nil, false
+	}
+	if s&sMarked != 0 {
+		d.ext.cleanup.Stop()
+		s &^= sMarked
+	}
+	v, err = d.result, d.err
+	var zero T
+	d.result, d.err = zero, nil
+	d.unlock(s)
+	return v, err, true
+}
+
+// checkAwaitGoroutine turns on the exact goroutine check of Await. Race
+// builds set it: reading a goroutine's id costs a stack trace.
+var checkAwaitGoroutine = false
+
+// goroutineID returns the calling goroutine's id, read from the first line
+// of its stack trace ("goroutine 12 [running]:").
+func goroutineID() uint64 {
+	var buf [64]byte
+	n := runtime.Stack(buf[:], false)
+	const prefix = "goroutine "
+	var id uint64
+	for _, c := range buf[len(prefix):n] {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + uint64(c-'0')
+	}
+	return id
+}
+
+// Errors of Async and Await.
+var (
+	errNilAwaiter       = errors.New("deferred: nil Awaiter")
+	errAwaiterZero      = errors.New("deferred: Awaiter not made by Async")
+	errAwaiterDone      = errors.New("deferred: Awaiter used after its Async body returned")
+	errAwaiterGoroutine = errors.New("deferred: Awaiter used outside its Async body's goroutine")
+	errBodyGoexit       = errors.New("deferred: Async body called runtime.Goexit")
+)
