@@ -60,9 +60,9 @@ func (d *Deferred[T]) Cancel() {
 		cur.unlock(s)
 		var zero T
 		if canceller != nil {
+			// sCancelling stays set: a Cancel that comes before the fire
+			// below must not call the canceller again.
 			p := callCanceller(canceller, cur)
-			s = cur.lock()
-			cur.unlock(s &^ sCancelling)
 			if p != nil {
 				cur.fire(zero, p, "")
 				return

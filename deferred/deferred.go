@@ -61,7 +61,7 @@ const (
 	sWaiting           // waitingOn is set
 	sMore              // ext.links holds links
 	sMarked            // an unhandled-error report is armed
-	sCancelling        // Cancel is calling the canceller
+	sCancelling        // Cancel has called, or is calling, the canceller
 )
 
 // The link kinds. Each is a distinct type so that one interface slot can
