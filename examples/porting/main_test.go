@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -27,4 +29,23 @@ func TestRun(t *testing.T) {
 			"fetched: beta, alpha, gamma\n"+
 			"top letters: a=15, m=6, b=3\n", out.String())
 	})
+}
+
+// TestGuideQuotesThisFile checks that every Go piece of the worked port in
+// docs/porting.md is this program's code (the guide indents with four
+// spaces where gofmt puts a tab).
+func TestGuideQuotesThisFile(t *testing.T) {
+	guide, err := os.ReadFile("../../docs/porting.md")
+	require.NoError(t, err)
+	_, port, found := strings.Cut(string(guide), "\n## A worked port\n")
+	require.True(t, found, "docs/porting.md has no worked port section")
+	source, err := os.ReadFile("main.go")
+	require.NoError(t, err)
+	code := strings.ReplaceAll(string(source), "\t", "    ")
+
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(port, -1)
+	require.GreaterOrEqual(t, len(blocks), 5, "the worked port shows its Go side piece by piece")
+	for _, b := range blocks {
+		assert.Contains(t, code, b[1], "a piece quoted in docs/porting.md is not in main.go")
+	}
 }
