@@ -77,7 +77,8 @@ func run(w io.Writer, loopTime time.Duration) (report, error) {
 	rep.Steps, rep.CalibratedStep = calibrate(loopTime)
 	fmt.Fprintf(w, "A loop of %d steps (a SHA-256 of a 1 KiB record each, about %v in one go)\n",
 		rep.Steps, loopTime.Round(time.Millisecond))
-	fmt.Fprintf(w, "runs on a reactor beside a heartbeat due every %v; lag is how late a beat runs.\n\n", interval)
+	fmt.Fprintf(w, "runs on a reactor beside a heartbeat due every %v; lag is how late a beat runs.\n", interval)
+	fmt.Fprintf(w, "The reactor's watchdog logs a callback that holds it for over %v.\n\n", reactor.DefaultWatchdog)
 
 	// The watchdog reports the plain loop while it holds the reactor: keep
 	// its reports to one line (no stack) in this program's output.
@@ -95,7 +96,6 @@ func run(w io.Writer, loopTime time.Duration) (report, error) {
 		without := blocking(r, hb, rep.Steps)
 		with := deferred.ThenDeferred(without, func(p phase) *deferred.Deferred[phase] {
 			rep.Without = p
-			fmt.Fprintln(w)
 			return cooperative(r, hb, rep.Steps)
 		})
 		return deferred.Then(with, func(p phase) (struct{}, error) {
