@@ -21,9 +21,9 @@ import (
 // budget a step costs neither a clock read nor a coroutine switch: after
 // each step the running task decrements a counter and tests a flag. The
 // counter makes it read the clock about every 100 µs of work (it learns how
-// many of its steps that is), and a timer raises the flag at the deadline
-// in case steps suddenly slow down. Iterators are suspended only when a
-// slice or a turn ends.
+// many of its steps that is), and a timer raises the flag just after the
+// deadline in case steps suddenly slow down. Iterators are suspended only
+// when a slice or a turn ends.
 //
 // A Cooperator and its tasks belong to the loop: call their methods on the
 // loop's goroutine (in callbacks it runs, or before it starts), never from

@@ -154,8 +154,8 @@ func (c *Cooperator) newPred() (pred func() bool) {
 	return c.cfg.factory()
 }
 
-// beginSlice starts a slice: a predicate from the factory, or a timer that
-// raises the expired bit at the deadline.
+// beginSlice starts a slice: a predicate from the factory, or a deadline,
+// with a timer that raises the expired bit soon after it.
 func (c *Cooperator) beginSlice() {
 	c.sliceOver = false
 	c.steps = 0
@@ -176,7 +176,10 @@ func (c *Cooperator) beginSlice() {
 	c.budget = c.sliceBudget()
 	c.check = min(maxCheck, c.budget/minChecks)
 	gen := c.gen
-	c.timer = time.AfterFunc(c.budget, func() { c.expire(gen) })
+	// The tasks' clock reads end the slice on time; the timer is only the
+	// backstop for steps that suddenly take longer, so it is armed a check
+	// later and, as a rule, stopped before it fires.
+	c.timer = time.AfterFunc(c.budget+c.check, func() { c.expire(gen) })
 }
 
 // expire raises the expired bit if slice gen is still the current one; it
