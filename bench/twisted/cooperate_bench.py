@@ -1,4 +1,4 @@
-"""Twisted side of the Cooperator per-step comparison (bench/compare.sh runs it).
+"""Twisted side of the Cooperator per-step comparison (go run ./bench -compare twisted runs it).
 
 Measures what one step of a cooperative task costs in Twisted's Cooperator:
 tasks are endless generators that yield None, run by a Cooperator with its
@@ -8,10 +8,15 @@ one ends, with nothing in between, so that only the Cooperator is timed.
 The time of a run of slices is divided by the number of steps taken.
 
 Scenarios, mirroring BenchmarkCooperate1 and BenchmarkCooperate100 in
-cooperate/bench_test.go:
+cooperate/bench_test.go and the bench command's cooperate suite:
 
     cooperate_1_task     one task
     cooperate_100_tasks  100 tasks taking turns
+    coiterate_trivial    one task that walks a list of 2**20 values and calls
+                         a function that adds each to a sum, yielding after
+                         each call: Twisted's way of writing the loop that
+                         cooperate.Each wraps (the bench command's
+                         cooperate/each_trivial)
 
 Each prints one line, the median over --repeat runs:
 
@@ -67,13 +72,30 @@ def _task(counter):
         yield None
 
 
-def run(tasks, slices):
+_VALUES = [0] * (1 << 20)
+_SUM = [0]
+
+
+def _add(value):
+    _SUM[0] += value
+
+
+def _each(counter):
+    # The body of a "for value in values: f(value)" loop, one step a value.
+    while True:
+        for value in _VALUES:
+            _add(value)
+            counter[0] += 1
+            yield None
+
+
+def run(tasks, slices, make=_task):
     """Seconds per step over a run of slices with the given number of tasks."""
     scheduler = _Scheduler()
     coop = Cooperator(scheduler=scheduler)
     counter = [0]
     for _ in range(tasks):
-        coop.cooperate(_task(counter))
+        coop.cooperate(make(counter))
     scheduler.run_one()  # warm up
     counter[0] = 0
     start = time.perf_counter()
@@ -86,8 +108,9 @@ def run(tasks, slices):
 
 
 SCENARIOS = [
-    ("cooperate_1_task", 1),
-    ("cooperate_100_tasks", 100),
+    ("cooperate_1_task", 1, _task),
+    ("cooperate_100_tasks", 100, _task),
+    ("coiterate_trivial", 1, _each),
 ]
 
 
@@ -103,14 +126,14 @@ def main(argv=None):
     parser.add_argument("names", nargs="*", help="scenarios to run (default: all)")
     args = parser.parse_args(argv)
 
-    known = [name for name, _ in SCENARIOS]
+    known = [name for name, _, _ in SCENARIOS]
     for name in args.names:
         if name not in known:
             parser.error("unknown scenario %r (known: %s)" % (name, ", ".join(known)))
-    for name, tasks in SCENARIOS:
+    for name, tasks, make in SCENARIOS:
         if args.names and name not in args.names:
             continue
-        per_step = statistics.median(run(tasks, args.slices) for _ in range(args.repeat))
+        per_step = statistics.median(run(tasks, args.slices, make) for _ in range(args.repeat))
         print("%s %.1f ns/step" % (name, per_step * 1e9))
         sys.stdout.flush()
 

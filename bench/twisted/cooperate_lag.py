@@ -1,29 +1,37 @@
-"""Twisted side of the Cooperator lag comparison (bench/compare.sh runs it).
+"""Twisted side of the Cooperator lag comparison (go run ./bench -compare twisted runs it).
 
-Four cooperative tasks whose steps compute for 20 us run on Twisted's
-reactor for --duration seconds (default 3), beside a 1 ms callLater probe
-that re-arms itself; how late the probe runs is the reactor's lag. The
-Cooperator is Twisted's default one: 10 ms slices, time.time() asked after
-every step. Mirrors BenchmarkLagDefault in cooperate/lag_bench_test.go.
+Four tasks whose steps compute for 20 us run on Twisted's reactor for
+--duration seconds (default 3), beside a 1 ms callLater probe that re-arms
+itself; how late the probe runs is the reactor's lag. Two modes, named on
+the command line (default: cooperate):
 
-It prints, one per line, "name value unit":
+    cooperate  the tasks are cooperative, under Twisted's default
+               Cooperator: 10 ms slices, time.time() asked after every step.
+               Mirrors BenchmarkLagDefault in cooperate/lag_bench_test.go
+               and the bench command's lag/cooperate.
+    blocking   without cooperation: each task is one plain loop of a
+               quarter of --duration worth of steps, run in one reactor
+               callback; the next task's loop is scheduled when one ends,
+               so the probe runs between two loops. Mirrors the bench
+               command's lag/blocking.
 
-    cooperate_lag_p50         median lag of the probe, ms
-    cooperate_lag_p99         99th percentile lag, ms
-    cooperate_lag_max         largest lag, ms
-    cooperate_lag_throughput  the tasks' steps per second against one
-                              blocking loop running the same steps (measured
-                              just before and after), both counted in
-                              processor time so that a loaded machine does
-                              not skew it, %
-    cooperate_lag_overhead    100 minus the throughput, % (a cost)
+It prints, one per line, "name value unit", for each mode MODE:
+
+    MODE_lag_p50         median lag of the probe, ms
+    MODE_lag_p99         99th percentile lag, ms
+    MODE_lag_max         largest lag, ms
+    MODE_lag_throughput  the tasks' steps per second against one blocking
+                         loop running the same steps (measured just before
+                         and after), both counted in processor time so that
+                         a loaded machine does not skew it, %
+    MODE_lag_overhead    100 minus the throughput, % (a cost)
 
 With --repeat N (or $BENCH_REPEAT) it runs N times and prints the medians.
 Each run needs a fresh reactor, so runs are separate processes.
 
 Run it with Debian's interpreter, which has python3-twisted:
 
-    /usr/bin/python3 bench/twisted/cooperate_lag.py [--duration S] [--repeat N]
+    /usr/bin/python3 bench/twisted/cooperate_lag.py [--duration S] [--repeat N] [MODE...]
 """
 
 import argparse
@@ -68,8 +76,11 @@ def blocking_cpu(rounds, seconds):
     return (time.process_time() - cpu0) / n
 
 
-def run_once(duration):
-    """One run on a fresh reactor; returns a dict of figures."""
+MODES = ("cooperate", "blocking")
+
+
+def run_once(duration, mode):
+    """One run on a fresh reactor in the given mode; returns a dict of figures."""
     from twisted.internet import reactor
     from twisted.internet.task import cooperate
 
@@ -95,14 +106,33 @@ def run_once(duration):
 
     def start():
         state["cpu0"] = time.process_time()
-        tasks = [cooperate(task()) for _ in range(TASKS)]
         arm()
 
-        def stop():
+        def finish():
             state["cpu"] = time.process_time() - state["cpu0"]
+            reactor.stop()
+
+        if mode == "blocking":
+            per_task = max(1, int(duration / TASKS / STEP))
+
+            def loop(i):
+                for _ in range(per_task):
+                    busy(rounds)
+                    state["steps"] += 1
+                if i + 1 == TASKS:
+                    finish()
+                else:
+                    reactor.callLater(0, loop, i + 1)
+
+            reactor.callLater(0, loop, 0)
+            return
+
+        tasks = [cooperate(task()) for _ in range(TASKS)]
+
+        def stop():
             for t in tasks:
                 t.stop()
-            reactor.stop()
+            finish()
 
         reactor.callLater(duration, stop)
 
@@ -117,20 +147,20 @@ def run_once(duration):
 
     throughput = 100 * state["steps"] * (before + after) / 2 / state["cpu"]
     return {
-        "cooperate_lag_p50": pct(50),
-        "cooperate_lag_p99": pct(99),
-        "cooperate_lag_max": pct(100),
-        "cooperate_lag_throughput": throughput,
-        "cooperate_lag_overhead": 100 - throughput,
+        "lag_p50": pct(50),
+        "lag_p99": pct(99),
+        "lag_max": pct(100),
+        "lag_throughput": throughput,
+        "lag_overhead": 100 - throughput,
     }
 
 
 UNITS = {
-    "cooperate_lag_p50": "ms",
-    "cooperate_lag_p99": "ms",
-    "cooperate_lag_max": "ms",
-    "cooperate_lag_throughput": "%",
-    "cooperate_lag_overhead": "%",
+    "lag_p50": "ms",
+    "lag_p99": "ms",
+    "lag_max": "ms",
+    "lag_throughput": "%",
+    "lag_overhead": "%",
 }
 
 
@@ -144,23 +174,29 @@ def main(argv=None):
         help="runs, the medians are printed (default: $BENCH_REPEAT or 1)",
     )
     parser.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("modes", nargs="*", metavar="MODE", help="cooperate or blocking (default: cooperate)")
     args = parser.parse_args(argv)
 
+    for mode in args.modes:
+        if mode not in MODES:
+            parser.error("unknown mode %r (known: %s)" % (mode, ", ".join(MODES)))
+    modes = args.modes or ["cooperate"]
     if args.once:
-        print(json.dumps(run_once(args.duration)))
+        print(json.dumps(run_once(args.duration, modes[0])))
         return
-    runs = []
-    for _ in range(max(1, args.repeat)):
-        out = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--once", "--duration", str(args.duration)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        runs.append(json.loads(out.strip().splitlines()[-1]))
-    for name, unit in UNITS.items():
-        print("%s %.2f %s" % (name, statistics.median(r[name] for r in runs), unit))
-        sys.stdout.flush()
+    for mode in modes:
+        runs = []
+        for _ in range(max(1, args.repeat)):
+            out = subprocess.run(
+                [sys.executable, os.path.abspath(__file__), "--once", "--duration", str(args.duration), mode],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            runs.append(json.loads(out.strip().splitlines()[-1]))
+        for name, unit in UNITS.items():
+            print("%s_%s %.2f %s" % (mode, name, statistics.median(r[name] for r in runs), unit))
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Twisted side of the Deferred comparison (bench/compare.sh runs it).
+"""Twisted side of the Deferred comparison (go run ./bench -compare twisted runs it).
 
 Each scenario is timed timeit-style: the loop count is chosen so that one
 run takes about --target seconds, the run is repeated --repeat times, and

@@ -1,8 +1,9 @@
-"""Twisted side of the reactor comparison.
+"""Twisted side of the reactor comparison (go run ./bench -compare twisted runs it).
 
-It measures, on this machine, what reactor/bench_test.go measures for twine,
-and prints one line per scenario, "name value unit", each figure the median
-of --repeat runs (or BENCH_REPEAT), and a cost (lower is better):
+It measures, on this machine, what reactor/bench_test.go and the bench
+command's timers and calls suites measure for twine, and prints one line per
+scenario, "name value unit", each figure the median of --repeat runs (or
+BENCH_REPEAT), and a cost (lower is better):
 
     callfromthread            ns/call  one thread calls reactor.callFromThread
                                        N times; from the first call until the
@@ -14,17 +15,31 @@ of --repeat runs (or BENCH_REPEAT), and a cost (lower is better):
                                        function that returns at once and get its
                                        result back, one after the other
                                        (BenchmarkDeferToGoroutineRoundTrip)
+    calllater_cancel          ns/op    on the reactor thread, callLater(1, f)
+                                       and cancel() it (BenchmarkCallLaterCancel
+                                       with pending=0)
+    calllater_cancel_10k      ns/op    the same with 10,000 other calls pending,
+                                       an hour away (pending=10000)
+    timers_100k_cpu           ms/op    callLater 100,000 calls due at random in
+                                       0-100 ms from the reactor thread, and run
+                                       them all: processor time of the process
+                                       per round (BenchmarkManyTimersCallLater,
+                                       cpu-ms/op)
+    timers_100k_wall          ms/op    the same round's wall time
 
-Rates follow: calls/s = 1e9 / ns_per_call.
+Rates follow: calls/s = 1e9 / ns_per_call. Name scenarios on the command
+line to run only those (timers_100k runs both of its figures).
 
 Run it with Debian's interpreter, which has python3-twisted:
 
-    /usr/bin/python3 bench/twisted/reactor_bench.py [--repeat N] [--calls N] [--trips N]
+    /usr/bin/python3 bench/twisted/reactor_bench.py [--repeat N] [--calls N] [--trips N] [--target S] [NAME...]
 """
 
 import argparse
 import os
+import random
 import statistics
+import sys
 import threading
 import time
 
@@ -83,29 +98,125 @@ def defer_to_thread_round_trip(trips):
     return done
 
 
+def _nothing():
+    pass
+
+
+def call_later_cancel(pending, target):
+    """ns per callLater + cancel on the reactor thread, with pending calls waiting."""
+    others = [reactor.callLater(3600 + i * 1e-6, _nothing) for i in range(pending)]
+    done = defer.Deferred()
+
+    def measure():
+        # A turn of the reactor later, the pending calls are in its heap.
+        call_later = reactor.callLater
+
+        def run(number):
+            start = time.perf_counter_ns()
+            for _ in range(number):
+                call_later(1, _nothing).cancel()
+            return time.perf_counter_ns() - start
+
+        number = 1
+        while run(number) < target * 1e9 / 5:
+            number *= 2
+        elapsed = run(number)
+        for c in others:
+            c.cancel()
+        done.callback(elapsed / number)
+
+    reactor.callLater(0, measure)
+    return done
+
+
+def many_timers(count):
+    """Schedule count calls due at random in 0-100 ms and run them all.
+
+    Fires with (processor ms, wall ms) of the round."""
+    rng = random.Random(7)
+    delays = [rng.random() * 0.1 for _ in range(count)]
+    done = defer.Deferred()
+    state = {"left": count, "last": 0.0}
+
+    def ran(call):
+        # Due order, as the Go side checks it.
+        when = call[0].getTime()
+        if when < state["last"]:
+            raise AssertionError("a call due at %r ran after one due at %r" % (when, state["last"]))
+        state["last"] = when
+        state["left"] -= 1
+        if state["left"] == 0:
+            done.callback(
+                ((time.process_time() - cpu0) * 1e3, (time.perf_counter() - wall0) * 1e3)
+            )
+
+    wall0, cpu0 = time.perf_counter(), time.process_time()
+    call_later = reactor.callLater
+    for d in delays:
+        box = [None]
+        box[0] = call_later(d, ran, box)
+    return done
+
+
 @defer.inlineCallbacks
 def main(args):
     try:
         scenarios = [
-            ("callfromthread", "ns/call", lambda: call_from_thread(args.calls, 1)),
-            ("callfromthread_8threads", "ns/call", lambda: call_from_thread(args.calls, 8)),
-            ("defertothread_roundtrip", "ns/op", lambda: defer_to_thread_round_trip(args.trips)),
+            ("callfromthread", [("callfromthread", "ns/call")], lambda: call_from_thread(args.calls, 1)),
+            (
+                "callfromthread_8threads",
+                [("callfromthread_8threads", "ns/call")],
+                lambda: call_from_thread(args.calls, 8),
+            ),
+            (
+                "defertothread_roundtrip",
+                [("defertothread_roundtrip", "ns/op")],
+                lambda: defer_to_thread_round_trip(args.trips),
+            ),
+            ("calllater_cancel", [("calllater_cancel", "ns/op")], lambda: call_later_cancel(0, args.target)),
+            (
+                "calllater_cancel_10k",
+                [("calllater_cancel_10k", "ns/op")],
+                lambda: call_later_cancel(10_000, args.target),
+            ),
+            (
+                "timers_100k",
+                [("timers_100k_cpu", "ms/op"), ("timers_100k_wall", "ms/op")],
+                lambda: many_timers(100_000),
+            ),
         ]
-        for name, unit, run in scenarios:
+        known = [name for name, _, _ in scenarios]
+        unknown = [name for name in args.names if name not in known]
+        if unknown:
+            raise SystemExit("reactor_bench: unknown scenario %s (known: %s)" % (", ".join(unknown), ", ".join(known)))
+        for name, figures, run in scenarios:
+            if args.names and name not in args.names:
+                continue
             yield run()  # warm up: thread pool started, code paths hot
-            figures = []
+            results = []
             for _ in range(args.repeat):
-                figures.append((yield run()))
-            print(f"{name} {statistics.median(figures):.1f} {unit}", flush=True)
+                result = yield run()
+                results.append(result if isinstance(result, tuple) else (result,))
+            for i, (figure, unit) in enumerate(figures):
+                print(f"{figure} {statistics.median(r[i] for r in results):.1f} {unit}", flush=True)
+    except BaseException as e:
+        print(f"reactor_bench: {e!r}", file=sys.stderr, flush=True)
+        global failed
+        failed = True
     finally:
         reactor.stop()
 
+
+failed = False
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", "7")))
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--trips", type=int, default=5_000)
+    parser.add_argument("--target", type=float, default=0.2, help="seconds per run of the callLater scenarios")
+    parser.add_argument("names", nargs="*", help="scenarios to run (default: all)")
     args = parser.parse_args()
     reactor.callWhenRunning(main, args)
     reactor.run()
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,42 @@
+// Command bench measures twine, side by side with plain Go and, on request,
+// with Twisted, and writes what it found as a table, as JSON for tools and as
+// an HTML report with charts.
+//
+// It runs scenario suites, each scenario several times (-runs, default 5),
+// twine's way right before plain Go's way where Go has one, so that drift in
+// the machine's speed hits both alike; the table shows the medians and the
+// ratios between them:
+//
+//   - deferred: creating and firing a Deferred, a chain of 10 callbacks, the
+//     errback path, All over 1,000 Deferreds, Async with 10 awaits;
+//   - timers: CallLater and Cancel against time.AfterFunc and Stop, and
+//     100,000 timers due at random;
+//   - calls: CallSoon from one and from eight goroutines (Twisted's
+//     callFromThread), DeferToGoroutine round trips (deferToThread);
+//   - cooperate: a step of Each and of Cooperate against the plain loop;
+//   - lag: how late the reactor runs a 1 ms timer while four tasks of 20 µs
+//     steps share it: without cooperation, with cooperate.Each's default
+//     10 ms slices, and with slices sized for a 1 ms lag.
+//
+// With -compare twisted it also runs the scripts under bench/twisted, which
+// measure the same scenarios in Twisted (they need Python 3 with Twisted,
+// Debian's python3-twisted, found at /usr/bin/python3 or -python), and puts
+// Twisted's figure, twine's and their ratio side by side. Without Twisted it
+// says why and goes on without that column.
+//
+// Usage:
+//
+//	go run ./bench                      # every suite, 5 runs, about 2 minutes
+//	go run ./bench -compare twisted     # and Twisted, about 4 minutes
+//	go run ./bench -quick               # short runs for CI, under a minute
+//	go run ./bench -suite deferred,lag  # some suites only; -list names them
+//	go run ./bench -out /tmp/bench      # where results.json and report.html go
+//
+// Progress goes to standard error, the table to standard output. A ratio
+// says how many times better twine does than the other side: above 1 it is
+// faster (or, for a throughput, gets more done), below 1 slower.
+//
+// This machine's figures are as noisy as its load: compare ratios measured
+// in one run rather than figures of different runs. The command needs a
+// Unix system (it reads processor time with getrusage).
+package main

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"math"
+	"runtime"
+	"slices"
+	"syscall"
+	"time"
+)
+
+// An opFunc does n operations of a scenario and returns how many units of
+// work (calls, steps) they made, or an error if they went wrong.
+type opFunc func(n int) (units int, err error)
+
+// A timing is the last, measured round of [timeOps].
+type timing struct {
+	ops     int
+	units   int
+	elapsed time.Duration
+	cpu     time.Duration // processor time of the whole process
+	allocs  uint64
+	bytes   uint64
+}
+
+// maxOps bounds the operations of one round.
+const maxOps = 1_000_000_000
+
+// timeOps runs op with a growing n until one round lasts at least target,
+// as testing.B does, and returns that round. Allocations are the whole
+// process's, so those of the goroutines an operation hands work to count.
+func timeOps(target time.Duration, op opFunc) (timing, error) {
+	n := 1
+	for {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		cpu0 := cpuTime()
+		start := time.Now()
+		units, err := op(n)
+		elapsed := time.Since(start)
+		cpu := cpuTime() - cpu0
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			return timing{}, err
+		}
+		if elapsed >= target || n >= maxOps {
+			return timing{
+				ops:     n,
+				units:   units,
+				elapsed: elapsed,
+				cpu:     cpu,
+				allocs:  after.Mallocs - before.Mallocs,
+				bytes:   after.TotalAlloc - before.TotalAlloc,
+			}, nil
+		}
+		n = nextOps(n, elapsed, target)
+	}
+}
+
+// nextOps predicts the operations a round needs to last target, aiming 20%
+// over, growing at most a hundredfold and at least by one.
+func nextOps(n int, elapsed, target time.Duration) int {
+	next := 100 * n
+	if elapsed > 0 {
+		next = int(min(float64(next), 1.2*float64(n)*float64(target)/float64(elapsed)))
+	}
+	return min(max(next, n+1), maxOps)
+}
+
+// perUnit returns a sample whose "time" is nanoseconds per unit of work,
+// with the allocations per unit.
+func (t timing) perUnit() sample {
+	u := float64(max(t.units, 1))
+	return sample{
+		values: map[string]float64{"time": float64(t.elapsed.Nanoseconds()) / u},
+		allocs: float64(t.allocs) / u,
+		bytes:  float64(t.bytes) / u,
+	}
+}
+
+// micro makes a runFunc that times op for the configured target and
+// reports nanoseconds per unit of work.
+func micro(op opFunc) runFunc {
+	return func(cfg *config) (sample, error) {
+		t, err := timeOps(cfg.target, op)
+		if err != nil {
+			return sample{}, err
+		}
+		return t.perUnit(), nil
+	}
+}
+
+// perOp makes an opFunc of a function that does one operation of units
+// units of work.
+func perOp(units int, f func() error) opFunc {
+	return func(n int) (int, error) {
+		for range n {
+			if err := f(); err != nil {
+				return 0, err
+			}
+		}
+		return n * units, nil
+	}
+}
+
+// cpuTime returns the processor time the process has used so far, in user
+// and system mode, all threads; zero if the system cannot tell.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// median returns the median of xs (the mean of the two middle values for
+// an even count), or NaN for none. It does not change xs.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	mid := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[mid]
+	}
+	return (s[mid-1] + s[mid]) / 2
+}
+
+// percentile returns the p-th percentile (0 to 100) of sorted values, by
+// the nearest rank below, as the Twisted scripts compute it; zero for none.
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	return sorted[(len(sorted)-1)*p/100]
+}
