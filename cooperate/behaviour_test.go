@@ -507,3 +507,33 @@ func TestMisusePanics(t *testing.T) {
 		assert.PanicsWithValue(t, want, f, want)
 	}
 }
+
+func TestBackstopEndsSlicesOfSuddenlySlowSteps(t *testing.T) {
+	// Trivial steps teach the task to read the clock only every many
+	// thousand steps; when steps then take 200 µs each, the backstop timer
+	// must end the slice long before that many have run.
+	c, clock := newCooperator(t, cooperate.WithSlice(time.Millisecond))
+	slow := false
+	slowSteps := 0
+	task := c.Cooperate(func(yield func(any) bool) {
+		for {
+			if slow {
+				slowSteps++
+				for start := time.Now(); time.Since(start) < 200*time.Microsecond; {
+				}
+			}
+			if !yield(nil) {
+				return
+			}
+		}
+	})
+	for range 5 {
+		tick(clock)
+	}
+	slow = true
+	tick(clock)
+	t.Logf("%d slow steps in the slice", slowSteps)
+	assert.Positive(t, slowSteps)
+	assert.Less(t, slowSteps, 1000, "the slice ran on without the backstop")
+	require.NoError(t, task.Stop())
+}

@@ -21,9 +21,9 @@ import (
 // budget a step costs neither a clock read nor a coroutine switch: after
 // each step the running task decrements a counter and tests a flag. The
 // counter makes it read the clock about every 100 µs of work (it learns how
-// many of its steps that is), and a timer raises the flag just after the
-// deadline in case steps suddenly slow down. Iterators are suspended only
-// when a slice or a turn ends.
+// many of its steps that is), and a timer raises the flag after the deadline
+// in case steps suddenly slow down. Iterators are suspended only when a
+// slice or a turn ends.
 //
 // A Cooperator and its tasks belong to the loop: call their methods on the
 // loop's goroutine (in callbacks it runs, or before it starts), never from
@@ -60,13 +60,20 @@ type Cooperator struct {
 	gen       uint64
 	sliceOver bool
 	pred      func() bool
-	timer     *time.Timer
 	budget    time.Duration // the slice's length
 	start     time.Time     // when it began
 	steps     int           // steps taken in it
 	check     time.Duration // work between two clock reads of a task
 	read      time.Duration // the clock at the checkpoint that ended the last turn,
 	readOK    bool          // if that is what happened last
+
+	// The backstop timer (see armBackstop), and what it reads: the current
+	// slice's deadline (since epoch; 0 between slices) and when it is armed
+	// to fire.
+	epoch      time.Time
+	backstop   *time.Timer
+	deadline   atomic.Int64
+	backstopAt atomic.Int64
 
 	// Measurements that size turns and adaptive slices.
 	quantum     int           // steps per turn for weight 1
@@ -115,7 +122,7 @@ func New(loop scheduler.Loop, opts ...Option) *Cooperator {
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
-	c := &Cooperator{loop: loop, schedule: cfg.schedule, cfg: cfg, quantum: 1}
+	c := &Cooperator{loop: loop, schedule: cfg.schedule, cfg: cfg, quantum: 1, epoch: time.Now()}
 	if c.schedule == nil {
 		c.schedule = func(tick func()) scheduler.Call { return loop.CallLater(tickDelay, tick) }
 	}
@@ -137,6 +144,9 @@ func (c *Cooperator) Stop() {
 	}
 	c.stopped = true
 	c.cancelTick()
+	if c.backstop != nil {
+		c.backstop.Stop()
+	}
 	for c.liveHead != nil {
 		c.liveHead.finish(stateSchedulerStopped, ErrSchedulerStopped)
 	}

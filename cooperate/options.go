@@ -41,10 +41,12 @@ type config struct {
 
 // WithSlice sets the wall time each slice may take (default [DefaultSlice]).
 // The Cooperator does not read the clock per step: a task reads it about
-// every 100 µs of work (or a sixteenth of the slice, if shorter), and a timer
-// raises a flag at the deadline, so a slice lasts d plus at most that much,
-// or the rest of a longer step under way. The Cooperator measures how far
-// its slices overrun and ends them that much earlier (never below d/2), so
+// every 100 µs of work (or a sixteenth of the slice, if shorter), learning
+// from its steps' cost how many steps that is, so a slice lasts d plus at
+// most that much work, or the rest of a longer step under way. Should steps
+// suddenly take far longer than the task has learnt, a timer ends the slice
+// at most 10 ms after its deadline. The Cooperator measures how far its
+// slices overrun and ends them that much earlier (never below d/2), so
 // slices take d of wall time on average.
 //
 // WithSlice, [WithAdaptive] and [WithTerminator] each decide what ends a

@@ -155,7 +155,7 @@ func (c *Cooperator) newPred() (pred func() bool) {
 }
 
 // beginSlice starts a slice: a predicate from the factory, or a deadline,
-// with a timer that raises the expired bit soon after it.
+// with the backstop behind it.
 func (c *Cooperator) beginSlice() {
 	c.sliceOver = false
 	c.steps = 0
@@ -175,15 +175,63 @@ func (c *Cooperator) beginSlice() {
 	}
 	c.budget = c.sliceBudget()
 	c.check = min(maxCheck, c.budget/minChecks)
-	gen := c.gen
-	// The tasks' clock reads end the slice on time; the timer is only the
-	// backstop for steps that suddenly take longer, so it is armed a check
-	// later and, as a rule, stopped before it fires.
-	c.timer = time.AfterFunc(c.budget+c.check, func() { c.expire(gen) })
+	c.armBackstop(now.Sub(c.epoch), c.budget+c.check)
+}
+
+// The backstop. The tasks' clock reads end a slice on time; the backstop
+// raises the expired bit of a slice that overruns its deadline by more than
+// a check anyway, for steps that suddenly take far longer than the tasks
+// have learnt. It is one timer, armed at most backstopSlack after the
+// current slice's deadline and pushed on only when it falls behind, so that
+// it costs the runtime a wake-up every backstopSlack rather than every
+// slice; when it fires during a slice that has not overrun, it re-arms for
+// that slice's deadline.
+
+// backstopSlack is how late, at most, the backstop acts on an overrunning
+// slice.
+const backstopSlack = 10 * time.Millisecond
+
+// armBackstop publishes the deadline of the slice that starts at now (since
+// c.epoch) and makes sure the backstop fires by backstopSlack after it.
+func (c *Cooperator) armBackstop(now, d time.Duration) {
+	deadline := now + d
+	c.deadline.Store(int64(deadline))
+	at := time.Duration(c.backstopAt.Load())
+	if at >= deadline && at <= deadline+backstopSlack {
+		return
+	}
+	c.resetBackstop(deadline+backstopSlack, now)
+}
+
+func (c *Cooperator) resetBackstop(at, now time.Duration) {
+	c.backstopAt.Store(int64(at))
+	if c.backstop == nil {
+		c.backstop = time.AfterFunc(at-now, c.fireBackstop)
+		return
+	}
+	c.backstop.Reset(at - now)
+}
+
+// fireBackstop runs on the timer's goroutine.
+func (c *Cooperator) fireBackstop() {
+	now := time.Since(c.epoch)
+	w := c.attn.Load()
+	deadline := time.Duration(c.deadline.Load())
+	if deadline == 0 || c.attn.Load()>>attnBits != w>>attnBits {
+		// Between slices, or one just began: the next slice re-arms.
+		c.backstopAt.Store(0)
+		return
+	}
+	if now >= deadline {
+		c.expire(w >> attnBits)
+		c.backstopAt.Store(0)
+		return
+	}
+	c.resetBackstop(deadline, now)
 }
 
 // expire raises the expired bit if slice gen is still the current one; it
-// runs on the timer's goroutine.
+// runs on the backstop's goroutine.
 func (c *Cooperator) expire(gen uint64) {
 	for {
 		w := c.attn.Load()
@@ -196,15 +244,14 @@ func (c *Cooperator) expire(gen uint64) {
 	}
 }
 
-// endSlice stops the slice's timer and learns from the slice: how far it
-// overran its timer, and how long a step takes, which sizes turns.
+// endSlice learns from the slice: how far it overran its budget, and how
+// long a step takes, which sizes turns.
 func (c *Cooperator) endSlice() {
 	if c.cfg.mode == modeTerminator {
 		c.pred = nil
 		return
 	}
-	c.timer.Stop()
-	c.timer = nil
+	c.deadline.Store(0)
 	elapsed := time.Since(c.start)
 	if c.sliceOver {
 		// A sample is clamped so that one long pause of the whole process

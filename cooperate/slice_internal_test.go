@@ -54,11 +54,9 @@ func TestTurnsAdaptToStepCost(t *testing.T) {
 	assert.Equal(t, 1, c.quantum)
 
 	c.cfg.mode = modeFixed
-	c.timer = time.AfterFunc(time.Hour, func() {})
 	c.endSlice()
 	assert.Equal(t, 16, c.quantum, "at most sixteen times more per slice")
 
-	c.timer = time.AfterFunc(time.Hour, func() {})
 	c.start = time.Now().Add(-time.Millisecond)
 	c.steps = 10 // 100 µs a step: longer than a turn
 	c.endSlice()
