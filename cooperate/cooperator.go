@@ -77,7 +77,7 @@ type Cooperator struct {
 
 	// Measurements that size turns and adaptive slices.
 	quantum     int           // steps per turn for weight 1
-	overshoot   ewma          // how far slices overrun their timer
+	overshoot   ewma          // how far slices overrun their budget
 	lag         ewma          // how late the loop runs a scheduled slice
 	scheduledAt time.Time     // when the pending tick was asked for
 	turnTarget  time.Duration // wanted length of a turn

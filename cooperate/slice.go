@@ -256,7 +256,7 @@ func (c *Cooperator) endSlice() {
 	if c.sliceOver {
 		// A sample is clamped so that one long pause of the whole process
 		// does not shorten the slices that follow: only steady overruns
-		// (long steps, a late timer) are worth arming earlier for.
+		// (long steps, sparse clock reads) are worth ending earlier for.
 		c.overshoot.add(min(max(elapsed-c.budget, 0), c.budget/4))
 	}
 	if c.cfg.turnSteps == 0 && c.steps > 0 && elapsed > 0 {
@@ -267,7 +267,7 @@ func (c *Cooperator) endSlice() {
 	}
 }
 
-// sliceBudget is the time the timer of the next slice is armed for.
+// sliceBudget is how long the next slice may run.
 func (c *Cooperator) sliceBudget() time.Duration {
 	if c.cfg.mode == modeAdaptive {
 		target := c.cfg.target
