@@ -34,12 +34,14 @@ import (
 // returned Deferred then fires with whatever the body goes on to return: if
 // the body lets the error through, it fails before Cancel returns; if the
 // body handles the error and waits on another Deferred, it goes on waiting,
-// and a second Cancel cancels that other one. A Cancel that comes while the
-// body runs between waits is not lost: it cancels the next Deferred the body
-// waits on that has no result yet. After the body has returned, Cancel does
-// nothing. If the returned Deferred was fired by other means first, the
-// body's result is dropped, and an error it returned is reported through
-// [OnUnhandledError]'s handler.
+// and a second Cancel cancels that other one. A Cancel is never lost: when it
+// cannot end a wait (the body runs between waits, or the Deferred it waits on
+// has fired already, for instance on another goroutine at the same moment),
+// it cancels the next Deferred with no result that the body waits on, as
+// soon as the body does. After the body has returned, Cancel does nothing. If
+// the returned Deferred was fired by other means first, the body's result is
+// dropped, and an error it returned is reported through [OnUnhandledError]'s
+// handler.
 //
 // Goroutines. The body runs on a goroutine that Async starts and that belongs
 // to this Async alone; it ends when the body returns, panics or exits, so no
@@ -133,9 +135,21 @@ func Await[T any](a *Awaiter, d *Deferred[T]) (T, error) {
 type Awaiter struct {
 	state atomic.Uint32 // stateRunning and so on; changed with mu held
 
-	mu            sync.Mutex
-	awaited       interface{ Cancel() } // the Deferred the body waits on, in stateWaiting
-	cancelPending bool                  // a Cancel came while the body ran: cancel its next wait
+	mu sync.Mutex
+	// The current wait, numbered waitSeq: awaited is the Deferred it waits
+	// on, until its result comes.
+	awaited interface{ Cancel() }
+	waitSeq uint64
+	// A Cancel that found no wait to cancel: the body's next wait is
+	// cancelled at once.
+	cancelPending bool
+	// A Cancel sent to wait cancelSeq whose outcome is not known yet. While
+	// its call to the awaited Deferred's Cancel runs (cancelling), a result
+	// that comes on the calling goroutine, cancelG, is the Cancel's doing.
+	cancelSeq    uint64
+	cancelG      uint64
+	cancelling   bool
+	cancelLanded bool
 
 	// Made at the body's first wait. The goroutine that resumes the body
 	// sends on resume, then receives on yield the body's next hand-back:
@@ -167,6 +181,7 @@ const (
 // callback is made once per Awaiter and type and reused by later waits.
 type awaitCell[T any] struct {
 	a         *Awaiter
+	seq       uint64 // the wait it serves
 	state     atomic.Uint32
 	v         T
 	err       error
@@ -184,6 +199,8 @@ func (c *awaitCell[T]) wait(d *Deferred[T]) (T, error) {
 		a.yield = make(chan bool)
 		a.owner.prepare()
 	}
+	a.waitSeq++
+	c.seq = a.waitSeq
 	a.awaited = d
 	a.state.Store(stateWaiting)
 	pending := a.cancelPending
@@ -192,7 +209,12 @@ func (c *awaitCell[T]) wait(d *Deferred[T]) (T, error) {
 
 	d.AddBoth(c.receiveFn)
 	if pending {
-		d.Cancel()
+		g := goroutineID()
+		a.mu.Lock()
+		if !a.cancelWait(g) {
+			a.cancelPending = true // d had its result already: cancel the next wait
+		}
+		a.mu.Unlock()
 	}
 	if c.state.CompareAndSwap(cellPending, cellParked) {
 		a.handBack(false)
@@ -200,7 +222,6 @@ func (c *awaitCell[T]) wait(d *Deferred[T]) (T, error) {
 	} else {
 		// The result came while the wait was being set up.
 		a.mu.Lock()
-		a.awaited = nil
 		a.state.Store(stateRunning)
 		a.mu.Unlock()
 	}
@@ -215,12 +236,28 @@ func (c *awaitCell[T]) wait(d *Deferred[T]) (T, error) {
 // until the body parks again or returns. It consumes the result.
 func (c *awaitCell[T]) receive(v T, err error) (T, error) {
 	c.v, c.err = v, err
-	if !c.state.CompareAndSwap(cellPending, cellDone) {
-		a := c.a
-		a.mu.Lock()
-		a.awaited = nil
+	a := c.a
+	a.mu.Lock()
+	a.awaited = nil
+	if a.cancelSeq == c.seq {
+		if a.cancelling {
+			a.cancelLanded = goroutineID() == a.cancelG
+		} else {
+			// The Cancel sent to this wait returned before the result
+			// came: unless the result is the cancellation, it came by
+			// other means, and the next wait is cancelled instead.
+			a.cancelSeq = 0
+			if !errors.Is(err, ErrCancelled) {
+				a.cancelPending = true
+			}
+		}
+	}
+	parked := !c.state.CompareAndSwap(cellPending, cellDone)
+	if parked {
 		a.state.Store(stateRunning)
-		a.mu.Unlock()
+	}
+	a.mu.Unlock()
+	if parked {
 		a.resume <- struct{}{}
 		if <-a.yield {
 			a.owner.deliver()
@@ -228,6 +265,32 @@ func (c *awaitCell[T]) receive(v T, err error) (T, error) {
 	}
 	var zero T
 	return zero, nil
+}
+
+// cancelWait cancels the current wait, if its result has not come, from
+// goroutine g. It is called with mu held, and returns with it held, but
+// releases it meanwhile. It reports whether the cancellation is spent: it
+// made the result come, or the result has still not come (receive then
+// tells). It reports false when there was no wait to cancel, or when the
+// result came by other means first.
+func (a *Awaiter) cancelWait(g uint64) bool {
+	if a.awaited == nil {
+		return false
+	}
+	d, seq := a.awaited, a.waitSeq
+	a.cancelSeq, a.cancelG, a.cancelling, a.cancelLanded = seq, g, true, false
+	a.mu.Unlock()
+	d.Cancel() // may run the body, here, until it waits again or returns
+	a.mu.Lock()
+	if a.cancelSeq != seq {
+		return true // another Cancel of this wait took over
+	}
+	a.cancelling = false
+	if a.waitSeq == seq && a.awaited != nil {
+		return true
+	}
+	a.cancelSeq = 0
+	return a.cancelLanded
 }
 
 // handBack gives control back to the goroutine that ran the body, which is
@@ -359,28 +422,32 @@ func (s *asyncRun[T]) deliver() {
 }
 
 // cancel is the canceller of the Async's Deferred d (and of the ones it
-// follows after a Cancel): it cancels what the body waits on, and keeps d
-// waiting for the body's result if the body goes on.
+// follows after a Cancel): it cancels what the body waits on, or else its
+// next wait, and keeps d waiting for the body's result if the body goes on.
 func (s *asyncRun[T]) cancel(d *Deferred[T]) {
 	a := &s.a
+	g := goroutineID()
 	a.mu.Lock()
-	switch a.state.Load() {
-	case stateDone:
-		a.mu.Unlock()
-		s.deliver()
-		return
-	case stateWaiting:
-		awaited := a.awaited
-		a.mu.Unlock()
-		awaited.Cancel() // may run the body, here, until it waits again or returns
-		a.mu.Lock()
+	for {
 		if a.state.Load() == stateDone {
 			a.mu.Unlock()
 			s.deliver()
 			return
 		}
-	default:
-		a.cancelPending = true
+		if a.awaited == nil {
+			a.cancelPending = true // the body runs: cancel its next wait
+			break
+		}
+		if a.cancelWait(g) {
+			break
+		}
+		// The result came by other means first and the body went on: look
+		// again at where it is now.
+	}
+	if a.state.Load() == stateDone {
+		a.mu.Unlock()
+		s.deliver()
+		return
 	}
 	if s.target != d {
 		// The body, run by the Cancel above, cancelled d itself: d

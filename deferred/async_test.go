@@ -740,17 +740,30 @@ func TestAsyncCancelHandledByTheBody(t *testing.T) {
 	assert.Equal(t, []*deferred.Deferred[int]{d2}, cancelled2)
 }
 
-// A Cancel that cannot make the awaited Deferred fire (its chain is paused)
-// leaves D waiting for the body, which goes on when the Deferred does.
+// A Cancel that cannot end the wait, because the awaited Deferred has fired
+// but its chain is paused, leaves D waiting for the body, and is kept for
+// the body's next wait.
 func TestAsyncCancelOfAPausedAwaitedDeferred(t *testing.T) {
 	awaited := deferred.Succeed(5)
 	awaited.Pause()
-	d := deferred.Async(func(a *deferred.Awaiter) (int, error) { return deferred.Await(a, awaited) })
+	var cancelled int
+	next := deferred.NewWithCanceller(func(*deferred.Deferred[int]) { cancelled++ })
+	var got int
+	d := deferred.Async(func(a *deferred.Awaiter) (int, error) {
+		var err error
+		if got, err = deferred.Await(a, awaited); err != nil {
+			return 0, err
+		}
+		return deferred.Await(a, next)
+	})
 	requireNoResult(t, d)
 	d.Cancel()
 	requireNoResult(t, d)
+	assert.Zero(t, cancelled)
 	awaited.Unpause()
-	assert.Equal(t, 5, successOf(t, d))
+	assert.Equal(t, 5, got)
+	assert.Equal(t, 1, cancelled, "the kept cancellation reaches the next wait")
+	assert.ErrorIs(t, failureOf(t, d), deferred.ErrCancelled)
 }
 
 // A Cancel that comes while the body runs between waits is kept for the
@@ -833,6 +846,89 @@ func TestAsyncCancelRacingTheAwaitedDeferred(t *testing.T) {
 		v := successOf(t, d)
 		require.True(t, v == 1 || v == -1, "got %d", v)
 	}
+}
+
+// A Cancel racing the awaited Deferred's Callback is never lost: if it
+// cannot end the wait it reached (the Callback won), it cancels the next
+// one, so that a body that goes on to wait on a Deferred that never fires
+// still ends.
+func TestAsyncCancelIsNeverLost(t *testing.T) {
+	for round := range 300 {
+		gate := deferred.New[int]()
+		never := deferred.New[int]()
+		d := deferred.Async(func(a *deferred.Awaiter) (int, error) {
+			if _, err := deferred.Await(a, gate); errors.Is(err, deferred.ErrCancelled) {
+				return -1, nil
+			}
+			return deferred.Await(a, never)
+		})
+		var wg sync.WaitGroup
+		wg.Go(func() { gate.Callback(1) })
+		wg.Go(d.Cancel)
+		wg.Wait()
+		v, err := d.Result()
+		require.NotErrorIs(t, err, deferred.ErrNotFired, "round %d: the Cancel was lost", round)
+		if err == nil {
+			require.Equal(t, -1, v, "round %d", round)
+		} else {
+			require.ErrorIs(t, err, deferred.ErrCancelled, "round %d", round)
+		}
+	}
+}
+
+// The two ways a Callback on another goroutine can win the race with a
+// Cancel at the awaited Deferred, made deterministic: the Cancel cannot end
+// that wait, so it cancels the next one.
+func TestAsyncCancelLosingToACallbackPassesOn(t *testing.T) {
+	run := func(t *testing.T, gate *deferred.Deferred[int], cancelAndFire func(d *deferred.Deferred[int])) {
+		never := deferred.New[int]()
+		var got int
+		d := deferred.Async(func(a *deferred.Awaiter) (int, error) {
+			var err error
+			if got, err = deferred.Await(a, gate); err != nil {
+				return 0, err
+			}
+			return deferred.Await(a, never)
+		})
+		cancelAndFire(d)
+		assert.Equal(t, 1, got, "the body got the Callback's value")
+		assert.ErrorIs(t, failureOf(t, d), deferred.ErrCancelled, "the Cancel reached the next wait")
+	}
+	t.Run("fired while the Cancel runs", func(t *testing.T) {
+		inCancel, fired := make(chan struct{}), make(chan struct{})
+		gate := deferred.NewWithCanceller(func(*deferred.Deferred[int]) {
+			close(inCancel)
+			<-fired // the Callback on the other goroutine wins
+		})
+		run(t, gate, func(d *deferred.Deferred[int]) {
+			go func() {
+				<-inCancel
+				gate.Callback(1)
+				close(fired)
+			}()
+			d.Cancel()
+		})
+	})
+	t.Run("fired before the Cancel, its chain still running", func(t *testing.T) {
+		gate := deferred.New[int]()
+		inChain, release := make(chan struct{}), make(chan struct{})
+		gate.AddCallback(func(n int) (int, error) {
+			close(inChain)
+			<-release
+			return n, nil
+		})
+		run(t, gate, func(d *deferred.Deferred[int]) {
+			done := make(chan struct{})
+			go func() {
+				gate.Callback(1)
+				close(done)
+			}()
+			<-inChain
+			d.Cancel()
+			close(release)
+			<-done
+		})
+	})
 }
 
 func TestAsyncMisuse(t *testing.T) {
