@@ -486,11 +486,17 @@ func (d *Deferred[T]) take() (v T, err error, ok bool) {
 var checkAwaitGoroutine = false
 
 // goroutineID returns the calling goroutine's id, read from the first line
-// of its stack trace ("goroutine 12 [running]:").
+// of its stack trace ("goroutine 12 [running]:"). It costs a stack trace, so
+// it is used only where that is cheap enough: on every Await in race builds,
+// and when an Async is cancelled, to tell whether the result of the wait
+// came from the Cancel.
 func goroutineID() uint64 {
 	var buf [64]byte
 	n := runtime.Stack(buf[:], false)
 	const prefix = "goroutine "
+	if n <= len(prefix) {
+		return 0
+	}
 	var id uint64
 	for _, c := range buf[len(prefix):n] {
 		if c < '0' || c > '9' {
