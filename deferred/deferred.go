@@ -32,7 +32,7 @@ type Deferred[T any] struct {
 	// except that the goroutine that set the running bit (the owner) reads
 	// and writes result, err, first and second without it while it runs the
 	// chain.
-	state  atomic.Uint32
+	state  uint32 // accessed only through sync/atomic
 	result T
 	err    error
 	// The first two links live here, so that most chains cost one
@@ -97,9 +97,7 @@ func NewWithCanceller[T any](canceller func(*Deferred[T])) *Deferred[T] {
 // Succeed returns a Deferred that has already fired with v.
 func Succeed[T any](v T) *Deferred[T] {
 	checkNotDeferred("Succeed", v)
-	d := &Deferred[T]{result: v}
-	d.state.Store(sCalled)
-	return d
+	return &Deferred[T]{state: sCalled, result: v}
 }
 
 // Fail returns a Deferred that has already failed with err. It panics if err
@@ -108,9 +106,8 @@ func Fail[T any](err error) *Deferred[T] {
 	if err == nil {
 		panicMisuse("Fail", errNilError)
 	}
-	d := &Deferred[T]{err: err}
+	d := &Deferred[T]{state: sCalled | sMarked, err: err}
 	d.markLocked()
-	d.state.Store(sCalled | sMarked)
 	return d
 }
 
@@ -139,7 +136,7 @@ func (d *Deferred[T]) Errback(err error) {
 // fired it panics naming op, or, for an empty op (internal callers that may
 // lose a race with a cancellation), reports false.
 func (d *Deferred[T]) fire(v T, err error, op string) bool {
-	if d.state.CompareAndSwap(0, sCalled|sRunning) {
+	if atomic.CompareAndSwapUint32(&d.state, 0, sCalled|sRunning) {
 		d.result, d.err = v, err
 		run(d, nil)
 		return true
@@ -279,7 +276,7 @@ func (d *Deferred[T]) extra() *extra[T] {
 
 // Called reports whether the Deferred has been fired.
 func (d *Deferred[T]) Called() bool {
-	return d.state.Load()&sCalled != 0
+	return atomic.LoadUint32(&d.state)&sCalled != 0
 }
 
 // Pause stops the chain from running callbacks until a matching

@@ -1,13 +1,16 @@
 package deferred
 
-import "runtime"
+import (
+	"runtime"
+	"sync/atomic"
+)
 
 // lock takes the lock bit and returns the state with it set. Critical
 // sections are a few instructions and never run user code.
 func (d *Deferred[T]) lock() uint32 {
 	for i := 0; ; i++ {
-		s := d.state.Load()
-		if s&sLocked == 0 && d.state.CompareAndSwap(s, s|sLocked) {
+		s := atomic.LoadUint32(&d.state)
+		if s&sLocked == 0 && atomic.CompareAndSwapUint32(&d.state, s, s|sLocked) {
 			return s | sLocked
 		}
 		if i >= 16 {
@@ -19,7 +22,7 @@ func (d *Deferred[T]) lock() uint32 {
 // unlock stores s with the lock bit clear. Nobody else changes the state
 // while the lock is held, so s is the whole truth.
 func (d *Deferred[T]) unlock(s uint32) {
-	d.state.Store(s &^ sLocked)
+	atomic.StoreUint32(&d.state, s&^sLocked)
 }
 
 // claimLocked makes the calling goroutine the chain's owner and releases the
@@ -30,7 +33,7 @@ func (d *Deferred[T]) claimLocked(s uint32) {
 		d.ext.cleanup.Stop()
 		s &^= sMarked
 	}
-	d.state.Store((s | sRunning) &^ sLocked)
+	atomic.StoreUint32(&d.state, (s|sRunning)&^sLocked)
 }
 
 // run runs owned chains: it is entered by the owner of cur, without the
@@ -51,7 +54,7 @@ func run[T any](cur *Deferred[T], l0 any) {
 	anyT := isAny[T]()
 	for {
 		var l any
-		s := cur.state.Load()
+		s := atomic.LoadUint32(&cur.state)
 		if s&(sPaused|sWaiting) == 0 {
 			switch {
 			case l0 != nil:
@@ -162,7 +165,7 @@ func (d *Deferred[T]) suspend(batch []any) {
 		d.putBackLocked(batch)
 		s |= sMore
 	}
-	d.state.Store(s &^ (sLocked | sRunning))
+	atomic.StoreUint32(&d.state, s&^(sLocked|sRunning))
 }
 
 func (d *Deferred[T]) putBackLocked(batch []any) {
@@ -173,11 +176,11 @@ func (d *Deferred[T]) putBackLocked(batch []any) {
 // tryRelease gives up ownership if nothing is left to run and nothing holds
 // the chain back; it reports whether it did.
 func (d *Deferred[T]) tryRelease() bool {
-	s := d.state.Load()
+	s := atomic.LoadUint32(&d.state)
 	if s&(sLocked|sMore|sPaused|sWaiting) != 0 || d.err != nil {
 		return false
 	}
-	return d.state.CompareAndSwap(s, s&^sRunning)
+	return atomic.CompareAndSwapUint32(&d.state, s, s&^sRunning)
 }
 
 // release gives up ownership of a chain that has run out of links, is paused
@@ -198,11 +201,11 @@ func (d *Deferred[T]) release(batch []any) bool {
 			d.unlock(s)
 			return false
 		}
-		d.state.Store(s &^ (sLocked | sRunning))
+		atomic.StoreUint32(&d.state, s&^(sLocked|sRunning))
 		return true
 	}
 	for {
-		s := d.state.Load()
+		s := atomic.LoadUint32(&d.state)
 		switch {
 		case s&sLocked != 0:
 			runtime.Gosched()
@@ -210,7 +213,7 @@ func (d *Deferred[T]) release(batch []any) bool {
 		case s&(sMore|sPaused|sWaiting) == sMore:
 			return false
 		}
-		if d.state.CompareAndSwap(s, s&^sRunning) {
+		if atomic.CompareAndSwapUint32(&d.state, s, s&^sRunning) {
 			return true
 		}
 	}
