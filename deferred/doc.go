@@ -7,6 +7,7 @@
 // [Deferred.Callback] or [Deferred.Errback]; its callbacks run in order on the
 // goroutine that fires it. Errors are plain Go errors, checked with
 // [errors.Is] and [errors.As]; a panic in a callback becomes a [*PanicError].
+// A Deferred costs one small allocation and starts no goroutine.
 //
 //	d := deferred.New[int]()
 //	d.AddCallback(func(n int) (int, error) { return n * 2, nil })
@@ -14,13 +15,29 @@
 //	d.Callback(21)
 //	v, _ := s.Result() // "42"
 //
-// Twisted's names map as follows: Deferred() is [New], succeed and fail are
-// [Succeed] and [Fail], maybeDeferred is [Maybe], addCallback and its
-// siblings keep their names, chainDeferred is [Deferred.Chain], addTimeout is
-// [Deferred.AddTimeout] on a [scheduler.Clock], CancelledError and
-// TimeoutError are [ErrCancelled] and [ErrTimeout]. A callback that returns a
-// Deferred pauses the chain until it fires: for a Deferred[any] by returning a
-// *Deferred[any], as in Twisted, and for typed chains with [ThenDeferred].
-// [Then] changes the result type. [Deferred.Wait] and [WithContext] bridge to
-// goroutines and contexts.
+// # The Twisted names
+//
+// Deferred() is [New] (and [NewWithCanceller]), succeed and fail are
+// [Succeed] and [Fail], maybeDeferred is [Maybe]; addCallback, addErrback,
+// addBoth and addCallbacks keep their names; chainDeferred is
+// [Deferred.Chain], addTimeout is [Deferred.AddTimeout] on a
+// [scheduler.Clock]; CancelledError and TimeoutError are [ErrCancelled] and
+// [ErrTimeout]. A callback that returns a Deferred pauses the chain until it
+// fires: for a Deferred[any] by returning a *Deferred[any], as in Twisted,
+// and for typed chains with [ThenDeferred]. [Then] changes the result type.
+//
+// gatherResults is [All], DeferredList is [List] (and [First] for its
+// fireOnOneCallback form), race is [Race]; FirstError and FailureGroup are
+// [*FirstError] and [*FailureGroup]. inlineCallbacks and ensureDeferred are
+// [Async] with [Await]. DeferredLock, DeferredSemaphore and DeferredQueue are
+// [Lock], [Semaphore] and [Queue], with [Run] for their run method.
+//
+// # Bridges to Go
+//
+// [Deferred.Wait] blocks a goroutine (never the reactor's) until a result
+// comes, [WithContext] cancels a Deferred when a [context.Context] is done,
+// and [Deferred.Result] reads a result without adding a callback. An error
+// still at the end of a chain when its Deferred is collected is logged
+// through [log/slog], as Twisted logs it at garbage collection;
+// [OnUnhandledError] lets a test fail on it.
 package deferred
