@@ -12,24 +12,16 @@ func Then[T, U any](d *Deferred[T], f func(T) (U, error)) *Deferred[U] {
 	if f == nil {
 		panicMisuse("Then", errNilFunc)
 	}
-	out := NewWithCanceller(func(*Deferred[U]) { d.Cancel() })
-	d.AddBoth(func(v T, err error) (T, error) {
-		var zero T
-		if err != nil {
-			out.settle(*new(U), err)
-			return zero, nil
-		}
+	return onSuccess(d, func(v T, out *Deferred[U]) {
 		u, err := callValue(f, v)
 		if err == nil && isAny[U]() {
 			if inner, ok := any(u).(*Deferred[U]); ok {
 				out.follow(inner)
-				return zero, nil
+				return
 			}
 		}
 		out.settle(u, err)
-		return zero, nil
 	})
-	return out
 }
 
 // ThenDeferred is [Then] for a function that returns a Deferred: the returned
@@ -41,13 +33,7 @@ func ThenDeferred[T, U any](d *Deferred[T], f func(T) *Deferred[U]) *Deferred[U]
 	if f == nil {
 		panicMisuse("ThenDeferred", errNilFunc)
 	}
-	out := NewWithCanceller(func(*Deferred[U]) { d.Cancel() })
-	d.AddBoth(func(v T, err error) (T, error) {
-		var zero T
-		if err != nil {
-			out.settle(*new(U), err)
-			return zero, nil
-		}
+	return onSuccess(d, func(v T, out *Deferred[U]) {
 		inner, err := callDeferred(f, v)
 		switch {
 		case err != nil:
@@ -57,6 +43,22 @@ func ThenDeferred[T, U any](d *Deferred[T], f func(T) *Deferred[U]) *Deferred[U]
 		default:
 			out.follow(inner)
 		}
+	})
+}
+
+// onSuccess returns a Deferred that next settles with d's error, or that
+// settle gives when d succeeds. It adds one step to d's chain, after which
+// d's result is the zero value with no error; cancelling the returned
+// Deferred before d fires cancels d.
+func onSuccess[T, U any](d *Deferred[T], settle func(v T, out *Deferred[U])) *Deferred[U] {
+	out := NewWithCanceller(func(*Deferred[U]) { d.Cancel() })
+	d.AddBoth(func(v T, err error) (T, error) {
+		if err != nil {
+			out.settle(*new(U), err)
+		} else {
+			settle(v, out)
+		}
+		var zero T
 		return zero, nil
 	})
 	return out
