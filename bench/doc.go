@@ -27,7 +27,7 @@
 // Usage:
 //
 //	go run ./bench                      # every suite, 5 runs, about 2 minutes
-//	go run ./bench -compare twisted     # and Twisted, about 4 minutes
+//	go run ./bench -compare twisted     # and Twisted, about 3 minutes
 //	go run ./bench -quick               # short runs for CI, under a minute
 //	go run ./bench -suite deferred,lag  # some suites only; -list names them
 //	go run ./bench -out /tmp/bench      # where results.json and report.html go

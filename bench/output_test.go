@@ -82,7 +82,7 @@ func TestWriteTable(t *testing.T) {
 		t.Fatalf("no row starts with %q in\n%s", prefix, text)
 		return ""
 	}
-	assert.Equal(t, []string{"deferred/create_callback", "131", "ns/op", "125", "ns/op", "0.95×", "1.40", "µs/op", "10.7×", "1", "buffered", "channel"},
+	assert.Equal(t, []string{"deferred/create_callback", "131", "ns/op", "±2%", "125", "ns/op", "0.95×", "1.40", "µs/op", "10.7×", "1", "buffered", "channel"},
 		strings.Fields(row("deferred/create_callback")))
 	assert.Contains(t, row("deferred/chain10"), "failed: chain10: got 9, want 10")
 	assert.Equal(t, []string{"lag/cooperate", "p99", "lag", "12.0", "ms", "-", "-", "14.0", "ms", "1.17×"},

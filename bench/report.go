@@ -73,6 +73,7 @@ th, td { padding: 5px 8px; border-bottom: 1px solid #eceef1; text-align: right; 
 th { color: #4b5563; font-weight: 600; background: #fafafa; }
 td.name, th.name { text-align: left; }
 td.base { text-align: left; color: #6b7280; }
+td.spread { color: #9ca3af; }
 td.good { color: #047857; font-weight: 600; }
 td.bad { color: #b91c1c; font-weight: 600; }
 code { background: #eef0f3; padding: 1px 5px; border-radius: 4px; font-size: 13px; }
@@ -88,9 +89,13 @@ func writeHTML(w io.Writer, res *results) error {
 	b.WriteString("<title>twine benchmarks</title>\n<style>" + pageStyle + "</style>\n</head>\n<body>\n<main>\n")
 
 	b.WriteString("<h1>twine benchmarks</h1>\n")
-	fmt.Fprintf(&b, "<p class=\"meta\">%s · %s %s/%s · %d CPUs · medians of %d runs%s · %.0f s</p>\n",
+	quick := ""
+	if res.Settings.Quick {
+		quick = " (quick mode)"
+	}
+	fmt.Fprintf(&b, "<p class=\"meta\">%s · %s %s/%s · %d CPUs · %s%s · %.0f s</p>\n",
 		esc(res.Started.Format("2006-01-02 15:04 MST")), esc(res.Machine.GoVersion), esc(res.Machine.GOOS),
-		esc(res.Machine.GOARCH), res.Machine.CPUs, res.Settings.Runs, map[bool]string{true: " (quick mode)"}[res.Settings.Quick], res.Seconds)
+		esc(res.Machine.GOARCH), res.Machine.CPUs, runsPhrase(res.Settings.Runs), quick, res.Seconds)
 	switch {
 	case res.Twisted.Available:
 		fmt.Fprintf(&b, "<p class=\"meta\">Twisted %s measured the same scenarios in the same run, with %s.</p>\n",
@@ -132,8 +137,9 @@ func writeHTML(w io.Writer, res *results) error {
 	if res.Twisted.Requested {
 		b.WriteString(" -compare twisted")
 	}
-	b.WriteString("</code>. Ratios: the other side's time over twine's (for a throughput, twine's over the other's); " +
-		"above 1 twine does better. The machine's figures for tools are in <code>results.json</code>.</footer>\n")
+	b.WriteString("</code>. ±: half the range of twine's runs, in percent of their median. Ratios: the other side's time over " +
+		"twine's (for a throughput, twine's over the other's); above 1 twine does better. Every run's figures, for " +
+		"tools, are in <code>results.json</code>.</footer>\n")
 	b.WriteString("</main>\n</body>\n</html>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -530,7 +536,7 @@ func per(unit string) string {
 
 // writeHTMLTable writes every figure as an HTML table.
 func writeHTMLTable(b *strings.Builder, res *results) {
-	b.WriteString("<table>\n<thead><tr><th class=\"name\">scenario</th><th>twine</th><th>baseline</th><th>×</th>" +
+	b.WriteString("<table>\n<thead><tr><th class=\"name\">scenario</th><th>twine</th><th>±</th><th>baseline</th><th>×</th>" +
 		"<th>Twisted</th><th>×</th><th>allocs</th><th class=\"name\">baseline is</th></tr></thead>\n<tbody>\n")
 	ratioCell := func(r *float64) string {
 		cls := ""
@@ -546,7 +552,7 @@ func writeHTMLTable(b *strings.Builder, res *results) {
 	for _, s := range res.Suites {
 		for _, sc := range s.Scenarios {
 			if sc.Error != "" {
-				fmt.Fprintf(b, "<tr><td class=\"name\">%s</td><td colspan=\"7\" class=\"name fail\">failed: %s</td></tr>\n",
+				fmt.Fprintf(b, "<tr><td class=\"name\">%s</td><td colspan=\"8\" class=\"name fail\">failed: %s</td></tr>\n",
 					esc(s.Name+"/"+sc.Name), esc(sc.Error))
 				continue
 			}
@@ -561,8 +567,8 @@ func writeHTMLTable(b *strings.Builder, res *results) {
 				if i == 0 && sc.Allocs != nil {
 					allocs = formatAllocs(*sc.Allocs)
 				}
-				fmt.Fprintf(b, "<tr><td class=\"name\" title=\"%s\">%s</td><td>%s</td><td>%s</td>%s<td>%s</td>%s<td>%s</td><td class=\"base\">%s</td></tr>\n",
-					esc(sc.Doc), esc(rowName(s.Name, sc, m)), esc(formatValue(m.Twine.Median, m.Unit)), esc(base),
+				fmt.Fprintf(b, "<tr><td class=\"name\" title=\"%s\">%s</td><td>%s</td><td class=\"spread\">%s</td><td>%s</td>%s<td>%s</td>%s<td>%s</td><td class=\"base\">%s</td></tr>\n",
+					esc(sc.Doc), esc(rowName(s.Name, sc, m)), esc(formatValue(m.Twine.Median, m.Unit)), esc(formatSpread(m.Twine)), esc(base),
 					ratioCell(m.VsBaseline), esc(tw), ratioCell(m.VsTwisted), esc(allocs), esc(baseName))
 			}
 		}

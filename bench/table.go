@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,7 +79,7 @@ func rowName(suiteName string, sc scenarioResult, m metricResult) string {
 // writeTable writes the results as an aligned text table: one row per
 // metric of each scenario, with the baseline and Twisted beside twine.
 func writeTable(w io.Writer, res *results) {
-	fmt.Fprintf(w, "twine benchmarks: medians of %d runs", res.Settings.Runs)
+	fmt.Fprintf(w, "twine benchmarks: %s", runsPhrase(res.Settings.Runs))
 	if res.Settings.Quick {
 		fmt.Fprint(w, " (quick mode)")
 	}
@@ -89,10 +90,11 @@ func writeTable(w io.Writer, res *results) {
 	case res.Twisted.Requested:
 		fmt.Fprintf(w, "Twisted not compared: %s.\n", res.Twisted.Error)
 	}
-	fmt.Fprintln(w, "× = how many times better twine does than the column to its left (above 1: better; below 1: worse).")
+	fmt.Fprintln(w, "±: half the range of twine's runs, in percent of their median.")
+	fmt.Fprintln(w, "×: how many times better twine does than the column to its left (above 1: better; below 1: worse).")
 	fmt.Fprintln(w)
 
-	head := []string{"scenario", "twine", "baseline", "×", "Twisted", "×", "allocs", "baseline is"}
+	head := []string{"scenario", "twine", "±", "baseline", "×", "Twisted", "×", "allocs", "baseline is"}
 	rows := [][]string{head}
 	for _, s := range res.Suites {
 		for _, sc := range s.Scenarios {
@@ -101,22 +103,40 @@ func writeTable(w io.Writer, res *results) {
 				continue
 			}
 			for i, m := range sc.Metrics {
-				row := []string{rowName(s.Name, sc, m), formatValue(m.Twine.Median, m.Unit), "-", "-", "-", "-", "", ""}
+				row := []string{rowName(s.Name, sc, m), formatValue(m.Twine.Median, m.Unit), formatSpread(m.Twine),
+					"-", "-", "-", "-", "", ""}
 				if m.Baseline != nil {
-					row[2], row[3] = formatValue(m.Baseline.Median, m.Unit), formatRatio(m.VsBaseline)
-					row[7] = sc.BaselineName
+					row[3], row[4] = formatValue(m.Baseline.Median, m.Unit), formatRatio(m.VsBaseline)
+					row[8] = sc.BaselineName
 				}
 				if m.Twisted != nil {
-					row[4], row[5] = formatValue(m.Twisted.Value, m.Unit), formatRatio(m.VsTwisted)
+					row[5], row[6] = formatValue(m.Twisted.Value, m.Unit), formatRatio(m.VsTwisted)
 				}
 				if i == 0 && sc.Allocs != nil {
-					row[6] = formatAllocs(*sc.Allocs)
+					row[7] = formatAllocs(*sc.Allocs)
 				}
 				rows = append(rows, row)
 			}
 		}
 	}
-	writeAligned(w, rows, map[int]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true})
+	writeAligned(w, rows, map[int]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 7: true})
+}
+
+// spread returns half the range of the runs as a share of their median,
+// in percent: how far apart the runs were. Zero for fewer than two runs.
+func (r runs) spread() float64 {
+	if len(r.Runs) < 2 || !(r.Median > 0) {
+		return 0
+	}
+	return 100 * (slices.Max(r.Runs) - slices.Min(r.Runs)) / 2 / r.Median
+}
+
+// formatSpread writes the spread of the runs: "±3%", or "" for one run.
+func formatSpread(r runs) string {
+	if len(r.Runs) < 2 {
+		return ""
+	}
+	return fmt.Sprintf("±%.0f%%", r.spread())
 }
 
 // formatAllocs writes allocations per unit of work with at most two
@@ -160,6 +180,14 @@ func writeAligned(w io.Writer, rows [][]string, right map[int]bool) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
+}
+
+// runsPhrase says what the figures are: "medians of 5 runs", "one run".
+func runsPhrase(n int) string {
+	if n == 1 {
+		return "one run"
+	}
+	return fmt.Sprintf("medians of %d runs", n)
 }
 
 // formatSeconds writes a duration in seconds for a script's command line.
