@@ -194,6 +194,12 @@ def main(argv=None):
                 text=True,
             ).stdout
             runs.append(json.loads(out.strip().splitlines()[-1]))
+            # Progress, on stderr: a run takes --duration and more.
+            print(
+                "%s run %d/%d: p99 lag %.2f ms" % (mode, len(runs), max(1, args.repeat), runs[-1]["lag_p99"]),
+                file=sys.stderr,
+                flush=True,
+            )
         for name, unit in UNITS.items():
             print("%s_%s %.2f %s" % (mode, name, statistics.median(r[name] for r in runs), unit))
             sys.stdout.flush()
