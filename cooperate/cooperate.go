@@ -37,10 +37,11 @@ func (c *Cooperator) Cooperate(seq iter.Seq[any]) *Task {
 				}
 			}
 			t.left--
-			if t.left <= 0 || t.c.attn.Load()&attnMask != 0 {
-				if t.suspend() {
-					break
-				}
+			if t.left > 0 && t.c.attn.Load()&attnMask == 0 {
+				continue
+			}
+			if t.suspend() {
+				break
 			}
 		}
 	}

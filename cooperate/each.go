@@ -35,10 +35,11 @@ func Each[T any](c *Cooperator, seq iter.Seq[T], f func(T) error) *Task {
 				break
 			}
 			t.left--
-			if t.left <= 0 || t.c.attn.Load()&attnMask != 0 {
-				if t.suspend() {
-					break
-				}
+			if t.left > 0 && t.c.attn.Load()&attnMask == 0 {
+				continue
+			}
+			if t.suspend() {
+				break
 			}
 		}
 	}
