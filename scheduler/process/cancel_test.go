@@ -1,0 +1,84 @@
+package process_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/scheduler/process"
+)
+
+// TestCancelARunningTask: cancelling the Deferred cancels the task's
+// context in the worker; the Deferred fails with ErrCancelled at once, and
+// the worker serves on.
+func TestCancelARunningTask(t *testing.T) {
+	p, logs := newPool(t, process.WithMaxWorkers(1))
+	w := workerPID(t, p)
+	d := block.Call(p, "to cancel")
+	logs.waitFor(t, "running to cancel")
+	d.Cancel()
+	_, err := wait(t, d)
+	assert.ErrorIs(t, err, deferred.ErrCancelled)
+	logs.waitFor(t, "cancelled to cancel", fmt.Sprint("pid=", w))
+	assert.Equal(t, w, workerPID(t, p))
+}
+
+// TestCancelAQueuedTask: a task cancelled while it waits for a worker is
+// never sent.
+func TestCancelAQueuedTask(t *testing.T) {
+	p, logs := newPool(t, process.WithMaxWorkers(1), process.WithMaxInFlight(1))
+	first := block.Call(p, "first")
+	second := block.Call(p, "second")
+	third := square.Call(p, 3)
+	logs.waitFor(t, "running first")
+	second.Cancel()
+	_, err := wait(t, second)
+	assert.ErrorIs(t, err, deferred.ErrCancelled)
+	first.Cancel()
+	assert.Equal(t, 9, must(t, third))
+	closePool(t, p)
+	assert.False(t, logs.has("running second"), "the cancelled task ran")
+}
+
+// TestCancelWithContext: deferred.WithContext cancels a task when its
+// context ends.
+func TestCancelWithContext(t *testing.T) {
+	p, logs := newPool(t, process.WithMaxWorkers(1))
+	ctx, cancel := context.WithCancel(context.Background())
+	d := deferred.WithContext(ctx, block.Call(p, "with context"))
+	logs.waitFor(t, "running with context")
+	cancel()
+	_, err := wait(t, d)
+	assert.ErrorIs(t, err, deferred.ErrCancelled)
+	logs.waitFor(t, "cancelled with context")
+}
+
+// TestCancelAfterTheResult: cancelling a task that has finished changes
+// nothing; racing cancels and results never fire a Deferred twice.
+func TestCancelAfterTheResult(t *testing.T) {
+	p, _ := newPool(t, process.WithMaxWorkers(1))
+	d := square.Call(p, 6)
+	assert.Equal(t, 36, must(t, d))
+	d.Cancel()
+	ds := make([]*deferred.Deferred[int], 200)
+	for i := range ds {
+		ds[i] = square.Call(p, i)
+	}
+	for i, d := range ds {
+		if i%2 == 0 {
+			go d.Cancel()
+		}
+	}
+	for i, d := range ds {
+		v, err := wait(t, d)
+		if err != nil {
+			assert.ErrorIs(t, err, deferred.ErrCancelled)
+			assert.Zero(t, i%2, "task %d was not cancelled", i)
+			continue
+		}
+		assert.Equal(t, i*i, v)
+	}
+}

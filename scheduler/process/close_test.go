@@ -1,0 +1,135 @@
+package process_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/scheduler/process"
+)
+
+// TestCloseUnderLoad: Close while hundreds of tasks are queued and running
+// drains them all, then leaves no worker process and no goroutine (goleak,
+// in TestMain) behind.
+func TestCloseUnderLoad(t *testing.T) {
+	r := startReactor(t)
+	p, err := process.NewPool(r, process.WithMaxWorkers(3), process.WithMaxInFlight(4), process.WithRecycleAfter(50))
+	require.NoError(t, err)
+	const n = 500
+	ds := make([]*deferred.Deferred[squared], n)
+	for i := range ds {
+		ds[i] = squareWithPID.Call(p, i)
+	}
+	require.False(t, ds[n-1].Called(), "the load is gone before Close")
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	require.NoError(t, p.Close(ctx))
+	assert.Empty(t, p.Workers())
+	_, err = wait(t, square.Call(p, 1))
+	assert.ErrorIs(t, err, process.ErrClosed)
+
+	pids := map[int]bool{}
+	for i, s := range must(t, deferred.All(ds...)) {
+		require.Equal(t, i*i, s.Square)
+		pids[s.PID] = true
+	}
+	assert.GreaterOrEqual(t, len(pids), 10, "recycled workers")
+	for pid := range pids {
+		requireGone(t, pid)
+	}
+}
+
+// TestCloseDeadlineKills: when Close's context ends before the tasks do,
+// the workers are killed and their tasks fail with ErrClosed.
+func TestCloseDeadlineKills(t *testing.T) {
+	r := startReactor(t)
+	sink := newLogSink()
+	p, err := process.NewPool(r, process.WithMaxWorkers(1), process.WithMaxInFlight(1), process.WithLogger(slog.New(sink)))
+	require.NoError(t, err)
+	running := hang.Call(p, "until closed")
+	queued := square.Call(p, 2)
+	sink.waitFor(t, "hanging until closed")
+	pids := p.Workers()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, p.Close(ctx), context.Canceled)
+	assert.Empty(t, p.Workers())
+	requireGone(t, pids...)
+
+	_, err = wait(t, running)
+	assert.ErrorIs(t, err, process.ErrClosed)
+	assert.Equal(t, pids[0], workerError(t, err).PID)
+	_, err = wait(t, queued)
+	assert.ErrorIs(t, err, process.ErrClosed)
+	assert.NotErrorAs(t, err, new(*process.WorkerError))
+}
+
+// TestCloseTwice: a second Close waits as the first does, and returns nil.
+func TestCloseTwice(t *testing.T) {
+	r := startReactor(t)
+	p, err := process.NewPool(r, process.WithMaxWorkers(1))
+	require.NoError(t, err)
+	assert.Equal(t, 1, must(t, square.Call(p, 1)))
+	closePool(t, p)
+	closePool(t, p)
+}
+
+// TestIdleWorkersStop: a worker beyond the minimum that has had no task for
+// the idle timeout is stopped; the next task starts a new one.
+func TestIdleWorkersStop(t *testing.T) {
+	p, logs := newPool(t, process.WithMinWorkers(0), process.WithMaxWorkers(1), process.WithIdleTimeout(50*time.Millisecond))
+	first := must(t, pid.Call(p, struct{}{}))
+	logs.waitFor(t, "process: stopping idle worker")
+	second := must(t, pid.Call(p, struct{}{}))
+	assert.NotEqual(t, first, second)
+}
+
+// TestMinimumIsKept: NewPool starts the minimum of workers, and they are
+// not stopped for being idle.
+func TestMinimumIsKept(t *testing.T) {
+	r := startReactor(t)
+	logs := newLogSink()
+	p, err := process.NewPool(r, process.WithMinWorkers(2), process.WithMaxWorkers(2), process.WithMaxInFlight(1),
+		process.WithIdleTimeout(time.Millisecond), process.WithLogger(slog.New(logs)))
+	require.NoError(t, err)
+	t.Cleanup(func() { closePool(t, p) })
+	// Two tasks that block run on the two workers at once.
+	a := block.Call(p, "a")
+	b := block.Call(p, "b")
+	pa := pidOf(logs.waitFor(t, "running a"))
+	pb := pidOf(logs.waitFor(t, "running b"))
+	assert.NotEqual(t, pa, pb)
+	assert.ElementsMatch(t, []int{pa, pb}, p.Workers())
+	a.Cancel()
+	b.Cancel()
+	_, errA := wait(t, a)
+	_, errB := wait(t, b)
+	assert.True(t, errors.Is(errA, deferred.ErrCancelled) && errors.Is(errB, deferred.ErrCancelled))
+	// Twenty idle timeouts later, on the same loop (whose timers run in
+	// order of due time), both are still there.
+	later := deferred.New[struct{}]()
+	r.CallLater(20*time.Millisecond, func() { later.Callback(struct{}{}) })
+	must(t, later)
+	assert.ElementsMatch(t, []int{pa, pb}, p.Workers())
+	assert.False(t, logs.has("process: stopping idle worker"))
+}
+
+// TestStartFailure: a worker that cannot be started fails the tasks that
+// wait for it, with ErrStart; the pool tries again for later tasks.
+func TestStartFailure(t *testing.T) {
+	p, logs := newPool(t, process.WithMinWorkers(0), process.WithDir("/nonexistent/directory"))
+	for range 2 {
+		_, err := wait(t, square.Call(p, 1))
+		assert.ErrorIs(t, err, process.ErrStart)
+		assert.Contains(t, err.Error(), "/nonexistent/directory")
+	}
+	assert.True(t, logs.has("process: cannot start worker"))
+	assert.Empty(t, p.Workers())
+}

@@ -1,0 +1,42 @@
+package process_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/twinego/twine/scheduler/process"
+)
+
+// The handshake refuses workers that do not match this process: another
+// protocol version, other registered functions, or a program that is not a
+// worker at all. Such workers are never used: the tasks waiting for them
+// fail with a clear error.
+func TestHandshakeRefusesMismatches(t *testing.T) {
+	for _, tc := range []struct {
+		name, env string
+		want      []string
+		exitCode  int
+	}{
+		{"protocol version", envVersion + "=99", []string{"the worker speaks protocol version 99, this process version 1"}, 3},
+		{"functions", envExtra + "=test.extra", []string{"registered functions differ", "only the worker has test.extra"}, 3},
+		{"not a worker", envNotAWorker + "=1", []string{"did not answer with a hello", "does its main call process.Main first?"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, logs := newPool(t, process.WithMinWorkers(0), process.WithEnv(tc.env))
+			_, err := wait(t, square.Call(p, 1))
+			assert.ErrorIs(t, err, process.ErrHandshake)
+			assert.ErrorIs(t, err, process.ErrStart)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			we := workerError(t, err)
+			if tc.exitCode != 0 {
+				assert.Equal(t, tc.exitCode, we.ExitCode, "the worker refused and exited")
+				assert.Contains(t, we.StderrTail, "handshake refused")
+			}
+			assert.Empty(t, p.Workers())
+			assert.True(t, logs.has("process: cannot start worker"))
+		})
+	}
+}

@@ -1,0 +1,20 @@
+//go:build unix
+
+package process
+
+import (
+	"os"
+	"syscall"
+)
+
+// exitStatus reports how a process ended: its exit code, or -1 and the
+// signal that killed it.
+func exitStatus(ps *os.ProcessState) (int, syscall.Signal) {
+	if ps == nil {
+		return -1, 0
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -1, ws.Signal()
+	}
+	return ps.ExitCode(), 0
+}
