@@ -93,8 +93,10 @@ const (
 )
 
 const (
-	// defaultTurn is how long a turn should last under a wall-time slice.
-	defaultTurn = 100 * time.Microsecond
+	// minTurn and maxTurn bound how long a turn lasts under a wall-time
+	// slice.
+	minTurn = 100 * time.Microsecond
+	maxTurn = time.Millisecond
 	// maxQuantum bounds the steps of a turn, so that a sudden change in step
 	// cost cannot give one task many slices in a row.
 	maxQuantum = 1 << 24
@@ -129,7 +131,7 @@ func New(loop scheduler.Loop, opts ...Option) *Cooperator {
 	if cfg.turnSteps > 0 {
 		c.quantum = cfg.turnSteps
 	}
-	c.turnTarget = defaultTurn
+	c.turnTarget = minTurn
 	return c
 }
 

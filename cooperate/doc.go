@@ -24,7 +24,7 @@
 // a task waits on may fire on any goroutine.
 //
 // Where it differs from Twisted, on purpose: under a wall-time slice a turn
-// lasts about 100 µs of steps rather than one step, since switching tasks
+// lasts 100 µs to 1 ms of steps rather than one step, since switching tasks
 // costs a coroutine switch ([WithTurnSteps](1) restores strict alternation;
 // with [WithTerminator] turns are one step, as in Twisted). A task resumes
 // from a Deferred it waited on at the loop's next turn rather than inside the

@@ -130,10 +130,10 @@ func WithScheduler(schedule func(tick func()) scheduler.Call) Option {
 // policy.
 //
 // By default, turns under a wall-time slice ([WithSlice], [WithAdaptive])
-// are sized from the measured cost of a step so that a turn lasts about
-// 100 µs (never less than one step): switching tasks costs a coroutine
-// switch, which the Cooperator then pays once per turn instead of once per
-// step. Under [WithTerminator] a turn is one step by default. A task alone
+// are sized from the measured cost of a step so that each runnable task gets
+// about two turns per slice, a turn lasting between 100 µs and 1 ms (and at
+// least one step): switching tasks costs a coroutine switch, which the
+// Cooperator then pays once per turn instead of once per step. Under [WithTerminator] a turn is one step by default. A task alone
 // in its Cooperator never yields its turn. An n below 1 panics.
 func WithTurnSteps(n int) Option {
 	if n < 1 {

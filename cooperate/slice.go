@@ -260,7 +260,9 @@ func (c *Cooperator) endSlice() {
 		c.overshoot.add(min(max(elapsed-c.budget, 0), c.budget/4))
 	}
 	if c.cfg.turnSteps == 0 && c.steps > 0 && elapsed > 0 {
-		c.turnTarget = min(defaultTurn, c.budget/4)
+		// About two turns per task and slice, within [minTurn, maxTurn]:
+		// longer turns switch less, shorter ones share a slice more finely.
+		c.turnTarget = min(max(c.budget/time.Duration(2*max(c.runnable, 1)), minTurn), maxTurn)
 		q := int64(c.turnTarget) * int64(c.steps) / int64(elapsed)
 		q = min(q, int64(c.quantum)*16, maxQuantum)
 		c.quantum = int(max(q, 1))

@@ -43,8 +43,8 @@ func TestEWMA(t *testing.T) {
 }
 
 func TestTurnsAdaptToStepCost(t *testing.T) {
-	// Turns are sized so that one lasts about defaultTurn: fast steps make
-	// long turns, slow ones short turns, and a turn has at least one step.
+	// Turns are sized so that one lasts a given time: fast steps make long
+	// turns, slow ones short turns, and a turn has at least one step.
 	c := New(scheduler.NewManualClock())
 	c.budget = 10 * time.Millisecond
 	c.start = time.Now().Add(-time.Millisecond)
@@ -58,7 +58,7 @@ func TestTurnsAdaptToStepCost(t *testing.T) {
 	assert.Equal(t, 16, c.quantum, "at most sixteen times more per slice")
 
 	c.start = time.Now().Add(-time.Millisecond)
-	c.steps = 10 // 100 µs a step: longer than a turn
+	c.steps = 1 // 1 ms a step: longer than a turn
 	c.endSlice()
 	assert.Equal(t, 1, c.quantum)
 }
