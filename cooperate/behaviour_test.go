@@ -537,3 +537,24 @@ func TestBackstopEndsSlicesOfSuddenlySlowSteps(t *testing.T) {
 	assert.Less(t, slowSteps, 1000, "the slice ran on without the backstop")
 	require.NoError(t, task.Stop())
 }
+
+func TestBackstopRearmsWithinSlices(t *testing.T) {
+	// Over 40 slices of 1 ms the backstop, armed 10 ms past a deadline,
+	// fires during later slices and re-arms for their own deadlines.
+	c, clock := newCooperator(t, cooperate.WithSlice(time.Millisecond))
+	n := 0
+	task := c.Cooperate(func(yield func(any) bool) {
+		for {
+			n++
+			busy(200)
+			if !yield(nil) {
+				return
+			}
+		}
+	})
+	for range 40 {
+		tick(clock)
+	}
+	assert.Positive(t, n)
+	require.NoError(t, task.Stop())
+}

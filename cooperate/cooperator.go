@@ -131,6 +131,12 @@ func New(loop scheduler.Loop, opts ...Option) *Cooperator {
 	if cfg.turnSteps > 0 {
 		c.quantum = cfg.turnSteps
 	}
+	if cfg.mode != modeTerminator {
+		// Made here, stopped, so that the field is never written while the
+		// timer's function might read it.
+		c.backstop = time.AfterFunc(time.Hour, c.fireBackstop)
+		c.backstop.Stop()
+	}
 	c.turnTarget = minTurn
 	return c
 }

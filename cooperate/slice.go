@@ -205,10 +205,6 @@ func (c *Cooperator) armBackstop(now, d time.Duration) {
 
 func (c *Cooperator) resetBackstop(at, now time.Duration) {
 	c.backstopAt.Store(int64(at))
-	if c.backstop == nil {
-		c.backstop = time.AfterFunc(at-now, c.fireBackstop)
-		return
-	}
 	c.backstop.Reset(at - now)
 }
 
