@@ -16,7 +16,13 @@
 //   - cooperate: a step of Each and of Cooperate against the plain loop;
 //   - lag: how late the reactor runs a 1 ms timer while four tasks of 20 µs
 //     steps share it: without cooperation, with cooperate.Each's default
-//     10 ms slices, and with slices sized for a 1 ms lag.
+//     10 ms slices, and with slices sized for a 1 ms lag;
+//   - pools: a round trip to a worker process against a bare pipe echo,
+//     tiny calls with many in flight, and CPU-bound tasks spread over two
+//     workers against running them one after the other.
+//
+// The command starts itself again as the pools' worker processes, so it
+// calls process.Main first thing.
 //
 // With -compare twisted it also runs the scripts under bench/twisted, which
 // measure the same scenarios in Twisted (they need Python 3 with Twisted,

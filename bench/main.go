@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/twinego/twine/scheduler/process"
 )
 
 // config is what the flags say.
@@ -38,6 +40,12 @@ const (
 )
 
 func main() {
+	// This executable, started again, is also the pools suite's worker
+	// processes and its bare echo child: those never return from here.
+	if os.Getenv(envEcho) == "1" {
+		os.Exit(echoChild())
+	}
+	process.Main()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -189,3 +189,19 @@ func TestRunRendersSavedResults(t *testing.T) {
 	_, err = os.Stat(filepath.Join(out, "results.json"))
 	assert.True(t, os.IsNotExist(err), "rendering does not rewrite the results")
 }
+
+// The pools suite starts this test binary again as its workers and its echo
+// child (see TestMain): every scenario must run and check its results.
+func TestPoolsSuiteRuns(t *testing.T) {
+	var progress bytes.Buffer
+	res, err := runSuites(context.Background(), &config{runs: 1, target: time.Millisecond, lagDuration: quickLag},
+		[]suite{poolsSuite()}, &progress)
+	require.NoError(t, err, progress.String())
+	require.Len(t, res.Suites, 1)
+	for _, sc := range res.Suites[0].Scenarios {
+		assert.Positive(t, sc.Metrics[0].Twine.Median, sc.Name)
+	}
+	rt := res.Suites[0].Scenarios[0]
+	require.NotNil(t, rt.Metrics[0].Baseline, "the round trip has the bare pipe as its baseline")
+	assert.Positive(t, rt.Metrics[0].Baseline.Median)
+}

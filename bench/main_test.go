@@ -1,11 +1,20 @@
 package main
 
 import (
+	"os"
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/twinego/twine/scheduler/process"
 )
 
 func TestMain(m *testing.M) {
+	// The test binary, started again, serves as the pools suite's workers
+	// and echo child, as the command does.
+	if os.Getenv(envEcho) == "1" {
+		os.Exit(echoChild())
+	}
+	process.Main()
 	goleak.VerifyTestMain(m)
 }

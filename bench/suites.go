@@ -12,5 +12,6 @@ func allSuites() []suite {
 		callsSuite(),
 		cooperateSuite(),
 		lagSuite(),
+		poolsSuite(),
 	}
 }

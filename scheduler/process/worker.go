@@ -1,428 +1,514 @@
 package process
 
 import (
-	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
+	"os/exec"
 	"sync"
-	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/scheduler"
 )
 
-// The environment variable that makes Main serve as a worker.
-const (
-	envWorker      = "TWINE_PROCESS_WORKER"
-	envWorkerValue = "1"
-)
+// worker is the pool's side of one worker process. Its goroutines: run
+// (supervises the process and reads its output), writeLoop (writes its
+// input) and stderrLoop (forwards its stderr); run starts the other two and
+// waits for them before it reports the worker's end to the pool.
+type worker struct {
+	p   *Pool
+	seq int
 
-var mainCalled atomic.Bool
+	// Guarded by p.mu.
+	state       workerState
+	pid         int
+	cmd         *exec.Cmd
+	tasks       map[uint64]*task // in flight, by request id
+	nextID      uint64
+	sent        int   // tasks sent, for WithRecycleAfter
+	killErr     error // why the pool killed it, or nil
+	inputClosed bool
+	idleTimer   scheduler.Call
+	idleSince   time.Time
 
-// serving is the worker's server, in a worker process; tests reach its
-// output stream through it (export_test.go).
-var serving *server
+	// The input side, guarded by wmu: frames are appended to wbuf (under
+	// p.mu too, for calls and cancels, so that they go out in the order the
+	// pool decided), and the writer goroutine writes them out in batches.
+	wmu     sync.Mutex
+	enc     Encoder
+	wbuf    []byte
+	spare   []byte
+	wbusy   bool // the writer has been kicked and has not yet emptied wbuf
+	closeIn bool // close the input once wbuf is written
+	werr    error
+	kickc   chan struct{}
 
-// Main turns this process into a worker if a [Pool] started it, and returns
-// at once otherwise. Call it first in main (and in TestMain, for tests that
-// use pools), after the functions have been registered, which package-level
-// variables and init functions have done by then:
-//
-//	func main() {
-//		process.Main()
-//		// the program itself
-//	}
-//
-// In a worker, Main never returns: it serves tasks until its input closes,
-// which the pool does when it stops the worker or when the parent process
-// dies, then exits the process. It cancels the contexts of the tasks still
-// running and does not wait for them.
-//
-// Main fixes the set of registered functions: [Register] panics after it.
-// [NewPool] requires it, so that a worker cannot start the program instead
-// of serving. Calling Main again does nothing more.
-func Main() {
-	freeze()
-	mainCalled.Store(true)
-	if os.Getenv(envWorker) != envWorkerValue {
+	dec        Decoder // the reader's, in run
+	in, out    *os.File
+	inConn     syscall.RawConn
+	errp       *os.File
+	tail       tail
+	writerDone chan struct{}
+	stderrDone chan struct{}
+}
+
+func newWorker(p *Pool, seq int) *worker {
+	return &worker{
+		p:          p,
+		seq:        seq,
+		tasks:      make(map[uint64]*task),
+		enc:        p.cfg.codec.NewEncoder(),
+		dec:        p.cfg.codec.NewDecoder(),
+		kickc:      make(chan struct{}, 1),
+		writerDone: make(chan struct{}),
+		stderrDone: make(chan struct{}),
+	}
+}
+
+// run starts the worker process and supervises it to its end.
+func (w *worker) run() {
+	p := w.p
+	defer p.wg.Done()
+	cmd, err := w.start()
+	if err != nil {
+		p.startFailed(w, fmt.Errorf("%w: %w", ErrStart, err))
 		return
 	}
-	// Processes that a task starts are not workers.
-	_ = os.Unsetenv(envWorker)
-	os.Exit(serve())
+	go w.writeLoop()
+	go w.stderrLoop(cmd.Process.Pid)
+	if !p.started(w, cmd) {
+		_ = cmd.Process.Kill()
+	}
+	herr, killNow := w.handshake()
+	if herr == nil {
+		p.ready(w)
+		if reason := w.readLoop(); reason != nil {
+			p.kill(w, reason)
+		}
+	} else if killNow {
+		_ = cmd.Process.Kill()
+	}
+
+	// The worker's output has ended: it is exiting, or was killed. Give it
+	// a moment, then make sure.
+	kill := time.AfterFunc(exitGrace, func() { _ = cmd.Process.Kill() })
+	_ = cmd.Wait()
+	kill.Stop()
+	w.closeInput()
+	<-w.writerDone
+	select {
+	case <-w.stderrDone:
+	case <-time.After(exitGrace):
+		// A process the worker started still holds its stderr.
+		_ = w.errp.SetReadDeadline(time.Now())
+		<-w.stderrDone
+	}
+	_ = w.out.Close()
+	_ = w.errp.Close()
+
+	werr := WorkerError{PID: cmd.Process.Pid, StderrTail: w.tail.String()}
+	werr.ExitCode, werr.Signal = exitStatus(cmd.ProcessState)
+	if herr != nil {
+		werr.Err = herr
+		p.startFailed(w, &werr)
+		return
+	}
+	p.gone(w, werr)
 }
 
-// Exit codes of a worker.
-const (
-	exitOK       = 0
-	exitBroken   = 2 // the protocol broke: bad frame, or the parent went away
-	exitRefused  = 3 // the handshake found a mismatch
-	exitNoStdio  = 4 // could not set up its streams
-	exitWriteErr = 5 // could not write to the parent
-)
-
-// server is the worker's side of the protocol.
-type server struct {
-	in, out  *os.File
-	maxFrame int
-	exit     chan int // the exit code, from the reader
-
-	// The reader's: one goroutine at a time (see read).
-	dec          Decoder
-	rbuf         []byte
-	rstart, rend int
-
-	mu    sync.Mutex
-	tasks map[uint64]*running
-
-	wmu   sync.Mutex
-	enc   Encoder
-	wbuf  []byte
-	spare []byte
-	wbusy bool // a task goroutine is writing wbuf out
+// start starts the process, its stdio on three pipes.
+func (w *worker) start() (*exec.Cmd, error) {
+	p := w.p
+	var files [6]*os.File // child's stdin, our end; our stdout end, child's; our stderr end, child's
+	for i := 0; i < 6; i += 2 {
+		r, wr, err := os.Pipe()
+		if err != nil {
+			for _, f := range files[:i] {
+				_ = f.Close()
+			}
+			return nil, err
+		}
+		files[i], files[i+1] = r, wr
+	}
+	cmd := &exec.Cmd{
+		Path:   p.exe,
+		Args:   []string{os.Args[0]},
+		Env:    p.env,
+		Dir:    p.cfg.dir,
+		Stdin:  files[0],
+		Stdout: files[3],
+		Stderr: files[5],
+	}
+	err := cmd.Start()
+	for _, i := range []int{0, 3, 5} {
+		_ = files[i].Close()
+	}
+	if err != nil {
+		for _, i := range []int{1, 2, 4} {
+			_ = files[i].Close()
+		}
+		return nil, err
+	}
+	w.in, w.out, w.errp = files[1], files[2], files[4]
+	if w.inConn, err = w.in.SyscallConn(); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		for _, i := range []int{1, 2, 4} {
+			_ = files[i].Close()
+		}
+		return nil, err
+	}
+	return cmd, nil
 }
 
-// running is a task in the worker.
-type running struct {
-	cancel  context.CancelFunc
-	credits uint64        // stream values it may still send, in s.mu
-	wake    chan struct{} // signalled when credits come, for streams
-}
+// handshake sends the pool's hello and checks the worker's. killNow says
+// that the process is not a worker that will exit on its own.
+func (w *worker) handshake() (err error, killNow bool) {
+	p := w.p
+	w.wmu.Lock()
+	w.wbuf = appendHello(w.wbuf, &hello{
+		version:  protocolVersion,
+		codec:    p.cfg.codec.Name(),
+		maxFrame: uint64(p.cfg.maxFrame),
+		funcs:    signatures(),
+	})
+	w.kickLocked()
+	w.wmu.Unlock()
 
-func serve() int {
-	in, out, err := takeStdio()
+	_ = w.out.SetReadDeadline(time.Now().Add(p.cfg.startTimeout))
+	f, err := readFrame(w.out, helloMax)
+	_ = w.out.SetReadDeadline(time.Time{})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return exitNoStdio
-	}
-	f, err := readFrame(in, helloMax)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "process: worker: reading the handshake:", err)
-		return exitBroken
-	}
-	h, err := parseHello(f)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "process: worker: the handshake:", err)
-		return exitBroken
-	}
-	var problem string
-	var codec Codec
-	switch {
-	case h.version != protocolVersion:
-		problem = fmt.Sprintf("the parent speaks protocol version %d, the worker version %d", h.version, protocolVersion)
-	case diffSignatures(h.funcs, signatures()) != "":
-		problem = "registered functions differ: " + diffSignatures(h.funcs, signatures())
-	default:
-		var ok bool
-		if codec, ok = lookupCodec(h.codec); !ok {
-			problem = fmt.Sprintf("the worker has no codec %q (RegisterCodec must run in an init function)", h.codec)
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return fmt.Errorf("%w: no handshake within %v", ErrStart, p.cfg.startTimeout), true
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			return fmt.Errorf("%w: the worker ended before its handshake", ErrStart), true
+		case errors.Is(err, ErrFrameTooLarge):
+			err = errNotHello
+		default:
+			return fmt.Errorf("%w: %w", ErrStart, err), true
 		}
 	}
-	reply := appendHello(nil, &hello{
-		version: protocolVersion,
-		pid:     uint64(os.Getpid()),
-		problem: problem,
-		funcs:   signatures(),
-	})
-	if _, err := out.Write(reply); err != nil {
-		return exitWriteErr
+	var h *hello
+	if err == nil {
+		h, err = parseHello(f)
 	}
-	if problem != "" {
-		fmt.Fprintln(os.Stderr, "process: worker: handshake refused:", problem)
-		return exitRefused
+	if err != nil {
+		return fmt.Errorf("%w: %v (does its main call process.Main first?)", ErrHandshake, err), true
 	}
-	s := &server{
-		in:       in,
-		out:      out,
-		maxFrame: int(min(h.maxFrame, uint64(1<<31-1))),
-		dec:      codec.NewDecoder(),
-		enc:      codec.NewEncoder(),
-		tasks:    make(map[uint64]*running),
+	if h.version != protocolVersion {
+		return fmt.Errorf("%w: the worker speaks protocol version %d, this process version %d", ErrHandshake, h.version, protocolVersion), false
 	}
-	serving = s
-	return s.loop()
+	if d := diffSignatures(signatures(), h.funcs); d != "" {
+		return fmt.Errorf("%w: registered functions differ: %s", ErrHandshake, d), false
+	}
+	if h.problem != "" {
+		return fmt.Errorf("%w: %s", ErrHandshake, h.problem), false
+	}
+	return nil, false
 }
 
-// loop serves until the input ends, and returns the exit code.
-func (s *server) loop() int {
-	s.rbuf = make([]byte, readBuf)
-	s.exit = make(chan int, 1)
-	go s.read()
-	return <-s.exit
-}
+// readBuf is the reader's buffer size; it grows for longer frames.
+const readBuf = 64 << 10
 
-// read reads the parent's frames and acts on them, until the input ends.
-// Leader and followers: the goroutine that reads a call runs it itself,
-// after starting another goroutine to read on, so a task starts without a
-// goroutine switch; in a batch of calls read at once, the others get
-// goroutines of their own. One goroutine at a time reads; the buffer passes
-// from one to the next with the go statement.
-func (s *server) read() {
+// readLoop reads the worker's frames until its output ends (nil) or it
+// breaks the protocol (the reason). It hands the loop the events of each
+// read at once.
+func (w *worker) readLoop() error {
+	buf := make([]byte, readBuf)
+	var start, end int
+	var evs []event
+	post := func() {
+		if len(evs) > 0 {
+			batch := evs
+			w.p.loop.CallSoon(func() { runEvents(batch) })
+			evs = nil
+		}
+	}
+	defer post()
 	for {
-		var mine *call
-		for s.rend-s.rstart >= frameHeader {
-			size := uint64(binary.BigEndian.Uint32(s.rbuf[s.rstart:]))
-			if size > uint64(s.maxFrame) {
-				fmt.Fprintf(os.Stderr, "process: worker: the parent sent a frame of %d bytes; the limit is %d\n", size, s.maxFrame)
-				s.exit <- exitBroken
-				return
+		n, rerr := w.out.Read(buf[end:])
+		end += n
+		for end-start >= frameHeader {
+			size := uint64(binary.BigEndian.Uint32(buf[start:]))
+			if size > uint64(w.p.cfg.maxFrame) {
+				return fmt.Errorf("%w: the worker sent a frame of %d bytes; the limit is %d", ErrFrameTooLarge, size, w.p.cfg.maxFrame)
 			}
 			need := frameHeader + int(size)
-			if s.rend-s.rstart < need {
-				if need > len(s.rbuf)-s.rstart {
+			if end-start < need {
+				if need > len(buf)-start {
 					nb := make([]byte, max(need, readBuf))
-					s.rend = copy(nb, s.rbuf[s.rstart:s.rend])
-					s.rbuf, s.rstart = nb, 0
+					end = copy(nb, buf[start:end])
+					buf, start = nb, 0
 				}
 				break
 			}
-			c, err := s.handle(s.rbuf[s.rstart+frameHeader : s.rstart+need])
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "process: worker:", err)
-				s.exit <- exitBroken
-				return
+			if err := w.handle(buf[start+frameHeader:start+need], &evs); err != nil {
+				return err
 			}
-			s.rstart += need
-			if c != nil {
-				if mine != nil {
-					go s.run(mine)
-				}
-				mine = c
-			}
+			start += need
 		}
-		if s.rstart > 0 {
-			s.rend = copy(s.rbuf, s.rbuf[s.rstart:s.rend])
-			s.rstart = 0
-			if len(s.rbuf) > readBuf && s.rend <= readBuf {
+		post()
+		if start > 0 {
+			end = copy(buf, buf[start:end])
+			start = 0
+			if len(buf) > readBuf && end <= readBuf {
 				nb := make([]byte, readBuf)
-				copy(nb, s.rbuf[:s.rend])
-				s.rbuf = nb
+				copy(nb, buf[:end])
+				buf = nb
 			}
 		}
-		if mine != nil {
-			go s.read()
-			s.run(mine)
-			return
-		}
-		n, err := s.in.Read(s.rbuf[s.rend:])
-		s.rend += n
-		if err != nil {
-			s.cancelAll()
-			if err == io.EOF {
-				s.exit <- exitOK
-				return
+		if rerr != nil {
+			if rerr == io.EOF {
+				return nil
 			}
-			fmt.Fprintln(os.Stderr, "process: worker: reading:", err)
-			s.exit <- exitBroken
-			return
+			return fmt.Errorf("process: reading from the worker: %w", rerr)
 		}
 	}
 }
 
-// call is a task read from the parent, ready to run.
-type call struct {
-	ctx context.Context
-	id  uint64
-	e   *entry
-	arg any
-	rt  *running
+func protocolError(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrProtocol}, args...)...)
 }
 
-// handle acts on one frame; for a call, it returns the task to run.
-func (s *server) handle(b []byte) (*call, error) {
+// handle acts on one frame from the worker.
+func (w *worker) handle(b []byte, evs *[]event) error {
 	f, err := parseFrame(b)
 	if err != nil {
-		return nil, err
+		return protocolError("%v", err)
 	}
-	r := reader{b: f.body}
+	p := w.p
 	switch f.kind {
-	case kindCall:
-		e := entryAt(r.uvarint())
-		if r.err != nil || e == nil {
-			return nil, fmt.Errorf("call %d: %w: no such function", f.id, errMalformed)
+	case kindResult, kindEnd, kindError:
+		var terr error
+		if f.kind == kindError {
+			if terr, err = remoteError(f.body); err != nil {
+				return protocolError("%v in the error for request %d", err, f.id)
+			}
+		} else if f.kind == kindEnd && len(f.body) != 0 {
+			return protocolError("%v: end of stream %d with a body", errMalformed, f.id)
 		}
-		arg, err := e.decodeArg(s.dec, r.b)
-		if err != nil {
-			s.sendError(f.id, errInternal, fmt.Sprintf("process: decoding the argument of %q: %v", e.name, err), nil)
-			return nil, nil
+		p.mu.Lock()
+		t := w.tasks[f.id]
+		if t == nil || (f.kind == kindResult && t.e.stream) || (f.kind == kindEnd && !t.e.stream) {
+			p.mu.Unlock()
+			return protocolError("unexpected frame of kind %d for request %d", f.kind, f.id)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		rt := &running{cancel: cancel}
-		if e.stream {
-			rt.credits = creditWindow
-			rt.wake = make(chan struct{}, 1)
+		p.finishLocked(w, t)
+		p.unlock()
+		if re, ok := terr.(*RemoteError); ok {
+			re.Func = t.e.name
 		}
-		s.mu.Lock()
-		_, dup := s.tasks[f.id]
-		s.tasks[f.id] = rt
-		s.mu.Unlock()
-		if dup {
-			cancel()
-			return nil, fmt.Errorf("call %d: %w: request id in use", f.id, errMalformed)
-		}
-		return &call{ctx: ctx, id: f.id, e: e, arg: arg, rt: rt}, nil
-	case kindCancel:
-		s.mu.Lock()
-		rt := s.tasks[f.id]
-		s.mu.Unlock()
-		if rt != nil {
-			rt.cancel()
-		}
-	case kindCredit:
-		n := r.uvarint()
-		if r.err != nil {
-			return nil, fmt.Errorf("credit %d: %w", f.id, r.err)
-		}
-		s.mu.Lock()
-		if rt := s.tasks[f.id]; rt != nil && rt.wake != nil {
-			rt.credits += n
-			select {
-			case rt.wake <- struct{}{}:
-			default:
+		if f.kind == kindResult {
+			if err := t.impl.decode(w.dec, f.body, false); err != nil {
+				terr = fmt.Errorf("process: decoding the result of %q: %w", t.e.name, err)
 			}
 		}
-		s.mu.Unlock()
-	default:
-		return nil, fmt.Errorf("%w: unknown frame kind %d", errMalformed, f.kind)
-	}
-	return nil, nil
-}
-
-// cancelAll cancels the contexts of the tasks still running.
-func (s *server) cancelAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, rt := range s.tasks {
-		rt.cancel()
-	}
-}
-
-// run runs one task on its own goroutine and sends its outcome: a result,
-// stream values and an end, or an error.
-func (s *server) run(c *call) {
-	ctx, id, e, arg, rt := c.ctx, c.id, c.e, c.arg, c.rt
-	finished := false
-	defer func() {
-		s.mu.Lock()
-		delete(s.tasks, id)
-		s.mu.Unlock()
-		rt.cancel()
-		if v := recover(); v != nil {
-			s.sendError(id, errPanic, fmt.Sprint(v), debug.Stack())
-		} else if !finished {
-			s.sendError(id, errInternal, fmt.Sprintf("process: %q called runtime.Goexit", e.name), nil)
+		*evs = append(*evs, event{t: t, err: terr})
+	case kindItem:
+		p.mu.Lock()
+		t := w.tasks[f.id]
+		p.mu.Unlock()
+		if t == nil || !t.e.stream {
+			return protocolError("unexpected stream value for request %d", f.id)
 		}
-	}()
-	if e.stream {
-		s.runStream(ctx, id, e, arg, rt)
-	} else if v, err := e.call(ctx, arg); err != nil {
-		s.sendError(id, errFunc, err.Error(), nil)
-	} else {
-		s.sendValue(id, kindResult, e, v)
-	}
-	finished = true
-}
-
-func (s *server) runStream(ctx context.Context, id uint64, e *entry, arg any, rt *running) {
-	for v, err := range e.iterate(ctx, arg) {
-		if err != nil {
-			s.sendError(id, errFunc, err.Error(), nil)
-			return
-		}
-		if !s.waitCredit(ctx, rt) {
+		if err := t.impl.decode(w.dec, f.body, true); err != nil {
+			*evs = append(*evs, event{t: t, err: fmt.Errorf("process: decoding a value of %q: %w", t.e.name, err)})
+			p.cancelRemote(t)
 			break
 		}
-		if !s.sendValue(id, kindItem, e, v) {
-			return
-		}
+		*evs = append(*evs, event{t: t, item: true})
+	default:
+		return protocolError("unknown frame kind %d", f.kind)
 	}
-	s.wmu.Lock()
-	s.wbuf = appendFrame(s.wbuf, kindEnd, id)
-	s.flushLocked()
+	return nil
 }
 
-// waitCredit takes one credit, waiting for the parent to grant some if
-// there is none; it reports false if the task was cancelled meanwhile.
-func (s *server) waitCredit(ctx context.Context, rt *running) bool {
-	for {
-		s.mu.Lock()
-		if rt.credits > 0 {
-			rt.credits--
-			s.mu.Unlock()
-			return ctx.Err() == nil
-		}
-		s.mu.Unlock()
-		select {
-		case <-rt.wake:
-		case <-ctx.Done():
-			return false
-		}
+// remoteError turns the body of an error frame into the task's error.
+func remoteError(body []byte) (error, error) {
+	r := reader{b: body}
+	kind := r.byte()
+	text := r.string()
+	if r.err != nil {
+		return nil, r.err
 	}
+	switch kind {
+	case errFunc:
+		return &RemoteError{Text: text}, nil
+	case errPanic:
+		return &deferred.PanicError{Value: text, Stack: append([]byte(nil), r.b...)}, nil
+	case errTooLarge:
+		return fmt.Errorf("%w: %s", ErrFrameTooLarge, text), nil
+	case errInternal:
+		return errors.New(text), nil
+	}
+	return nil, fmt.Errorf("%w: error kind %d", errMalformed, kind)
 }
 
-// sendValue sends a result or a stream value. If it cannot (it cannot be
-// encoded, or is too large) it sends an error instead and reports false.
-func (s *server) sendValue(id uint64, kind byte, e *entry, v any) bool {
-	s.wmu.Lock()
-	start := len(s.wbuf)
-	b, at := beginFrame(s.wbuf, kind, id)
-	if !e.resEmpty {
+// sendCall appends t's call frame to the input, and kicks the writer if
+// kick is set (otherwise the caller writes it out with flushNow). An error
+// (the argument cannot be encoded, or is too large) concerns t alone.
+func (w *worker) sendCall(t *task, kick bool) error {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if w.werr != nil || w.closeIn {
+		return nil // it is going away, and t with it
+	}
+	start := len(w.wbuf)
+	b, at := beginFrame(w.wbuf, kindCall, t.id)
+	b = binary.AppendUvarint(b, uint64(t.e.index))
+	if !t.e.argEmpty {
 		var err error
-		if b, err = s.enc.Encode(b, v); err != nil {
-			s.wbuf = b[:start]
-			s.wmu.Unlock()
-			s.sendError(id, errInternal, fmt.Sprintf("process: encoding the result of %q: %v", e.name, err), nil)
-			return false
+		if b, err = w.enc.Encode(b, t.arg); err != nil {
+			w.wbuf = b[:start]
+			return fmt.Errorf("process: encoding the argument of %q: %w", t.e.name, err)
 		}
 	}
-	if n := len(b) - at - frameHeader; n > s.maxFrame {
-		s.wbuf = b[:start]
-		s.enc.Reset()
-		s.wmu.Unlock()
-		s.sendError(id, errTooLarge, fmt.Sprintf("a result of %q takes %d bytes; the limit is %d", e.name, n, s.maxFrame), nil)
-		return false
+	if n := len(b) - at - frameHeader; n > w.p.cfg.maxFrame {
+		w.wbuf = b[:start]
+		w.enc.Reset()
+		return fmt.Errorf("%w: the argument of %q takes %d bytes; the limit is %d", ErrFrameTooLarge, t.e.name, n, w.p.cfg.maxFrame)
 	}
-	s.wbuf = endFrame(b, at)
-	s.flushLocked()
-	return true
+	w.wbuf = endFrame(b, at)
+	t.arg = nil
+	if kick {
+		w.kickLocked()
+	}
+	return nil
 }
 
-func (s *server) sendError(id uint64, kind byte, text string, stack []byte) {
-	// Keep the frame within the limit: the text and the stack give way.
-	if room := s.maxFrame - 64; len(text)+len(stack) > room {
-		stack = stack[:max(0, min(len(stack), room-len(text)))]
-		if len(text) > room {
-			text = text[:room]
-		}
-	}
-	s.wmu.Lock()
-	s.wbuf = appendErrorFrame(s.wbuf, id, kind, text, stack)
-	s.flushLocked()
-}
-
-// flushLocked writes the output out and releases wmu. The goroutine that
-// finds no write in progress writes, for as long as others add frames
-// meanwhile; the others leave their frames to it. A write error means the
-// parent has gone: the worker exits.
-func (s *server) flushLocked() {
-	if s.wbusy {
-		s.wmu.Unlock()
+// flushNow writes the pending input from the calling goroutine, if no write
+// is in progress, as far as the pipe takes it without waiting; the writer
+// goroutine writes the rest. It saves a goroutine switch on the way to an
+// idle worker, where the round trip's latency is what counts; busy workers
+// get their input in batches from the writer.
+func (w *worker) flushNow() {
+	w.wmu.Lock()
+	if w.wbusy || len(w.wbuf) == 0 || w.werr != nil || w.closeIn {
+		w.wmu.Unlock()
 		return
 	}
-	s.wbusy = true
-	for len(s.wbuf) > 0 {
-		out := s.wbuf
-		s.wbuf = s.spare[:0]
-		s.wmu.Unlock()
-		if _, err := s.out.Write(out); err != nil {
-			fmt.Fprintln(os.Stderr, "process: worker: writing:", err)
-			os.Exit(exitWriteErr)
+	w.wbusy = true
+	out := w.wbuf
+	w.wbuf = w.spare[:0]
+	w.wmu.Unlock()
+	n, err := w.tryWrite(out)
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if err != nil {
+		w.werr = err // the worker is gone: its reader will tell
+		w.wbuf = w.wbuf[:0]
+		w.wbusy = false
+		return
+	}
+	if n < len(out) {
+		// The pipe is full: the writer goroutine takes over, and wbusy
+		// stays set for it.
+		w.wbuf = append(out[n:], w.wbuf...)
+		w.kickc <- struct{}{}
+		return
+	}
+	w.spare = out[:0]
+	w.wbusy = false
+	if len(w.wbuf) > 0 {
+		w.kickLocked()
+	}
+}
+
+// tryWrite writes b without waiting for room in the pipe: it returns how
+// much it wrote, and an error only if the pipe is broken.
+func (w *worker) tryWrite(b []byte) (int, error) {
+	var n int
+	var werr error
+	err := w.inConn.Write(func(fd uintptr) bool {
+		for len(b) > 0 {
+			m, err := syscall.Write(int(fd), b)
+			if err == syscall.EINTR {
+				continue
+			}
+			if m > 0 {
+				n += m
+				b = b[m:]
+			}
+			if err != nil {
+				if err != syscall.EAGAIN {
+					werr = err
+				}
+				break
+			}
 		}
-		s.wmu.Lock()
-		if cap(out) <= 1<<20 {
-			s.spare = out[:0]
+		return true
+	})
+	if werr == nil {
+		werr = err
+	}
+	return n, werr
+}
+
+// sendControl appends a cancel or credit frame to the input.
+func (w *worker) sendControl(kind byte, id, n uint64) {
+	w.wmu.Lock()
+	defer w.wmu.Unlock()
+	if w.werr != nil || w.closeIn {
+		return
+	}
+	if kind == kindCredit {
+		w.wbuf = appendFrame(w.wbuf, kind, id, n)
+	} else {
+		w.wbuf = appendFrame(w.wbuf, kind, id)
+	}
+	w.kickLocked()
+}
+
+// closeInput closes the worker's input once what is pending has been
+// written: a worker exits when its input ends.
+func (w *worker) closeInput() {
+	w.wmu.Lock()
+	w.closeIn = true
+	w.kickLocked()
+	w.wmu.Unlock()
+}
+
+func (w *worker) kickLocked() {
+	if !w.wbusy {
+		w.wbusy = true
+		select {
+		case w.kickc <- struct{}{}:
+		default:
 		}
 	}
-	s.wbusy = false
-	s.wmu.Unlock()
+}
+
+// writeLoop writes the input out, in batches, until it is closed.
+func (w *worker) writeLoop() {
+	defer close(w.writerDone)
+	for range w.kickc {
+		w.wmu.Lock()
+		for len(w.wbuf) > 0 && w.werr == nil {
+			out := w.wbuf
+			w.wbuf = w.spare[:0]
+			w.wmu.Unlock()
+			_, err := w.in.Write(out)
+			w.wmu.Lock()
+			if cap(out) <= 1<<20 {
+				w.spare = out[:0]
+			}
+			if err != nil && w.werr == nil {
+				w.werr = err // the worker is gone: its reader will tell
+			}
+		}
+		w.wbuf = w.wbuf[:0]
+		w.wbusy = false
+		if w.closeIn {
+			w.wmu.Unlock()
+			_ = w.in.Close()
+			return
+		}
+		w.wmu.Unlock()
+	}
 }
