@@ -1,15 +1,16 @@
 package main
 
 import (
-	"io"
 	"log/slog"
+	"os"
 
 	"github.com/twinego/twine/reactor"
 )
 
-// quietLogger drops everything: a benchmark's reactor has nothing to say
-// that the figures do not.
-var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+// quietLogger writes only errors, to standard error: a callback that
+// panicked, a task that failed. The rest (the reactor's and the pools'
+// notices) says nothing the figures do not.
+var quietLogger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 
 // newReactor returns a reactor without a watchdog (the lag scenarios block
 // it on purpose) and with a quiet logger.

@@ -205,3 +205,15 @@ func TestPoolsSuiteRuns(t *testing.T) {
 	require.NotNil(t, rt.Metrics[0].Baseline, "the round trip has the bare pipe as its baseline")
 	assert.Positive(t, rt.Metrics[0].Baseline.Median)
 }
+
+func TestRunScenarioTurnsAPanicIntoAFailure(t *testing.T) {
+	sc := scenario{name: "panics", metrics: []metric{timeMetric("op", "")}, twine: func(*config) (sample, error) {
+		panic("bench test: boom")
+	}}
+	var progress bytes.Buffer
+	r := runScenario(context.Background(), &config{runs: 3}, sc, &progress)
+	assert.Equal(t, "deferred: panic: bench test: boom", r.Error)
+	assert.Empty(t, r.Metrics)
+	assert.Contains(t, progress.String(), "failed: deferred: panic: bench test: boom")
+	assert.Contains(t, progress.String(), "TestRunScenarioTurnsAPanicIntoAFailure", "the stack goes to the progress")
+}

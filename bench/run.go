@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/twinego/twine/deferred"
 )
 
 // runSuites runs the suites and, with -compare twisted, their Twisted
@@ -116,16 +119,20 @@ func runScenario(ctx context.Context, cfg *config, sc scenario, progress io.Writ
 		if ctx.Err() != nil {
 			return r
 		}
-		s, err := sc.twine(cfg)
+		s, err := safeRun(sc.twine, cfg)
 		if err == nil && sc.baseline != nil {
 			var b sample
-			if b, err = sc.baseline(cfg); err == nil {
+			if b, err = safeRun(sc.baseline, cfg); err == nil {
 				base = append(base, b)
 			}
 		}
 		if err != nil {
 			r.Error = err.Error()
 			fmt.Fprintf(progress, " failed: %v\n", err)
+			var pe *deferred.PanicError
+			if errors.As(err, &pe) {
+				fmt.Fprintf(progress, "%s\n", pe.Stack)
+			}
 			return r
 		}
 		twine = append(twine, s)
@@ -156,6 +163,17 @@ func runScenario(ctx context.Context, cfg *config, sc scenario, progress io.Writ
 	}
 	fmt.Fprintf(progress, "  %.1fs\n", time.Since(start).Seconds())
 	return r
+}
+
+// safeRun makes a run, turning a panic on the calling goroutine into a
+// *deferred.PanicError, so that the other scenarios still run.
+func safeRun(f runFunc, cfg *config) (s sample, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = deferred.NewPanicError(v)
+		}
+	}()
+	return f(cfg)
 }
 
 // values returns get of each sample.
