@@ -13,12 +13,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/reactor"
 	"github.com/twinego/twine/scheduler/process"
 )
 
-// echoChild is the bare baseline the round trip is measured against: the
-// test binary, started again, echoes length-prefixed frames from stdin to
-// stdout, one write per frame, until stdin ends.
+// echoChild is the bare baseline of the round trip: the test binary,
+// started again, echoes length-prefixed frames from stdin to stdout, one
+// write per frame, until stdin ends.
 func echoChild() int {
 	r := bufio.NewReaderSize(os.Stdin, 64<<10)
 	buf := make([]byte, 0, 64<<10)
@@ -38,10 +39,8 @@ func echoChild() int {
 	}
 }
 
-// BenchmarkPipeEcho is one round trip of a small frame to a child process
-// over pipes and back, with nothing else: the floor under a process pool's
-// round trip.
-func BenchmarkPipeEcho(b *testing.B) {
+// startEcho starts the echo child and returns its pipes.
+func startEcho(b *testing.B) (io.WriteCloser, io.Reader) {
 	exe, err := os.Executable()
 	require.NoError(b, err)
 	cmd := exec.Command(exe)
@@ -52,31 +51,97 @@ func BenchmarkPipeEcho(b *testing.B) {
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(b, err)
 	require.NoError(b, cmd.Start())
-	defer func() {
+	b.Cleanup(func() {
 		_ = stdin.Close()
 		require.NoError(b, cmd.Wait())
-	}()
-	r := bufio.NewReaderSize(stdout, 64<<10)
-	// A call frame of the pool for square(7) is about this long.
-	frame := binary.BigEndian.AppendUint32(nil, 8)
-	frame = append(frame, "12345678"...)
-	reply := make([]byte, len(frame))
+	})
+	return stdin, stdout
+}
+
+// echoFrame is as long as the pool's call frame for square(7).
+var echoFrame = binary.BigEndian.AppendUint32(nil, 8)
+
+func init() { echoFrame = append(echoFrame, "12345678"...) }
+
+// BenchmarkPipeEcho is one round trip of a small frame to a child process
+// over pipes and back, with nothing else: one goroutine writes the frame
+// and reads the echo. It is the floor under any process pool's round trip.
+func BenchmarkPipeEcho(b *testing.B) {
+	stdin, stdout := startEcho(b)
+	reply := make([]byte, len(echoFrame))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := stdin.Write(frame); err != nil {
+		if _, err := stdin.Write(echoFrame); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := io.ReadFull(r, reply); err != nil {
+		if _, err := io.ReadFull(stdout, reply); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
+// BenchmarkPipeEchoHandoff is BenchmarkPipeEcho with the echo read by a
+// goroutine of its own, which hands it to the writer over a channel: the
+// floor under a pool that delivers results to an event loop, since the
+// loop cannot wait on the pipe itself.
+func BenchmarkPipeEchoHandoff(b *testing.B) {
+	stdin, stdout := startEcho(b)
+	got := make(chan error)
+	go func() {
+		reply := make([]byte, len(echoFrame))
+		for {
+			_, err := io.ReadFull(stdout, reply)
+			got <- err
+			if err != nil {
+				return
+			}
+		}
+	}()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := stdin.Write(echoFrame); err != nil {
+			b.Fatal(err)
+		}
+		if err := <-got; err != nil {
+			b.Fatal(err)
+		}
+	}
+	_ = stdin.Close()
+	<-got // the reader's EOF
+}
+
 // BenchmarkRoundTrip is one tiny task at a time through a pool of one
-// worker: Call from a goroutine, the result fired on the reactor, Wait on
-// the goroutine again. Compare it with BenchmarkPipeEcho.
+// worker, the Twisted way: each call is made on the reactor, from the
+// callback of the previous one. Compare it with BenchmarkPipeEcho and
+// BenchmarkPipeEchoHandoff.
 func BenchmarkRoundTrip(b *testing.B) {
-	p := benchPool(b, 1)
+	r, p := benchPool(b, 1)
+	done := make(chan error, 1)
+	var next func()
+	next = func() {
+		if !b.Loop() { // on the reactor: the calls are sequential all the same
+			done <- nil
+			return
+		}
+		square.Call(p, 7).AddBoth(func(v int, err error) (int, error) {
+			if err != nil {
+				done <- err
+				return v, err
+			}
+			next()
+			return v, nil
+		})
+	}
+	b.ReportAllocs()
+	r.CallSoon(next)
+	require.NoError(b, <-done)
+}
+
+// BenchmarkRoundTripWait is one tiny task at a time from a goroutine that
+// is not the reactor's: Call, then Wait for the result fired on the
+// reactor.
+func BenchmarkRoundTripWait(b *testing.B) {
+	_, p := benchPool(b, 1)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -86,17 +151,20 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 }
 
-// BenchmarkThroughput is the cost per tiny task with many in flight, through
-// pools of 1, 2 and 4 workers.
+// BenchmarkThroughput is the cost per tiny task with many in flight (up to
+// 1024), through pools of 1, 2 and 4 workers.
 func BenchmarkThroughput(b *testing.B) {
 	for _, workers := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
-			p := benchPool(b, workers)
-			const window = 1024 // tasks in flight
+			_, p := benchPool(b, workers)
+			const window = 1024
 			slots := make(chan struct{}, window)
-			release := func(int, error) (int, error) {
+			release := func(v int, err error) (int, error) {
+				if err != nil {
+					b.Error(err)
+				}
 				<-slots
-				return 0, nil
+				return v, nil
 			}
 			b.ReportAllocs()
 			for b.Loop() {
@@ -110,7 +178,9 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 }
 
-func benchPool(b *testing.B, workers int) *process.Pool {
+// benchPool returns a pool of the given number of workers on a reactor,
+// warmed up.
+func benchPool(b *testing.B, workers int) (*reactor.Reactor, *process.Pool) {
 	b.Helper()
 	r := startReactor(b)
 	p, err := process.NewPool(r,
@@ -120,11 +190,10 @@ func benchPool(b *testing.B, workers int) *process.Pool {
 	)
 	require.NoError(b, err)
 	b.Cleanup(func() { closePool(b, p) })
-	// Warm every worker up.
-	ds := make([]*deferred.Deferred[int], 64*workers)
+	ds := make([]*deferred.Deferred[int], 256*workers)
 	for i := range ds {
 		ds[i] = square.Call(p, i)
 	}
 	must(b, deferred.All(ds...))
-	return p
+	return r, p
 }

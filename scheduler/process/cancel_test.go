@@ -38,6 +38,8 @@ func TestCancelAQueuedTask(t *testing.T) {
 	_, err := wait(t, second)
 	assert.ErrorIs(t, err, deferred.ErrCancelled)
 	first.Cancel()
+	_, err = wait(t, first)
+	assert.ErrorIs(t, err, deferred.ErrCancelled)
 	assert.Equal(t, 9, must(t, third))
 	closePool(t, p)
 	assert.False(t, logs.has("running second"), "the cancelled task ran")

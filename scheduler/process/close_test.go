@@ -130,6 +130,6 @@ func TestStartFailure(t *testing.T) {
 		assert.ErrorIs(t, err, process.ErrStart)
 		assert.Contains(t, err.Error(), "/nonexistent/directory")
 	}
-	assert.True(t, logs.has("process: cannot start worker"))
+	logs.waitFor(t, "process: cannot start worker")
 	assert.Empty(t, p.Workers())
 }

@@ -36,7 +36,19 @@ func TestHandshakeRefusesMismatches(t *testing.T) {
 				assert.Contains(t, we.StderrTail, "handshake refused")
 			}
 			assert.Empty(t, p.Workers())
-			assert.True(t, logs.has("process: cannot start worker"))
+			logs.waitFor(t, "process: cannot start worker")
 		})
 	}
+}
+
+// TestHandshakeRefusesAMissingCodec: a codec registered in this process
+// only (here after Main, where workers never register it) is refused by
+// the workers.
+func TestHandshakeRefusesAMissingCodec(t *testing.T) {
+	parentOnly := jsonCodec{name: "json-parent-only"}
+	process.RegisterCodec(parentOnly)
+	p, _ := newPool(t, process.WithMinWorkers(0), process.WithCodec(parentOnly))
+	_, err := wait(t, square.Call(p, 1))
+	assert.ErrorIs(t, err, process.ErrHandshake)
+	assert.Contains(t, err.Error(), `the worker has no codec "json-parent-only"`)
 }

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/twinego/twine/scheduler"
 )
@@ -57,16 +55,6 @@ type Pool struct {
 
 	wg sync.WaitGroup // the workers' supervising goroutines
 }
-
-// Worker states, in p.mu.
-type workerState int
-
-const (
-	workerStarting workerState = iota // started, before its handshake
-	workerReady                       // takes tasks
-	workerRetiring                    // takes no tasks; its input is closed once it has none
-	workerDying                       // killed, or found broken: waiting for its end
-)
 
 // NewPool returns a pool that runs tasks in workers started from this
 // executable and fires their Deferreds on loop (the reactor, typically).
@@ -217,213 +205,21 @@ func (p *Pool) submit(t *task) {
 	p.unlock()
 }
 
-// qlen is the number of live tasks in the queue.
-func (p *Pool) qlen() int { return len(p.queue) - p.qhead - p.qdead }
-
-// popLocked takes the oldest live task out of the queue.
-func (p *Pool) popLocked() *task {
-	for p.qhead < len(p.queue) {
-		t := p.queue[p.qhead]
-		p.queue[p.qhead] = nil
-		p.qhead++
-		t.queued = false
-		if t.state.Load() == stateCancelled {
-			p.qdead--
-			continue
-		}
-		if p.qhead == len(p.queue) {
-			p.queue, p.qhead = p.queue[:0], 0
-		} else if p.qhead >= 1024 && p.qhead*2 >= len(p.queue) {
-			n := copy(p.queue, p.queue[p.qhead:])
-			clear(p.queue[n:])
-			p.queue, p.qhead = p.queue[:n], 0
-		}
-		return t
-	}
-	p.queue, p.qhead, p.qdead = p.queue[:0], 0, 0
-	return nil
-}
-
-// pickLocked returns the ready worker with the fewest tasks in flight, if
-// it has room for one more.
-func (p *Pool) pickLocked() *worker {
-	var best *worker
-	for _, w := range p.workers {
-		if w.state == workerReady && len(w.tasks) < p.cfg.maxInFlight && (best == nil || len(w.tasks) < len(best.tasks)) {
-			best = w
-		}
-	}
-	return best
-}
-
-// dispatchLocked sends queued tasks to workers with room, then starts or
-// stops workers as the load and the state of the pool require.
-func (p *Pool) dispatchLocked() {
-	for p.qlen() > 0 {
-		w := p.pickLocked()
-		if w == nil {
-			break
-		}
-		t := p.popLocked()
-		if t == nil {
-			break
-		}
-		p.sendLocked(w, t)
-	}
-	p.scaleLocked()
-	if p.closing {
-		p.drainLocked()
-	}
-}
-
-// sendLocked gives t to w: it gets a request id and its call frame goes into
-// w's output.
-func (p *Pool) sendLocked(w *worker, t *task) {
-	w.nextID++
-	t.w, t.id = w, w.nextID
-	// A task for an idle worker is written at once, on unlock; others go
-	// to the writer goroutine, which batches them.
-	direct := len(w.tasks) == 0 && p.direct == nil
-	if err := w.sendCall(t, !direct); err != nil {
-		// Only this task is affected: its argument cannot cross.
-		t.w = nil
-		p.evs = append(p.evs, event{t: t, err: err})
-		return
-	}
-	if direct {
-		p.direct = w
-	}
-	w.tasks[t.id] = t
-	w.sent++
-	if p.cfg.taskTimeout > 0 {
-		t.timer = p.loop.CallLater(p.cfg.taskTimeout, func() { p.timeout(t) })
-	}
-	if p.cfg.recycleAfter > 0 && w.sent >= p.cfg.recycleAfter {
-		w.state = workerRetiring
-	}
-}
-
-// scaleLocked starts workers for the queue and for the minimum.
-func (p *Pool) scaleLocked() {
-	if p.aborted {
-		return
-	}
-	var alive, starting, serving, ready int
-	for _, w := range p.workers {
-		alive++
-		switch w.state {
-		case workerStarting:
-			starting++
-			serving++
-		case workerReady:
-			ready++
-			serving++
-		}
-	}
-	// One new worker for every maxInFlight queued tasks that the workers
-	// being started will not take; after a failed start, only if no worker
-	// is ready to take them.
-	if p.startErr == nil || ready == 0 {
-		for q := p.qlen(); q > starting*p.cfg.maxInFlight && alive < p.cfg.maxWorkers; {
-			p.startLocked()
-			starting++
-			alive++
-			serving++
-		}
-	}
-	if p.closing || p.startErr != nil {
-		return
-	}
-	for serving < p.cfg.minWorkers && alive < p.cfg.maxWorkers {
-		p.startLocked()
-		alive++
-		serving++
-	}
-}
-
-func (p *Pool) startLocked() {
-	p.seq++
-	w := newWorker(p, p.seq)
-	p.workers = append(p.workers, w)
-	p.wg.Add(1)
-	go w.run()
-}
-
-// drainLocked, once the pool is closing, retires the workers that have
-// nothing left to do, and marks the pool done when none is left.
-func (p *Pool) drainLocked() {
-	if p.qlen() == 0 {
-		for _, w := range p.workers {
-			if (w.state == workerReady || w.state == workerRetiring) && len(w.tasks) == 0 {
-				p.retireLocked(w)
-			}
-		}
-	}
-	if len(p.workers) == 0 && p.qlen() == 0 && !p.isDone {
-		p.isDone = true
-		close(p.done)
-	}
-}
-
-// abortLocked gives up on draining: queued tasks fail and workers are
-// killed.
-func (p *Pool) abortLocked() {
-	if p.aborted {
-		return
-	}
-	p.aborted = true
-	for t := p.popLocked(); t != nil; t = p.popLocked() {
-		p.evs = append(p.evs, event{t: t, err: ErrClosed})
-	}
-	for _, w := range p.workers {
-		p.killLocked(w, ErrClosed)
-	}
-	p.drainLocked()
-}
-
-// retireLocked stops giving w tasks and closes its input, after which it
-// exits on its own.
-func (p *Pool) retireLocked(w *worker) {
-	if w.state != workerReady && w.state != workerRetiring {
-		return
-	}
-	w.state = workerRetiring
-	if len(w.tasks) == 0 && !w.inputClosed {
-		w.inputClosed = true
-		w.closeInput()
-	}
-}
-
-// killLocked kills w, recording reason as the cause its tasks fail with
-// (the first reason sticks).
-func (p *Pool) killLocked(w *worker, reason error) {
-	if w.killErr == nil {
-		w.killErr = reason
-	}
-	w.state = workerDying
-	if w.cmd != nil && w.cmd.Process != nil {
-		_ = w.cmd.Process.Kill() // an error means it has already gone
-	}
-}
-
-// kill is killLocked for the worker's own goroutines.
-func (p *Pool) kill(w *worker, reason error) {
-	p.mu.Lock()
-	p.killLocked(w, reason)
-	p.unlock()
-}
-
-// timeout fires on the loop when t has run for the task timeout.
+// timeout fires on the loop when t has run for the task timeout: it kills
+// t's worker. A worker already being killed (for another task's timeout,
+// say) is not killed again, and its tasks keep the first reason.
 func (p *Pool) timeout(t *task) {
 	p.mu.Lock()
-	defer p.unlock()
-	// A worker already being killed (for another task's timeout, say) is
-	// not killed again, and its tasks keep the first reason.
-	if w := t.w; w != nil && w.tasks[t.id] == t && w.state != workerDying {
-		t.timedOut = true
-		p.log.Warn("process: task timed out; killing its worker", "func", t.e.name, "pid", w.pid, "timeout", p.cfg.taskTimeout)
-		p.killLocked(w, ErrKilled)
+	w := t.w
+	if w == nil || w.tasks[t.id] != t || w.state == workerDying {
+		p.unlock()
+		return
 	}
+	t.timedOut = true
+	p.killLocked(w, ErrKilled)
+	pid := w.pid
+	p.unlock()
+	p.log.Warn("process: task timed out; killing its worker", "func", t.e.name, "pid", pid, "timeout", p.cfg.taskTimeout)
 }
 
 // cancel is the canceller of a task's Deferred.
@@ -443,6 +239,9 @@ func (p *Pool) cancelRemote(t *task) {
 	p.mu.Lock()
 	defer p.unlock()
 	if t.queued {
+		// Counted here, under p.mu, not when its state changed: the queue
+		// may have skipped it in between.
+		t.dead = true
 		p.qdead++
 		return
 	}
@@ -459,151 +258,3 @@ func (p *Pool) grant(t *task, n uint64) {
 		w.sendControl(kindCredit, t.id, n)
 	}
 }
-
-// finishLocked takes t off w once its final answer has come.
-func (p *Pool) finishLocked(w *worker, t *task) {
-	delete(w.tasks, t.id)
-	if t.timer != nil {
-		_ = t.timer.Cancel()
-		t.timer = nil
-	}
-	switch {
-	case len(w.tasks) > 0:
-	case w.state == workerRetiring:
-		p.retireLocked(w)
-	case w.state == workerReady:
-		p.idleLocked(w)
-	}
-	p.dispatchLocked()
-}
-
-// idleLocked notes that w has no task, and arranges for it to be stopped if
-// it stays so for the idle timeout while the pool has more than the minimum
-// of workers. One timer per worker serves every idle spell: when it fires
-// early (the worker worked meanwhile), it is set again for the rest.
-func (p *Pool) idleLocked(w *worker) {
-	if p.cfg.idleTimeout <= 0 || p.closing || len(p.workers) <= p.cfg.minWorkers {
-		return
-	}
-	w.idleSince = p.loop.Now()
-	if w.idleTimer == nil {
-		w.idleTimer = p.loop.CallLater(p.cfg.idleTimeout, func() { p.idleCheck(w) })
-	}
-}
-
-func (p *Pool) idleCheck(w *worker) {
-	p.mu.Lock()
-	defer p.unlock()
-	w.idleTimer = nil
-	if w.state != workerReady || len(w.tasks) > 0 {
-		return
-	}
-	serving := 0
-	for _, o := range p.workers {
-		if o.state == workerReady || o.state == workerStarting {
-			serving++
-		}
-	}
-	if serving <= p.cfg.minWorkers {
-		return
-	}
-	if left := p.cfg.idleTimeout - p.loop.Now().Sub(w.idleSince); left > 0 {
-		w.idleTimer = p.loop.CallLater(left, func() { p.idleCheck(w) })
-		return
-	}
-	p.log.Debug("process: stopping idle worker", "pid", w.pid)
-	p.retireLocked(w)
-}
-
-// started records w's pid; it reports false if w must be killed at once
-// (the pool was aborted while it started).
-func (p *Pool) started(w *worker, cmd *exec.Cmd) bool {
-	p.mu.Lock()
-	defer p.unlock()
-	w.cmd, w.pid = cmd, cmd.Process.Pid
-	return w.state != workerDying
-}
-
-// ready puts w to work after its handshake.
-func (p *Pool) ready(w *worker) {
-	p.mu.Lock()
-	defer p.unlock()
-	if w.state != workerStarting {
-		return
-	}
-	w.state = workerReady
-	p.startErr = nil
-	p.dispatchLocked()
-	if len(w.tasks) == 0 {
-		p.idleLocked(w)
-	}
-}
-
-// startFailed removes a worker that could not start. If no other worker can
-// take the queued tasks, they fail with err, rather than wait for a start
-// that may never succeed.
-func (p *Pool) startFailed(w *worker, err error) {
-	p.mu.Lock()
-	defer p.unlock()
-	p.removeLocked(w)
-	if p.aborted {
-		err = ErrClosed
-	} else {
-		p.log.Error("process: cannot start worker", "error", err)
-		p.startErr = err
-	}
-	usable := false
-	for _, o := range p.workers {
-		if o.state == workerReady || o.state == workerStarting {
-			usable = true
-		}
-	}
-	if !usable {
-		for t := p.popLocked(); t != nil; t = p.popLocked() {
-			p.evs = append(p.evs, event{t: t, err: err})
-		}
-	}
-	p.dispatchLocked()
-}
-
-// gone removes a worker that has ended, failing the tasks it still had.
-func (p *Pool) gone(w *worker, werr WorkerError) {
-	p.mu.Lock()
-	defer p.unlock()
-	p.removeLocked(w)
-	werr.Err = w.killErr
-	if len(w.tasks) > 0 || (werr.Err != nil && werr.Err != ErrClosed) || w.state != workerRetiring {
-		p.log.Warn("process: worker went away", "pid", werr.PID, "tasks", len(w.tasks), "error", &werr)
-	}
-	for _, t := range w.tasks {
-		e := werr
-		if t.timedOut {
-			e.Err = ErrTimeout
-		}
-		if t.timer != nil {
-			_ = t.timer.Cancel()
-			t.timer = nil
-		}
-		p.evs = append(p.evs, event{t: t, err: &e})
-	}
-	clear(w.tasks)
-	p.dispatchLocked()
-}
-
-func (p *Pool) removeLocked(w *worker) {
-	if i := slices.Index(p.workers, w); i >= 0 {
-		p.workers = slices.Delete(p.workers, i, i+1)
-	}
-	if w.idleTimer != nil {
-		_ = w.idleTimer.Cancel()
-		w.idleTimer = nil
-	}
-	if p.closing {
-		p.drainLocked()
-	}
-}
-
-// exitGrace is how long a worker whose output has ended may take to exit
-// before it is killed, and how long its stderr may stay open after it exited
-// (a process it started may hold it).
-const exitGrace = 2 * time.Second

@@ -2,7 +2,6 @@ package process
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -11,66 +10,19 @@ import (
 	"sync/atomic"
 )
 
-// The environment variable that makes Main serve as a worker.
-const (
-	envWorker      = "TWINE_PROCESS_WORKER"
-	envWorkerValue = "1"
-)
-
-var mainCalled atomic.Bool
-
-// serving is the worker's server, in a worker process; tests reach its
-// output stream through it (export_test.go).
-var serving *server
-
-// Main turns this process into a worker if a [Pool] started it, and returns
-// at once otherwise. Call it first in main (and in TestMain, for tests that
-// use pools), after the functions have been registered, which package-level
-// variables and init functions have done by then:
-//
-//	func main() {
-//		process.Main()
-//		// the program itself
-//	}
-//
-// In a worker, Main never returns: it serves tasks until its input closes,
-// which the pool does when it stops the worker or when the parent process
-// dies, then exits the process. It cancels the contexts of the tasks still
-// running and does not wait for them.
-//
-// Main fixes the set of registered functions: [Register] panics after it.
-// [NewPool] requires it, so that a worker cannot start the program instead
-// of serving. Calling Main again does nothing more.
-func Main() {
-	freeze()
-	mainCalled.Store(true)
-	if os.Getenv(envWorker) != envWorkerValue {
-		return
-	}
-	// Processes that a task starts are not workers.
-	_ = os.Unsetenv(envWorker)
-	os.Exit(serve())
-}
-
-// Exit codes of a worker.
-const (
-	exitOK       = 0
-	exitBroken   = 2 // the protocol broke: bad frame, or the parent went away
-	exitRefused  = 3 // the handshake found a mismatch
-	exitNoStdio  = 4 // could not set up its streams
-	exitWriteErr = 5 // could not write to the parent
-)
-
 // server is the worker's side of the protocol.
 type server struct {
-	in, out  *os.File
+	out      *os.File
 	maxFrame int
 	exit     chan int // the exit code, from the reader
 
-	// The reader's: one goroutine at a time (see read).
-	dec          Decoder
-	rbuf         []byte
-	rstart, rend int
+	idle        chan *call   // to the runners waiting for a task
+	idleRunners atomic.Int32 // how many wait
+	maxIdle     int32        // how many may wait
+
+	// The reader goroutine's.
+	fr  *frameReader
+	dec Decoder
 
 	mu    sync.Mutex
 	tasks map[uint64]*running
@@ -89,124 +41,38 @@ type running struct {
 	wake    chan struct{} // signalled when credits come, for streams
 }
 
-func serve() int {
-	in, out, err := takeStdio()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return exitNoStdio
-	}
-	f, err := readFrame(in, helloMax)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "process: worker: reading the handshake:", err)
-		return exitBroken
-	}
-	h, err := parseHello(f)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "process: worker: the handshake:", err)
-		return exitBroken
-	}
-	var problem string
-	var codec Codec
-	switch {
-	case h.version != protocolVersion:
-		problem = fmt.Sprintf("the parent speaks protocol version %d, the worker version %d", h.version, protocolVersion)
-	case diffSignatures(h.funcs, signatures()) != "":
-		problem = "registered functions differ: " + diffSignatures(h.funcs, signatures())
-	default:
-		var ok bool
-		if codec, ok = lookupCodec(h.codec); !ok {
-			problem = fmt.Sprintf("the worker has no codec %q (RegisterCodec must run in an init function)", h.codec)
-		}
-	}
-	reply := appendHello(nil, &hello{
-		version: protocolVersion,
-		pid:     uint64(os.Getpid()),
-		problem: problem,
-		funcs:   signatures(),
-	})
-	if _, err := out.Write(reply); err != nil {
-		return exitWriteErr
-	}
-	if problem != "" {
-		fmt.Fprintln(os.Stderr, "process: worker: handshake refused:", problem)
-		return exitRefused
-	}
-	s := &server{
-		in:       in,
-		out:      out,
-		maxFrame: int(min(h.maxFrame, uint64(1<<31-1))),
-		dec:      codec.NewDecoder(),
-		enc:      codec.NewEncoder(),
-		tasks:    make(map[uint64]*running),
-	}
-	serving = s
-	return s.loop()
-}
-
 // loop serves until the input ends, and returns the exit code.
 func (s *server) loop() int {
-	s.rbuf = make([]byte, readBuf)
 	s.exit = make(chan int, 1)
+	s.idle = make(chan *call)
 	go s.read()
 	return <-s.exit
 }
 
 // read reads the parent's frames and acts on them, until the input ends.
-// Leader and followers: the goroutine that reads a call runs it itself,
-// after starting another goroutine to read on, so a task starts without a
-// goroutine switch; in a batch of calls read at once, the others get
-// goroutines of their own. One goroutine at a time reads; the buffer passes
-// from one to the next with the go statement.
 func (s *server) read() {
 	for {
-		var mine *call
-		for s.rend-s.rstart >= frameHeader {
-			size := uint64(binary.BigEndian.Uint32(s.rbuf[s.rstart:]))
-			if size > uint64(s.maxFrame) {
-				fmt.Fprintf(os.Stderr, "process: worker: the parent sent a frame of %d bytes; the limit is %d\n", size, s.maxFrame)
-				s.exit <- exitBroken
-				return
-			}
-			need := frameHeader + int(size)
-			if s.rend-s.rstart < need {
-				if need > len(s.rbuf)-s.rstart {
-					nb := make([]byte, max(need, readBuf))
-					s.rend = copy(nb, s.rbuf[s.rstart:s.rend])
-					s.rbuf, s.rstart = nb, 0
-				}
-				break
-			}
-			c, err := s.handle(s.rbuf[s.rstart+frameHeader : s.rstart+need])
+		for {
+			b, err := s.fr.next()
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "process: worker:", err)
 				s.exit <- exitBroken
 				return
 			}
-			s.rstart += need
+			if b == nil {
+				break
+			}
+			c, err := s.handle(b)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "process: worker:", err)
+				s.exit <- exitBroken
+				return
+			}
 			if c != nil {
-				if mine != nil {
-					go s.run(mine)
-				}
-				mine = c
+				s.start(c)
 			}
 		}
-		if s.rstart > 0 {
-			s.rend = copy(s.rbuf, s.rbuf[s.rstart:s.rend])
-			s.rstart = 0
-			if len(s.rbuf) > readBuf && s.rend <= readBuf {
-				nb := make([]byte, readBuf)
-				copy(nb, s.rbuf[:s.rend])
-				s.rbuf = nb
-			}
-		}
-		if mine != nil {
-			go s.read()
-			s.run(mine)
-			return
-		}
-		n, err := s.in.Read(s.rbuf[s.rend:])
-		s.rend += n
-		if err != nil {
+		if err := s.fr.fill(); err != nil {
 			s.cancelAll()
 			if err == io.EOF {
 				s.exit <- exitOK
@@ -216,6 +82,31 @@ func (s *server) read() {
 			s.exit <- exitBroken
 			return
 		}
+	}
+}
+
+// start runs c on a goroutine: an idle runner if one waits, a new one
+// otherwise. Runners are kept for the next tasks, as many as the parent
+// sends tasks at a time at most, so that a task runs on a goroutine whose
+// stack has already grown to what tasks and the codec need, rather than
+// growing a new one each time (which costs more than a tiny task).
+func (s *server) start(c *call) {
+	select {
+	case s.idle <- c:
+	default:
+		go s.runner(c)
+	}
+}
+
+func (s *server) runner(c *call) {
+	for {
+		s.run(c)
+		if s.idleRunners.Add(1) > s.maxIdle {
+			s.idleRunners.Add(-1)
+			return
+		}
+		c = <-s.idle
+		s.idleRunners.Add(-1)
 	}
 }
 

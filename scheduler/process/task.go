@@ -31,9 +31,10 @@ type task struct {
 	fmu sync.Mutex
 
 	// Guarded by p.mu.
-	w        *worker // the worker it was sent to, or nil while queued
-	id       uint64  // its request id on that worker
-	queued   bool
+	w        *worker        // the worker it was sent to, or nil while queued
+	id       uint64         // its request id on that worker
+	queued   bool           // in the pool's queue
+	dead     bool           // cancelled while queued, and counted in p.qdead
 	timer    scheduler.Call // the task timeout, if any
 	timedOut bool
 }

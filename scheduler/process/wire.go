@@ -158,25 +158,95 @@ func (r *reader) string() string {
 	return s
 }
 
-// readFrame reads one whole frame from r, for the handshake, where frames
-// are few and buffering does not matter.
-func readFrame(r io.Reader, limit int) (frame, error) {
-	var hdr [frameHeader]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return frame{}, err
+// readBuf is the initial size of a frameReader's buffer.
+const readBuf = 64 << 10
+
+// frameReader splits what it reads into frames. Its buffer grows for a
+// frame longer than it, and shrinks back after.
+type frameReader struct {
+	r          io.Reader
+	peer       string // who sends, for errors: "the worker", "the parent"
+	limit      int    // the longest frame allowed
+	buf        []byte
+	start, end int
+	moved      int // bytes copied within or between buffers, for tests
+}
+
+func newFrameReader(r io.Reader, peer string, limit int) *frameReader {
+	return &frameReader{r: r, peer: peer, limit: limit, buf: make([]byte, readBuf)}
+}
+
+// next returns the next whole frame read (without its length field), or nil
+// if there is none yet; an error if the frame is longer than the limit.
+// The frame's bytes are valid until the next fill.
+func (fr *frameReader) next() ([]byte, error) {
+	if fr.end-fr.start < frameHeader {
+		return nil, nil
 	}
-	n := binary.BigEndian.Uint32(hdr[:])
-	if uint64(n) > uint64(limit) {
-		return frame{}, fmt.Errorf("%w: %d bytes, limit %d", ErrFrameTooLarge, n, limit)
+	size := uint64(binary.BigEndian.Uint32(fr.buf[fr.start:]))
+	if size > uint64(fr.limit) {
+		return nil, fmt.Errorf("%w: %s sent a frame of %d bytes; the limit is %d", ErrFrameTooLarge, fr.peer, size, fr.limit)
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
+	need := frameHeader + int(size)
+	if fr.end-fr.start < need {
+		return nil, nil
+	}
+	b := fr.buf[fr.start+frameHeader : fr.start+need]
+	fr.start += need
+	return b, nil
+}
+
+// fill reads more. The frame begun in the buffer stays where it is if it
+// fits there; otherwise it moves to the front, or into a larger buffer (or
+// back into a buffer of the usual size, after a long frame), so that a
+// frame costs one copy at most, however many reads it takes. fill returns
+// the reader's error if it read nothing.
+func (fr *frameReader) fill() error {
+	need := frameHeader
+	if fr.end-fr.start >= frameHeader {
+		need += int(binary.BigEndian.Uint32(fr.buf[fr.start:]))
+	}
+	switch {
+	case need > len(fr.buf), len(fr.buf) > readBuf && need <= readBuf:
+		nb := make([]byte, max(need, readBuf))
+		fr.end = copy(nb, fr.buf[fr.start:fr.end])
+		fr.buf, fr.start = nb, 0
+		fr.moved += fr.end
+	case fr.start == fr.end:
+		fr.start, fr.end = 0, 0
+	case fr.start+need > len(fr.buf):
+		fr.end = copy(fr.buf, fr.buf[fr.start:fr.end])
+		fr.start = 0
+		fr.moved += fr.end
+	}
+	n, err := fr.r.Read(fr.buf[fr.end:])
+	fr.end += n
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// readFrame reads one frame, for the handshake.
+func (fr *frameReader) readFrame() (frame, error) {
+	for {
+		b, err := fr.next()
+		if err != nil {
+			return frame{}, err
 		}
-		return frame{}, err
+		if b != nil {
+			return parseFrame(b)
+		}
+		if err := fr.fill(); err != nil {
+			if err == io.EOF && fr.end > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return frame{}, err
+		}
 	}
-	return parseFrame(b)
 }
 
 // hello is what each side says first. The parent sends its protocol
@@ -187,6 +257,7 @@ type hello struct {
 	version  uint64
 	codec    string // parent's only
 	maxFrame uint64 // parent's only
+	depth    uint64 // parent's only: tasks in flight per worker at most
 	pid      uint64 // worker's only
 	problem  string // worker's only
 	funcs    []signature
@@ -204,6 +275,7 @@ func appendHello(dst []byte, h *hello) []byte {
 	dst = binary.AppendUvarint(dst, h.version)
 	dst = appendString(dst, h.codec)
 	dst = binary.AppendUvarint(dst, h.maxFrame)
+	dst = binary.AppendUvarint(dst, h.depth)
 	dst = binary.AppendUvarint(dst, h.pid)
 	dst = appendString(dst, h.problem)
 	dst = binary.AppendUvarint(dst, uint64(len(h.funcs)))
@@ -237,6 +309,7 @@ func parseHello(f frame) (*hello, error) {
 	}
 	h.codec = r.string()
 	h.maxFrame = r.uvarint()
+	h.depth = r.uvarint()
 	h.pid = r.uvarint()
 	h.problem = r.string()
 	n := r.uvarint()

@@ -1,17 +1,16 @@
 package process
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/scheduler"
 )
 
@@ -83,10 +82,12 @@ func (w *worker) run() {
 	if !p.started(w, cmd) {
 		_ = cmd.Process.Kill()
 	}
-	herr, killNow := w.handshake()
+	fr := newFrameReader(w.out, "the worker", helloMax)
+	herr, killNow := w.handshake(fr)
 	if herr == nil {
 		p.ready(w)
-		if reason := w.readLoop(); reason != nil {
+		fr.limit = p.cfg.maxFrame
+		if reason := w.readLoop(fr); reason != nil {
 			p.kill(w, reason)
 		}
 	} else if killNow {
@@ -167,20 +168,21 @@ func (w *worker) start() (*exec.Cmd, error) {
 
 // handshake sends the pool's hello and checks the worker's. killNow says
 // that the process is not a worker that will exit on its own.
-func (w *worker) handshake() (err error, killNow bool) {
+func (w *worker) handshake(fr *frameReader) (err error, killNow bool) {
 	p := w.p
 	w.wmu.Lock()
 	w.wbuf = appendHello(w.wbuf, &hello{
 		version:  protocolVersion,
 		codec:    p.cfg.codec.Name(),
 		maxFrame: uint64(p.cfg.maxFrame),
+		depth:    uint64(p.cfg.maxInFlight),
 		funcs:    signatures(),
 	})
 	w.kickLocked()
 	w.wmu.Unlock()
 
 	_ = w.out.SetReadDeadline(time.Now().Add(p.cfg.startTimeout))
-	f, err := readFrame(w.out, helloMax)
+	f, err := fr.readFrame()
 	_ = w.out.SetReadDeadline(time.Time{})
 	if err != nil {
 		switch {
@@ -213,302 +215,116 @@ func (w *worker) handshake() (err error, killNow bool) {
 	return nil, false
 }
 
-// readBuf is the reader's buffer size; it grows for longer frames.
-const readBuf = 64 << 10
+// Worker states, in p.mu.
+type workerState int
 
-// readLoop reads the worker's frames until its output ends (nil) or it
-// breaks the protocol (the reason). It hands the loop the events of each
-// read at once.
-func (w *worker) readLoop() error {
-	buf := make([]byte, readBuf)
-	var start, end int
-	var evs []event
-	post := func() {
-		if len(evs) > 0 {
-			batch := evs
-			w.p.loop.CallSoon(func() { runEvents(batch) })
-			evs = nil
-		}
-	}
-	defer post()
-	for {
-		n, rerr := w.out.Read(buf[end:])
-		end += n
-		for end-start >= frameHeader {
-			size := uint64(binary.BigEndian.Uint32(buf[start:]))
-			if size > uint64(w.p.cfg.maxFrame) {
-				return fmt.Errorf("%w: the worker sent a frame of %d bytes; the limit is %d", ErrFrameTooLarge, size, w.p.cfg.maxFrame)
-			}
-			need := frameHeader + int(size)
-			if end-start < need {
-				if need > len(buf)-start {
-					nb := make([]byte, max(need, readBuf))
-					end = copy(nb, buf[start:end])
-					buf, start = nb, 0
-				}
-				break
-			}
-			if err := w.handle(buf[start+frameHeader:start+need], &evs); err != nil {
-				return err
-			}
-			start += need
-		}
-		post()
-		if start > 0 {
-			end = copy(buf, buf[start:end])
-			start = 0
-			if len(buf) > readBuf && end <= readBuf {
-				nb := make([]byte, readBuf)
-				copy(nb, buf[:end])
-				buf = nb
-			}
-		}
-		if rerr != nil {
-			if rerr == io.EOF {
-				return nil
-			}
-			return fmt.Errorf("process: reading from the worker: %w", rerr)
-		}
-	}
+const (
+	workerStarting workerState = iota // started, before its handshake
+	workerReady                       // takes tasks
+	workerRetiring                    // takes no tasks; its input is closed once it has none
+	workerDying                       // killed, or found broken: waiting for its end
+	workerGone                        // ended, and out of the pool
+)
+
+// started records w's pid; it reports false if w must be killed at once
+// (the pool was aborted while it started).
+func (p *Pool) started(w *worker, cmd *exec.Cmd) bool {
+	p.mu.Lock()
+	defer p.unlock()
+	w.cmd, w.pid = cmd, cmd.Process.Pid
+	return w.state != workerDying
 }
 
-func protocolError(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrProtocol}, args...)...)
-}
-
-// handle acts on one frame from the worker.
-func (w *worker) handle(b []byte, evs *[]event) error {
-	f, err := parseFrame(b)
-	if err != nil {
-		return protocolError("%v", err)
-	}
-	p := w.p
-	switch f.kind {
-	case kindResult, kindEnd, kindError:
-		var terr error
-		if f.kind == kindError {
-			if terr, err = remoteError(f.body); err != nil {
-				return protocolError("%v in the error for request %d", err, f.id)
-			}
-		} else if f.kind == kindEnd && len(f.body) != 0 {
-			return protocolError("%v: end of stream %d with a body", errMalformed, f.id)
-		}
-		p.mu.Lock()
-		t := w.tasks[f.id]
-		if t == nil || (f.kind == kindResult && t.e.stream) || (f.kind == kindEnd && !t.e.stream) {
-			p.mu.Unlock()
-			return protocolError("unexpected frame of kind %d for request %d", f.kind, f.id)
-		}
-		p.finishLocked(w, t)
-		p.unlock()
-		if re, ok := terr.(*RemoteError); ok {
-			re.Func = t.e.name
-		}
-		if f.kind == kindResult {
-			if err := t.impl.decode(w.dec, f.body, false); err != nil {
-				terr = fmt.Errorf("process: decoding the result of %q: %w", t.e.name, err)
-			}
-		}
-		*evs = append(*evs, event{t: t, err: terr})
-	case kindItem:
-		p.mu.Lock()
-		t := w.tasks[f.id]
-		p.mu.Unlock()
-		if t == nil || !t.e.stream {
-			return protocolError("unexpected stream value for request %d", f.id)
-		}
-		if err := t.impl.decode(w.dec, f.body, true); err != nil {
-			*evs = append(*evs, event{t: t, err: fmt.Errorf("process: decoding a value of %q: %w", t.e.name, err)})
-			p.cancelRemote(t)
-			break
-		}
-		*evs = append(*evs, event{t: t, item: true})
-	default:
-		return protocolError("unknown frame kind %d", f.kind)
-	}
-	return nil
-}
-
-// remoteError turns the body of an error frame into the task's error.
-func remoteError(body []byte) (error, error) {
-	r := reader{b: body}
-	kind := r.byte()
-	text := r.string()
-	if r.err != nil {
-		return nil, r.err
-	}
-	switch kind {
-	case errFunc:
-		return &RemoteError{Text: text}, nil
-	case errPanic:
-		return &deferred.PanicError{Value: text, Stack: append([]byte(nil), r.b...)}, nil
-	case errTooLarge:
-		return fmt.Errorf("%w: %s", ErrFrameTooLarge, text), nil
-	case errInternal:
-		return errors.New(text), nil
-	}
-	return nil, fmt.Errorf("%w: error kind %d", errMalformed, kind)
-}
-
-// sendCall appends t's call frame to the input, and kicks the writer if
-// kick is set (otherwise the caller writes it out with flushNow). An error
-// (the argument cannot be encoded, or is too large) concerns t alone.
-func (w *worker) sendCall(t *task, kick bool) error {
-	w.wmu.Lock()
-	defer w.wmu.Unlock()
-	if w.werr != nil || w.closeIn {
-		return nil // it is going away, and t with it
-	}
-	start := len(w.wbuf)
-	b, at := beginFrame(w.wbuf, kindCall, t.id)
-	b = binary.AppendUvarint(b, uint64(t.e.index))
-	if !t.e.argEmpty {
-		var err error
-		if b, err = w.enc.Encode(b, t.arg); err != nil {
-			w.wbuf = b[:start]
-			return fmt.Errorf("process: encoding the argument of %q: %w", t.e.name, err)
-		}
-	}
-	if n := len(b) - at - frameHeader; n > w.p.cfg.maxFrame {
-		w.wbuf = b[:start]
-		w.enc.Reset()
-		return fmt.Errorf("%w: the argument of %q takes %d bytes; the limit is %d", ErrFrameTooLarge, t.e.name, n, w.p.cfg.maxFrame)
-	}
-	w.wbuf = endFrame(b, at)
-	t.arg = nil
-	if kick {
-		w.kickLocked()
-	}
-	return nil
-}
-
-// flushNow writes the pending input from the calling goroutine, if no write
-// is in progress, as far as the pipe takes it without waiting; the writer
-// goroutine writes the rest. It saves a goroutine switch on the way to an
-// idle worker, where the round trip's latency is what counts; busy workers
-// get their input in batches from the writer.
-func (w *worker) flushNow() {
-	w.wmu.Lock()
-	if w.wbusy || len(w.wbuf) == 0 || w.werr != nil || w.closeIn {
-		w.wmu.Unlock()
+// ready puts w to work after its handshake.
+func (p *Pool) ready(w *worker) {
+	p.mu.Lock()
+	defer p.unlock()
+	if w.state != workerStarting {
 		return
 	}
-	w.wbusy = true
-	out := w.wbuf
-	w.wbuf = w.spare[:0]
-	w.wmu.Unlock()
-	n, err := w.tryWrite(out)
-	w.wmu.Lock()
-	defer w.wmu.Unlock()
-	if err != nil {
-		w.werr = err // the worker is gone: its reader will tell
-		w.wbuf = w.wbuf[:0]
-		w.wbusy = false
-		return
-	}
-	if n < len(out) {
-		// The pipe is full: the writer goroutine takes over, and wbusy
-		// stays set for it.
-		w.wbuf = append(out[n:], w.wbuf...)
-		w.kickc <- struct{}{}
-		return
-	}
-	w.spare = out[:0]
-	w.wbusy = false
-	if len(w.wbuf) > 0 {
-		w.kickLocked()
+	w.state = workerReady
+	p.startErr = nil
+	p.dispatchLocked()
+	if len(w.tasks) == 0 {
+		p.idleLocked(w)
 	}
 }
 
-// tryWrite writes b without waiting for room in the pipe: it returns how
-// much it wrote, and an error only if the pipe is broken.
-func (w *worker) tryWrite(b []byte) (int, error) {
-	var n int
-	var werr error
-	err := w.inConn.Write(func(fd uintptr) bool {
-		for len(b) > 0 {
-			m, err := syscall.Write(int(fd), b)
-			if err == syscall.EINTR {
-				continue
-			}
-			if m > 0 {
-				n += m
-				b = b[m:]
-			}
-			if err != nil {
-				if err != syscall.EAGAIN {
-					werr = err
-				}
-				break
-			}
-		}
-		return true
-	})
-	if werr == nil {
-		werr = err
-	}
-	return n, werr
-}
-
-// sendControl appends a cancel or credit frame to the input.
-func (w *worker) sendControl(kind byte, id, n uint64) {
-	w.wmu.Lock()
-	defer w.wmu.Unlock()
-	if w.werr != nil || w.closeIn {
-		return
-	}
-	if kind == kindCredit {
-		w.wbuf = appendFrame(w.wbuf, kind, id, n)
+// startFailed removes a worker that could not start. If no other worker can
+// take the queued tasks, they fail with err, rather than wait for a start
+// that may never succeed.
+func (p *Pool) startFailed(w *worker, err error) {
+	p.mu.Lock()
+	p.removeLocked(w)
+	aborted := p.aborted
+	if aborted {
+		err = ErrClosed
 	} else {
-		w.wbuf = appendFrame(w.wbuf, kind, id)
+		p.startErr = err
 	}
-	w.kickLocked()
-}
-
-// closeInput closes the worker's input once what is pending has been
-// written: a worker exits when its input ends.
-func (w *worker) closeInput() {
-	w.wmu.Lock()
-	w.closeIn = true
-	w.kickLocked()
-	w.wmu.Unlock()
-}
-
-func (w *worker) kickLocked() {
-	if !w.wbusy {
-		w.wbusy = true
-		select {
-		case w.kickc <- struct{}{}:
-		default:
+	usable := false
+	for _, o := range p.workers {
+		if o.state == workerReady || o.state == workerStarting {
+			usable = true
 		}
+	}
+	if !usable {
+		for t := p.popLocked(); t != nil; t = p.popLocked() {
+			p.evs = append(p.evs, event{t: t, err: err})
+		}
+	}
+	p.dispatchLocked()
+	p.unlock()
+	if !aborted {
+		p.log.Error("process: cannot start worker", "error", err)
 	}
 }
 
-// writeLoop writes the input out, in batches, until it is closed.
-func (w *worker) writeLoop() {
-	defer close(w.writerDone)
-	for range w.kickc {
-		w.wmu.Lock()
-		for len(w.wbuf) > 0 && w.werr == nil {
-			out := w.wbuf
-			w.wbuf = w.spare[:0]
-			w.wmu.Unlock()
-			_, err := w.in.Write(out)
-			w.wmu.Lock()
-			if cap(out) <= 1<<20 {
-				w.spare = out[:0]
-			}
-			if err != nil && w.werr == nil {
-				w.werr = err // the worker is gone: its reader will tell
-			}
+// gone removes a worker that has ended, failing the tasks it still had
+// with werr (and its cause, if the pool killed it).
+func (p *Pool) gone(w *worker, werr WorkerError) {
+	p.mu.Lock()
+	// A worker that was told to stop and had nothing left to do is expected
+	// to go; so is one that Close killed.
+	expected := w.state == workerRetiring && w.killErr == nil && werr.ExitCode == 0 ||
+		w.killErr == ErrClosed
+	p.removeLocked(w)
+	werr.Err = w.killErr
+	lost := len(w.tasks)
+	for _, t := range w.tasks {
+		e := werr
+		if t.timedOut {
+			e.Err = ErrTimeout
 		}
-		w.wbuf = w.wbuf[:0]
-		w.wbusy = false
-		if w.closeIn {
-			w.wmu.Unlock()
-			_ = w.in.Close()
-			return
+		if t.timer != nil {
+			_ = t.timer.Cancel()
+			t.timer = nil
 		}
-		w.wmu.Unlock()
+		p.evs = append(p.evs, event{t: t, err: &e})
+	}
+	clear(w.tasks)
+	p.dispatchLocked()
+	p.unlock()
+	if !expected {
+		p.log.Warn("process: worker went away", "pid", werr.PID, "tasks", lost, "error", &werr)
 	}
 }
+
+func (p *Pool) removeLocked(w *worker) {
+	w.state = workerGone
+	if i := slices.Index(p.workers, w); i >= 0 {
+		p.workers = slices.Delete(p.workers, i, i+1)
+	}
+	if w.idleTimer != nil {
+		_ = w.idleTimer.Cancel()
+		w.idleTimer = nil
+	}
+	if p.closing {
+		p.drainLocked()
+	}
+}
+
+// exitGrace is how long a worker whose output has ended may take to exit
+// before it is killed, and how long its stderr may stay open after it exited
+// (a process it started may hold it).
+const exitGrace = 2 * time.Second

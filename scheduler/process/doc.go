@@ -1,0 +1,92 @@
+// Package process runs Go functions in worker processes and hands their
+// results back as Deferreds: Twisted's ampoule (a pool of child processes
+// that a reactor sends work to) and Python's multiprocessing, done the Go
+// way.
+//
+// Use it for what a goroutine cannot give: a hard kill for a task that hangs
+// (a per-task timeout kills its worker), isolation from code that crashes or
+// leaks (cgo, a third-party parser, a library that calls os.Exit), and a
+// fresh process every N tasks. For parallelism alone, goroutines are
+// cheaper: see reactor.DeferToGoroutine.
+//
+// A function is registered once, by name, with its argument and result
+// types, in a package variable, so that every start of the executable
+// registers it:
+//
+//	var square = process.Register("square", func(ctx context.Context, n int) (int, error) {
+//		return n * n, nil
+//	})
+//
+//	func main() {
+//		process.Main() // in a worker, serves tasks and never returns
+//		reactor.React(func(r *reactor.Reactor) *deferred.Deferred[struct{}] {
+//			pool, err := process.NewPool(r, process.WithMaxWorkers(4))
+//			if err != nil {
+//				return deferred.Fail[struct{}](err)
+//			}
+//			d := square.Call(pool, 7) // fires on the reactor with 49
+//			return deferred.Then(d, func(n int) (struct{}, error) {
+//				fmt.Println(n)
+//				return struct{}{}, pool.Close(context.Background())
+//			})
+//		})
+//	}
+//
+// Workers are this same executable started again, with a mark in their
+// environment that makes [Main] serve instead of returning; so Main comes
+// first in main (and in TestMain, for tests that use pools: the test binary
+// is then its own worker). A handshake checks that the worker speaks the
+// same protocol version, has the same functions with the same types and
+// has the pool's codec; a worker that does not (a different build put in
+// place of the executable, say) is not used, and the tasks that wait for it
+// fail with an error wrapping [ErrHandshake].
+//
+// Results come back in the order they are ready, each fired on the pool's
+// loop, so their callbacks run on the reactor goroutine. A [StreamFunc]
+// yields many values for one call, delivered in order on the loop, with
+// flow control: a worker runs only a window of values ahead of the caller.
+//
+// The wire is a pair of pipes per worker (its stdin and stdout; its stderr
+// goes to the pool's logger, line by line) carrying length-prefixed frames
+// of bounded size ([WithMaxFrame]). Each frame carries a request id, so that
+// many tasks are in flight on one worker at once ([WithMaxInFlight]): that
+// pipelining gives the throughput, a few microseconds per tiny task.
+// Arguments and results are encoded with encoding/gob by default, one
+// stream per direction so that type descriptions cross once; [WithCodec]
+// plugs in another [Codec]. A worker protects the stream from the code it
+// runs: what a function prints on os.Stdout goes to stderr.
+//
+// Faults stay with the worker they happen in. A worker that dies fails the
+// tasks it was running with a [*WorkerError] carrying its exit status and
+// the tail of its stderr, and is replaced; queued tasks go to other workers.
+// A worker that sends a malformed or oversized frame is killed ([ErrProtocol],
+// [ErrFrameTooLarge]). A task that outlives its timeout has its worker
+// killed ([ErrTimeout]); the other tasks running on that worker fail too
+// ([ErrKilled]) rather than being run again, since a task may not be safe
+// to repeat. A panic in a registered function fails only its task, with a
+// *deferred.PanicError carrying the panic's text and the worker's stack.
+// Cancelling a task's Deferred cancels the context its function receives,
+// in the worker. [Pool.Close] drains the work it has accepted, within its
+// context's deadline, then leaves no process and no goroutine behind.
+//
+// Porting from ampoule and multiprocessing:
+//
+//	class C(child.AMPChild) with @Cmd.responder    process.Register(name, fn) in a package variable
+//	ProcessPool(C, min, max, maxIdle, recycleAfter) NewPool(loop, WithMinWorkers(min), WithMaxWorkers(max),
+//	                                                        WithIdleTimeout(maxIdle), WithRecycleAfter(n))
+//	ProcessPool(..., timeout=t)                     WithTaskTimeout(t)
+//	pp.start()                                      NewPool starts the minimum of workers
+//	pp.doWork(Cmd, **kw)                            f.Call(pool, arg), a *deferred.Deferred[R]
+//	pp.stop()                                       pool.Close(ctx)
+//	ProcessStarter(env=..., path=...)               WithEnv(kv...), WithDir(dir)
+//	multiprocessing.Pool(n, maxtasksperchild=k)     NewPool(loop, WithMaxWorkers(n), WithRecycleAfter(k))
+//	pool.apply_async(f, (x,))                       f.Call(pool, x)
+//	pool.map(f, xs, chunksize=1)                    a Call per x, gathered by deferred.All
+//	a generator, consumed with imap                 process.RegisterStream and StreamFunc.Stream
+//
+// Where it differs: the functions are registered Go functions, not classes
+// of commands, and each worker runs its tasks concurrently, on goroutines,
+// up to [WithMaxInFlight] at a time (use 1 for one task at a time per
+// process, as multiprocessing does). Each worker runs with GOMAXPROCS 1 by
+// default ([WithWorkerProcs]): parallelism comes from the number of workers.
+package process
