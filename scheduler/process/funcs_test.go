@@ -36,6 +36,10 @@ var (
 		return 0, fmt.Errorf("bad input: %d", n)
 	})
 
+	failingBadly = process.Register("test.failingBadly", func(context.Context, struct{}) (int, error) {
+		return 0, errors.New("not UTF-8: \xff\xfe")
+	})
+
 	panicking = process.Register("test.panicking", func(_ context.Context, n int) (int, error) {
 		panic(fmt.Sprintf("boom %d", n))
 	})

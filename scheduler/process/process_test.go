@@ -64,6 +64,16 @@ func TestErrorReturnedByTheFunction(t *testing.T) {
 	assert.Equal(t, "test.failing", re.Func)
 }
 
+func TestErrorTextThatIsNotUTF8(t *testing.T) {
+	p, _ := newPool(t, process.WithMaxWorkers(1))
+	w := workerPID(t, p)
+	_, err := wait(t, failingBadly.Call(p, struct{}{}))
+	var re *process.RemoteError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "not UTF-8: \uFFFD", re.Text)
+	assert.Equal(t, w, workerPID(t, p), "the worker serves on")
+}
+
 func TestPanicBecomesPanicErrorAndTheWorkerLives(t *testing.T) {
 	p, _ := newPool(t, process.WithMaxWorkers(1))
 	before := workerPID(t, p)

@@ -202,7 +202,10 @@ func (f *Func[A, R]) entry(method string) *entry {
 // never fires inside Call, even for an error known at once.
 //
 // Tasks are sent to workers in the order of the calls, as workers have room
-// for them ([WithMaxInFlight]); they may finish in any order. Cancelling the
+// for them ([WithMaxInFlight]); they may finish in any order. arg is encoded
+// when its task is sent, which for a queued task is after Call has returned:
+// leave what it refers to (a slice, a map, a pointer) unchanged until the
+// Deferred fires. Cancelling the
 // Deferred before it fires removes a task that is still queued, or tells its
 // worker to cancel the task's context; the Deferred fails with
 // deferred.ErrCancelled at once, and what the worker sends back later is

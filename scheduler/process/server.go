@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -278,14 +279,16 @@ func (s *server) sendValue(id uint64, kind byte, e *entry, v any) bool {
 	return true
 }
 
+// sendError sends an error for a task. Its text is made valid UTF-8 (the
+// protocol's strings are), and it and the stack are cut to fit in a frame.
 func (s *server) sendError(id uint64, kind byte, text string, stack []byte) {
-	// Keep the frame within the limit: the text and the stack give way.
 	if room := s.maxFrame - 64; len(text)+len(stack) > room {
 		stack = stack[:max(0, min(len(stack), room-len(text)))]
 		if len(text) > room {
-			text = text[:room]
+			text = text[:room-3] // room for a replaced rune cut in two
 		}
 	}
+	text = strings.ToValidUTF8(text, "\uFFFD")
 	s.wmu.Lock()
 	s.wbuf = appendErrorFrame(s.wbuf, id, kind, text, stack)
 	s.flushLocked()
