@@ -208,8 +208,9 @@ func (f *Func[A, R]) entry(method string) *entry {
 // Deferred fires. Cancelling the
 // Deferred before it fires removes a task that is still queued, or tells its
 // worker to cancel the task's context; the Deferred fails with
-// deferred.ErrCancelled at once, and what the worker sends back later is
-// dropped. Call may be used from any goroutine. A nil p panics.
+// deferred.ErrCancelled at once, on the goroutine that cancels it (as any
+// cancelled Deferred does), and what the worker sends back later is dropped.
+// Call may be used from any goroutine. A nil p panics.
 func (f *Func[A, R]) Call(p *Pool, arg A) *deferred.Deferred[R] {
 	e := f.entry("Func.Call")
 	if p == nil {
