@@ -13,3 +13,10 @@ func WriteRawForTest(b []byte) {
 	s.wbuf = append(s.wbuf, b...)
 	s.flushLocked()
 }
+
+// ForgetMainForTest makes NewPool see a program whose main has not called
+// Main, until the returned function restores the truth.
+func ForgetMainForTest() (restore func()) {
+	mainCalled.Store(false)
+	return func() { mainCalled.Store(true) }
+}

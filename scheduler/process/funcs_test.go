@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/twinego/twine/scheduler/process"
@@ -17,6 +18,13 @@ import (
 
 type squared struct {
 	N, Square, PID int
+}
+
+type workerEnvironment struct {
+	Value  string // of the variable asked for
+	Dir    string
+	Procs  int  // GOMAXPROCS
+	Marked bool // whether the worker mark is still in its environment
 }
 
 var (
@@ -82,6 +90,12 @@ var (
 
 	describe = process.Register("test.describe", func(_ context.Context, v any) (string, error) {
 		return fmt.Sprintf("%T %v", v, v), nil
+	})
+
+	// environment reports what a worker sees of its environment.
+	environment = process.Register("test.environment", func(_ context.Context, key string) (workerEnvironment, error) {
+		dir, err := os.Getwd()
+		return workerEnvironment{Value: os.Getenv(key), Dir: dir, Procs: runtime.GOMAXPROCS(0), Marked: os.Getenv("TWINE_PROCESS_WORKER") != ""}, err
 	})
 
 	exit = process.Register("test.exit", func(_ context.Context, code int) (int, error) {

@@ -1,7 +1,9 @@
 package process_test
 
 import (
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -51,4 +53,16 @@ func TestHandshakeRefusesAMissingCodec(t *testing.T) {
 	_, err := wait(t, square.Call(p, 1))
 	assert.ErrorIs(t, err, process.ErrHandshake)
 	assert.Contains(t, err.Error(), `the worker has no codec "json-parent-only"`)
+}
+
+// TestStartTimeout: a worker that does not answer the handshake in time is
+// killed, and counts as a failed start.
+func TestStartTimeout(t *testing.T) {
+	p, _ := newPool(t, process.WithMinWorkers(0), process.WithStartTimeout(100*time.Millisecond), process.WithEnv(envSilent+"=1"))
+	_, err := wait(t, square.Call(p, 1))
+	assert.ErrorIs(t, err, process.ErrStart)
+	assert.NotErrorIs(t, err, process.ErrHandshake)
+	assert.Contains(t, err.Error(), "no handshake within 100ms")
+	assert.Equal(t, syscall.SIGKILL, workerError(t, err).Signal)
+	assert.Empty(t, p.Workers())
 }

@@ -2,6 +2,7 @@ package process_test
 
 import (
 	"context"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ const (
 	envVersion    = "PROCESS_TEST_VERSION"
 	envExtra      = "PROCESS_TEST_EXTRA"
 	envNotAWorker = "PROCESS_TEST_NOT_A_WORKER"
+	envSilent     = "PROCESS_TEST_SILENT"
 	envEcho       = "PROCESS_TEST_ECHO"
 )
 
@@ -29,6 +31,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envNotAWorker) == "1" {
 		// A program that does not call process.Main: it talks on stdout.
 		os.Stdout.WriteString("hello, I am a program\n")
+		os.Exit(0)
+	}
+	if os.Getenv(envSilent) == "1" {
+		// A program that never answers: it reads its input to the end.
+		_, _ = io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	}
 	if v := os.Getenv(envVersion); v != "" {

@@ -143,6 +143,9 @@ func TestMisuse(t *testing.T) {
 		{"WithRecycleAfter", "WithRecycleAfter(-1)", func() { process.WithRecycleAfter(-1) }},
 		{"WithEnv", `WithEnv("PATH")`, func() { process.WithEnv("PATH") }},
 		{"WithCodec nil", "WithCodec: nil", func() { process.WithCodec(nil) }},
+		{"WithWorkerProcs", "WithWorkerProcs(-1)", func() { process.WithWorkerProcs(-1) }},
+		{"WithStartTimeout", "WithStartTimeout(0s)", func() { process.WithStartTimeout(0) }},
+		{"nil Option", "NewPool: nil Option", func() { _, _ = process.NewPool(r, nil) }},
 		{"unregistered codec", `codec "json-unregistered" is not registered`, func() {
 			_, _ = process.NewPool(r, process.WithCodec(jsonCodec{name: "json-unregistered"}))
 		}},
@@ -158,4 +161,13 @@ func TestMisuse(t *testing.T) {
 			tc.f()
 		})
 	}
+}
+
+func TestNewPoolRequiresMain(t *testing.T) {
+	r := startReactor(t)
+	restore := process.ForgetMainForTest()
+	defer restore()
+	p, err := process.NewPool(r)
+	assert.Nil(t, p)
+	assert.ErrorIs(t, err, process.ErrNoMain)
 }
