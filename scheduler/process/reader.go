@@ -57,8 +57,13 @@ func (w *worker) handle(frames []frame) error {
 		return nil
 	}
 	p := w.p
-	tasks := make([]*task, len(frames))
-	errs := make([]error, len(frames))
+	w.rtasks = append(w.rtasks[:0], make([]*task, len(frames))...)
+	w.rerrs = append(w.rerrs[:0], make([]error, len(frames))...)
+	tasks, errs := w.rtasks, w.rerrs
+	defer func() {
+		clear(tasks)
+		clear(errs)
+	}()
 	var perr error
 	n := len(frames)
 	for i, f := range frames {

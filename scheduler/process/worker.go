@@ -47,6 +47,8 @@ type worker struct {
 	kickc   chan struct{}
 
 	dec        Decoder // the reader's, in run
+	rtasks     []*task // the reader's scratch space, per batch of frames
+	rerrs      []error
 	in, out    *os.File
 	inConn     syscall.RawConn
 	errp       *os.File
