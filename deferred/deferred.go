@@ -52,6 +52,12 @@ type extra[T any] struct {
 	cleanup   runtime.Cleanup // the unhandled-error report, while sMarked is set
 }
 
+// extraWithLinks is an extra allocated together with its first links.
+type extraWithLinks[T any] struct {
+	extra extra[T]
+	room  [8]any
+}
+
 const (
 	sLocked     uint32 = 1 << iota
 	sCalled            // fired: result and err are set
@@ -239,7 +245,14 @@ func (d *Deferred[T]) add(l any) *Deferred[T] {
 // pushLocked appends l to ext.links. Called with the lock held; the caller
 // sets sMore.
 func (d *Deferred[T]) pushLocked(l any) {
-	e := d.extra()
+	if d.ext == nil {
+		// The first spill of a chain: its extra and room for eight more
+		// links come in one allocation.
+		x := &extraWithLinks[T]{}
+		x.extra.links = x.room[:0]
+		d.ext = &x.extra
+	}
+	e := d.ext
 	if e.links == nil {
 		if e.spare != nil {
 			e.links, e.spare = e.spare, nil
