@@ -1,6 +1,7 @@
 package process_test
 
 import (
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -43,12 +44,14 @@ func TestHandshakeRefusesMismatches(t *testing.T) {
 	}
 }
 
+var registerParentOnly sync.Once
+
 // TestHandshakeRefusesAMissingCodec: a codec registered in this process
 // only (here after Main, where workers never register it) is refused by
 // the workers.
 func TestHandshakeRefusesAMissingCodec(t *testing.T) {
 	parentOnly := jsonCodec{name: "json-parent-only"}
-	process.RegisterCodec(parentOnly)
+	registerParentOnly.Do(func() { process.RegisterCodec(parentOnly) }) // once, for -count
 	p, _ := newPool(t, process.WithMinWorkers(0), process.WithCodec(parentOnly))
 	_, err := wait(t, square.Call(p, 1))
 	assert.ErrorIs(t, err, process.ErrHandshake)
