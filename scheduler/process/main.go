@@ -104,7 +104,7 @@ func serve() int {
 		fr:       fr,
 		out:      out,
 		maxFrame: fr.limit,
-		maxIdle:  int32(min(max(h.depth, 1), 1<<16)),
+		maxIdle:  int(min(max(h.depth, 1), 1<<16)),
 		dec:      codec.NewDecoder(),
 		enc:      codec.NewEncoder(),
 		tasks:    make(map[uint64]*running),

@@ -8,7 +8,6 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // server is the worker's side of the protocol.
@@ -17,11 +16,11 @@ type server struct {
 	maxFrame int
 	exit     chan int // the exit code, from the reader
 
-	idle        chan *call   // to the runners waiting for a task
-	idleRunners atomic.Int32 // how many wait
-	maxIdle     int32        // how many may wait
+	rmu     sync.Mutex
+	idle    []*runner // waiting for something to do, the most recent last
+	maxIdle int       // how many may wait
 
-	// The reader goroutine's.
+	// The reader's, whichever goroutine has the reading turn.
 	fr  *frameReader
 	dec Decoder
 
@@ -42,23 +41,83 @@ type running struct {
 	wake    chan struct{} // signalled when credits come, for streams
 }
 
+// runner is a goroutine of the worker that waits for something to do: a
+// task to run, or the turn to read.
+type runner struct{ next chan *call }
+
+// readTurn, given to a runner instead of a task, makes it the reader.
+var readTurn = new(call)
+
 // loop serves until the input ends, and returns the exit code.
 func (s *server) loop() int {
 	s.exit = make(chan int, 1)
-	s.idle = make(chan *call)
-	go s.read()
+	go s.run(readTurn)
 	return <-s.exit
 }
 
-// read reads the parent's frames and acts on them, until the input ends.
-func (s *server) read() {
+// run is the body of the worker's goroutines: each runs the task it is
+// given, or reads when it is given the turn, then waits for more. Idle
+// ones are kept for the next tasks, as many as the parent sends tasks at a
+// time at most, so that a task runs on a goroutine whose stack has already
+// grown to what tasks and the codec need, rather than growing a new one
+// each time (which costs more than a tiny task); the one that waited last
+// is woken first, its stack the most likely to be in the cache.
+func (s *server) run(c *call) {
+	var me *runner
 	for {
+		if c == readTurn {
+			if c = s.read(); c == nil {
+				return
+			}
+		}
+		s.runTask(c)
+		if me == nil {
+			me = &runner{next: make(chan *call, 1)}
+		}
+		s.rmu.Lock()
+		if len(s.idle) >= s.maxIdle {
+			s.rmu.Unlock()
+			return
+		}
+		s.idle = append(s.idle, me)
+		s.rmu.Unlock()
+		c = <-me.next
+	}
+}
+
+// start gives c (a task, or the reading turn) to an idle runner, or to a
+// new one.
+func (s *server) start(c *call) {
+	s.rmu.Lock()
+	if n := len(s.idle); n > 0 {
+		r := s.idle[n-1]
+		s.idle[n-1] = nil
+		s.idle = s.idle[:n-1]
+		s.rmu.Unlock()
+		r.next <- c
+		return
+	}
+	s.rmu.Unlock()
+	go s.run(c)
+}
+
+// read reads the parent's frames and acts on them. When it has read a call
+// and nothing more is waiting in its buffer, it passes the reading turn on
+// to another goroutine and returns the call, for its own goroutine to run:
+// a task one at a time then runs on the goroutine that read it, at once,
+// rather than waiting for a switch to another; the new reader starts when
+// this one blocks or ends, by then off the round trip's path. Calls read
+// together go to other goroutines, all but the last. read returns nil when
+// the input ends or breaks, having told loop the exit code.
+func (s *server) read() *call {
+	for {
+		var mine *call
 		for {
 			b, err := s.fr.next()
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "process: worker:", err)
 				s.exit <- exitBroken
-				return
+				return nil
 			}
 			if b == nil {
 				break
@@ -67,47 +126,29 @@ func (s *server) read() {
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "process: worker:", err)
 				s.exit <- exitBroken
-				return
+				return nil
 			}
 			if c != nil {
-				s.start(c)
+				if mine != nil {
+					s.start(mine)
+				}
+				mine = c
 			}
+		}
+		if mine != nil {
+			s.start(readTurn)
+			return mine
 		}
 		if err := s.fr.fill(); err != nil {
 			s.cancelAll()
 			if err == io.EOF {
 				s.exit <- exitOK
-				return
+				return nil
 			}
 			fmt.Fprintln(os.Stderr, "process: worker: reading:", err)
 			s.exit <- exitBroken
-			return
+			return nil
 		}
-	}
-}
-
-// start runs c on a goroutine: an idle runner if one waits, a new one
-// otherwise. Runners are kept for the next tasks, as many as the parent
-// sends tasks at a time at most, so that a task runs on a goroutine whose
-// stack has already grown to what tasks and the codec need, rather than
-// growing a new one each time (which costs more than a tiny task).
-func (s *server) start(c *call) {
-	select {
-	case s.idle <- c:
-	default:
-		go s.runner(c)
-	}
-}
-
-func (s *server) runner(c *call) {
-	for {
-		s.run(c)
-		if s.idleRunners.Add(1) > s.maxIdle {
-			s.idleRunners.Add(-1)
-			return
-		}
-		c = <-s.idle
-		s.idleRunners.Add(-1)
 	}
 }
 
@@ -189,9 +230,9 @@ func (s *server) cancelAll() {
 	}
 }
 
-// run runs one task on its own goroutine and sends its outcome: a result,
-// stream values and an end, or an error.
-func (s *server) run(c *call) {
+// runTask runs one task and sends its outcome: a result, stream values and
+// an end, or an error.
+func (s *server) runTask(c *call) {
 	ctx, id, e, arg, rt := c.ctx, c.id, c.e, c.arg, c.rt
 	finished := false
 	defer func() {
