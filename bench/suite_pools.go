@@ -99,7 +99,10 @@ func withPool(workers int, body func(cfg *config, r *runningReactor, p *process.
 				err = cerr
 			}
 		}()
-		ds := make([]*deferred.Deferred[int], 16*workers)
+		// As BenchmarkRoundTrip and BenchmarkThroughput of scheduler/process
+		// do: enough calls at once that each worker has grown the goroutines
+		// and stacks that its tasks run on, so that none is grown while timed.
+		ds := make([]*deferred.Deferred[int], poolWindow*workers)
 		for i := range ds {
 			ds[i] = poolSquare.Call(p, i)
 		}
@@ -112,6 +115,9 @@ func withPool(workers int, body func(cfg *config, r *runningReactor, p *process.
 	})
 }
 
+// poolRoundTrip measures what BenchmarkRoundTrip of scheduler/process
+// measures: one call at a time, each made on the reactor from the callback
+// of the one before, the first from a CallSoon; the time per call.
 func poolRoundTrip(cfg *config, r *runningReactor, p *process.Pool) (sample, error) {
 	t, err := timeOps(cfg.target, func(n int) (int, error) {
 		done := make(chan error, 1)
