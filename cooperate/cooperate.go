@@ -45,8 +45,7 @@ func (c *Cooperator) Cooperate(seq iter.Seq[any]) *Task {
 			}
 		}
 	}
-	c.add(t)
-	return t
+	return c.adopt(t)
 }
 
 // Coiterate runs seq as a task of c, as [Cooperator.Cooperate] does, and

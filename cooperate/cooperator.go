@@ -31,6 +31,11 @@ import (
 // termination predicates run on the loop's goroutine too. A Deferred that a
 // task waits on may fire on any goroutine: the task resumes on the loop.
 //
+// With [WithLanes], steps and termination predicates run on the lanes'
+// goroutines instead, each lane running slices of its own tasks as above,
+// while the Cooperator's and the tasks' methods, and the callbacks of
+// [Task.Done] Deferreds, stay on the loop.
+//
 // The zero value is not usable: create Cooperators with [New].
 type Cooperator struct {
 	loop     scheduler.Loop
@@ -81,6 +86,12 @@ type Cooperator struct {
 	lag         ewma          // how late the loop runs a scheduled slice
 	scheduledAt time.Time     // when the pending tick was asked for
 	turnTarget  time.Duration // wanted length of a turn
+
+	// With lanes: the lanes, on the Cooperator the user holds. On a lane's
+	// own Cooperator, interrupt is raised while messages wait for the lane,
+	// and ends the slice at the next checkpoint.
+	lanes     *lanePool
+	interrupt *atomic.Bool
 }
 
 // Bits of Cooperator.attn below the slice generation.
@@ -121,10 +132,24 @@ func New(loop scheduler.Loop, opts ...Option) *Cooperator {
 		}
 		o(&cfg)
 	}
+	if cfg.lanes > 0 && cfg.schedule != nil {
+		panic("cooperate: New: WithScheduler and WithLanes cannot be combined")
+	}
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
+	return newCooperator(loop, cfg)
+}
+
+// newCooperator returns a Cooperator on loop configured by cfg: the one
+// the user holds, and each lane's own.
+func newCooperator(loop scheduler.Loop, cfg config) *Cooperator {
 	c := &Cooperator{loop: loop, schedule: cfg.schedule, cfg: cfg, quantum: 1, epoch: time.Now()}
+	if cfg.lanes > 0 {
+		// The lanes run the slices; this Cooperator runs none.
+		c.lanes = newLanePool(c)
+		return c
+	}
 	if c.schedule == nil {
 		c.schedule = func(tick func()) scheduler.Call { return loop.CallLater(tickDelay, tick) }
 	}
@@ -146,11 +171,25 @@ func New(loop scheduler.Loop, opts ...Option) *Cooperator {
 // iterators, and cancels the next slice; tasks given afterwards fail at once
 // the same way. A step under way when Stop is called from inside it
 // finishes first. Stopping twice does nothing more.
+//
+// With [WithLanes], Stop also stops the lanes and waits for them: each lane
+// ends its slice after the step under way, fails its tasks and releases their
+// iterators on its own goroutine, and exits. When Stop returns, no step runs
+// and no goroutine of the Cooperator is left; the tasks' Done Deferreds fire
+// inside Stop, on the loop, as without lanes. A step that waits for the loop
+// would make Stop wait forever.
 func (c *Cooperator) Stop() {
 	if c.stopped {
 		return
 	}
 	c.stopped = true
+	if c.lanes != nil {
+		c.lanes.stop()
+		for c.liveHead != nil {
+			c.liveHead.lt.settle(stateSchedulerStopped, ErrSchedulerStopped)
+		}
+		return
+	}
 	c.cancelTick()
 	if c.backstop != nil {
 		c.backstop.Stop()
@@ -164,6 +203,15 @@ func (c *Cooperator) Stop() {
 // [Cooperator.Stop]. Twisted's Cooperator.running.
 func (c *Cooperator) Running() bool {
 	return !c.stopped
+}
+
+// Lanes returns how many lanes run the Cooperator's steps ([WithLanes]), or
+// 0 if its loop runs them.
+func (c *Cooperator) Lanes() int {
+	if c.lanes == nil {
+		return 0
+	}
+	return len(c.lanes.all)
 }
 
 // newTask returns a task of c that is not yet linked anywhere.

@@ -43,6 +43,5 @@ func Each[T any](c *Cooperator, seq iter.Seq[T], f func(T) error) *Task {
 			}
 		}
 	}
-	c.add(t)
-	return t
+	return c.adopt(t)
 }

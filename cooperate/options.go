@@ -2,6 +2,7 @@ package cooperate
 
 import (
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/twinego/twine/scheduler"
@@ -37,6 +38,7 @@ type config struct {
 	schedule  func(tick func()) scheduler.Call
 	turnSteps int
 	logger    *slog.Logger
+	lanes     int // worker goroutines that run the steps; 0: the loop runs them
 }
 
 // WithSlice sets the wall time each slice may take (default [DefaultSlice]).
@@ -114,7 +116,9 @@ func WithTerminator(factory func() func() bool) Option {
 //
 // The default is loop.CallLater(1ns, tick), as Twisted's callLater(_EPSILON):
 // the loop runs whatever else is due between two slices, and a
-// [scheduler.ManualClock] runs one slice per Advance. A nil schedule panics.
+// [scheduler.ManualClock] runs one slice per Advance. With [WithLanes] the
+// loop runs no slices, so there is nothing to schedule: [New] panics if both
+// are given. A nil schedule panics.
 func WithScheduler(schedule func(tick func()) scheduler.Call) Option {
 	if schedule == nil {
 		panic("cooperate: WithScheduler: nil function")
@@ -154,5 +158,47 @@ func WithLogger(l *slog.Logger) Option {
 	}
 	return func(c *config) {
 		c.logger = l
+	}
+}
+
+// WithLanes runs the tasks' steps on n worker goroutines, the lanes, instead
+// of on the loop; n <= 0 means runtime.GOMAXPROCS(0) at the time WithLanes
+// is called. Use it for CPU-bound tasks that should use every core while
+// their results, and everything else, stay on the loop.
+//
+// Each lane runs slices of its own, exactly as a Cooperator without lanes
+// runs them on its loop: the same budget ([WithSlice], [WithAdaptive] or
+// [WithTerminator]), the same turns ([WithTurnSteps]) and weights. A new
+// task goes to the lane with the fewest runnable tasks; a lane left with
+// nothing to run asks the busiest lane for work, which hands over one of its
+// runnable tasks at the end of its current slice, never during a step. So a
+// short task added behind many long ones takes turns with them at once,
+// where a first-in first-out pool would make it wait for them.
+//
+// With lanes, a task's iterator and step function run on a lane goroutine,
+// concurrently with the loop and with other tasks: they must not touch state
+// that belongs to the loop (and must not call methods of the Cooperator or
+// of a Task), unless they synchronize with it. One task's steps never run
+// concurrently with each other, even when the task moves to another lane.
+// Termination predicates ([WithTerminator]) run on the lanes too, and must
+// be safe to use from several goroutines at once. Everything the Cooperator
+// hands out stays on the loop: the [Task] methods are still called there,
+// and [Task.Done] Deferreds fire there, through the loop's CallSoon, once
+// the task's iterator has been released, so callbacks may read what its steps
+// wrote. A Deferred a task waits on may fire on any goroutine: the task then
+// resumes on its lane.
+//
+// It is an option rather than a constructor of its own because nothing else
+// changes: [Each], [Cooperator.Cooperate], [Coiterate] and the [Task] API
+// stay the same, so code moves its loops off the loop by adding one
+// argument. The lanes start with the first task and run until
+// [Cooperator.Stop], which stops them and waits for them. WithLanes cannot be
+// combined with [WithScheduler]: [New] panics.
+func WithLanes(n int) Option {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return func(c *config) {
+		c.lanes = n
 	}
 }

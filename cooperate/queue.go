@@ -3,8 +3,28 @@ package cooperate
 // The Cooperator's task lists: every unfinished task, in the order it was
 // given, and the runnable ones, in turn order.
 
+// adopt makes t, new, a task of c and returns the Task the user holds: t
+// itself, or with lanes a handle for it on the loop while a lane runs it.
+func (c *Cooperator) adopt(t *Task) *Task {
+	if c.lanes != nil {
+		return c.lanes.adopt(t)
+	}
+	c.add(t)
+	return t
+}
+
 // add makes a new task live and runnable, or fails it if c is stopped.
 func (c *Cooperator) add(t *Task) {
+	c.linkLive(t)
+	if c.stopped {
+		t.finish(stateSchedulerStopped, ErrSchedulerStopped)
+		return
+	}
+	c.pushRunnable(t)
+}
+
+// linkLive appends t to the unfinished tasks.
+func (c *Cooperator) linkLive(t *Task) {
 	t.lprev = c.liveTail
 	if c.liveTail != nil {
 		c.liveTail.lnext = t
@@ -12,11 +32,6 @@ func (c *Cooperator) add(t *Task) {
 		c.liveHead = t
 	}
 	c.liveTail = t
-	if c.stopped {
-		t.finish(stateSchedulerStopped, ErrSchedulerStopped)
-		return
-	}
-	c.pushRunnable(t)
 }
 
 // dropLive removes t from the unfinished tasks.

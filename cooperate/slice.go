@@ -126,6 +126,15 @@ func (c *Cooperator) afterStep() {
 	} else if c.attn.Load()&expiredBit != 0 || time.Since(c.start) >= c.budget {
 		c.sliceOver = true
 	}
+	if c.interrupted() {
+		c.sliceOver = true
+	}
+}
+
+// interrupted reports whether the slice must end early: on a lane's
+// Cooperator, messages wait for the lane (see lane.send).
+func (c *Cooperator) interrupted() bool {
+	return c.interrupt != nil && c.interrupt.Load()
 }
 
 // askPred asks the slice's termination predicate, treating a panic as true.

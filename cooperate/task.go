@@ -29,7 +29,12 @@ const (
 // their callbacks may use the Cooperator freely.
 //
 // Like its Cooperator, a Task belongs to the loop: call its methods on the
-// loop's goroutine.
+// loop's goroutine. With [WithLanes] too, and never from the task's own
+// steps, which run on a lane: there, Pause, Resume, Stop and SetWeight take
+// effect on the lane after the step under way (or, rarely, after about
+// 100 µs more of the task's work), while what they return is decided on
+// the loop at once, and the Done Deferreds fire once the lane has let go of
+// the task.
 type Task struct {
 	c *Cooperator
 
@@ -65,6 +70,11 @@ type Task struct {
 	result error // what Done Deferreds fail with; nil once done
 	finErr error // what Pause and Stop return once finished
 	done   []*deferred.Deferred[struct{}]
+
+	// With lanes, a task is two Tasks: the one the user holds, on the loop,
+	// and the one its lane runs; lt links them (see laneTask).
+	lt      *laneTask
+	settled bool // the user's Task: the lane has let go; Done has fired
 }
 
 // run is the iterator's coroutine: it runs body and turns a panic into the
@@ -96,13 +106,13 @@ func (t *Task) checkpoint() bool {
 	c.clearPoke()
 	used := t.fold()
 	if c.pred != nil {
-		if c.askPred() {
+		if c.askPred() || c.interrupted() {
 			c.sliceOver = true
 			return true
 		}
 	} else {
 		now := time.Since(c.start)
-		if c.attn.Load()&expiredBit != 0 || now >= c.budget {
+		if c.attn.Load()&expiredBit != 0 || now >= c.budget || c.interrupted() {
 			c.sliceOver = true
 			return true
 		}
@@ -161,6 +171,9 @@ func (t *Task) adapt(used int, now time.Duration) {
 // ([ErrTaskDone], [ErrTaskStopped], an error wrapping [ErrTaskFailed] and the
 // cause, or [ErrSchedulerStopped]) and does nothing.
 func (t *Task) Pause() error {
+	if lt := t.onLanes(); lt != nil {
+		return lt.pause()
+	}
 	if t.state != stateActive {
 		return t.finErr
 	}
@@ -178,6 +191,9 @@ func (t *Task) Pause() error {
 // has finished; resuming a paused task that has since finished only undoes
 // the pause.
 func (t *Task) Resume() error {
+	if lt := t.onLanes(); lt != nil {
+		return lt.resume()
+	}
 	if t.pauses == 0 {
 		return ErrNotPaused
 	}
@@ -194,6 +210,9 @@ func (t *Task) Resume() error {
 // the task has finished, Stop returns the error that says how, as
 // [Task.Pause] does, and does nothing.
 func (t *Task) Stop() error {
+	if lt := t.onLanes(); lt != nil {
+		return lt.stop()
+	}
 	if t.state != stateActive {
 		return t.finErr
 	}
@@ -209,6 +228,9 @@ func (t *Task) Stop() error {
 // callbacks added to one do not change what another receives; on a finished
 // task it has already fired.
 func (t *Task) Done() *deferred.Deferred[struct{}] {
+	if lt := t.onLanes(); lt != nil {
+		return lt.whenDone()
+	}
 	if t.state != stateActive {
 		if t.result != nil {
 			return deferred.Fail[struct{}](t.result)
@@ -230,6 +252,9 @@ func (t *Task) SetWeight(w int) {
 		panic("cooperate: Task.SetWeight: weight must be at least 1")
 	}
 	t.weight = w
+	if lt := t.onLanes(); lt != nil {
+		lt.setWeight(w)
+	}
 }
 
 // Weight returns the task's weight, as set by [Task.SetWeight].
@@ -284,9 +309,26 @@ func (t *Task) waitOver(gen uint64, err error) {
 }
 
 // finish ends the task: Twisted's _completeWith. The task leaves its
-// Cooperator before its Done Deferreds fire.
+// Cooperator before its Done Deferreds fire. On a lane, it tells the loop
+// instead, once the iterator has been released.
 func (t *Task) finish(state taskState, result error) {
 	c := t.c
+	t.conclude(state, result)
+	t.body = nil // a running iterator has its own reference; drop ours
+	t.wait = nil
+	c.dropRunnable(t)
+	c.dropLive(t)
+	c.poke()
+	c.releaseIter(t)
+	if t.lt != nil {
+		t.lt.report(state, result)
+		return
+	}
+	t.fire()
+}
+
+// conclude records how the task finished.
+func (t *Task) conclude(state taskState, result error) {
 	t.state = state
 	t.result = result
 	switch state {
@@ -297,22 +339,20 @@ func (t *Task) finish(state taskState, result error) {
 	default:
 		t.finErr = result
 	}
-	t.body = nil // a running iterator has its own reference; drop ours
-	t.wait = nil
-	c.dropRunnable(t)
-	c.dropLive(t)
-	c.poke()
-	c.releaseIter(t)
+}
+
+// fire fires the task's Done Deferreds with its result, on the loop.
+func (t *Task) fire() {
 	ds := t.done
 	t.done = nil
-	if state == stateFailed && len(ds) == 0 {
-		c.cfg.logger.Error("cooperate: task failed and nothing waits on it", "error", result)
+	if t.state == stateFailed && len(ds) == 0 {
+		t.c.cfg.logger.Error("cooperate: task failed and nothing waits on it", "error", t.result)
 	}
 	for _, d := range ds {
-		if result == nil {
+		if t.result == nil {
 			d.Callback(struct{}{})
 		} else {
-			d.Errback(result)
+			d.Errback(t.result)
 		}
 	}
 }
