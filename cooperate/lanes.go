@@ -2,6 +2,7 @@ package cooperate
 
 import (
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,10 @@ import (
 //     so that it reaches a checkpoint after its step: the slice ends there,
 //     and the lane runs the function between two slices, never during a
 //     step.
+//   - Yielding: a lane gives up its processor between slices and after
+//     handing the loop a finished task, so that the loop's goroutine, woken,
+//     does not wait for the runtime to preempt a lane when lanes hold every
+//     processor.
 //   - Shutdown: each lane stops its Cooperator (releasing its tasks'
 //     iterators on its own goroutine), waits until every lane has, so that
 //     no task can be handed to it any more, runs what is left in its queue
@@ -223,6 +228,10 @@ func (l *lane) run() {
 		}
 		d := next - l.elapsed()
 		if d <= 0 {
+			// Between two slices the loop runs everything else; a lane
+			// lets the rest of the program have its processor, which
+			// it would otherwise only lose when the runtime preempts it.
+			runtime.Gosched()
 			continue
 		}
 		if sleep == nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/twinego/twine/cooperate"
 	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/reactor"
 	"github.com/twinego/twine/scheduler"
 )
 
@@ -628,4 +629,43 @@ func TestLanesOptions(t *testing.T) {
 	assert.PanicsWithValue(t, "cooperate: New: WithScheduler and WithLanes cannot be combined", func() {
 		cooperate.New(newChanLoop(), cooperate.WithLanes(2), cooperate.WithScheduler(func(func()) scheduler.Call { return nil }))
 	})
+}
+
+func TestLanesOnReactor(t *testing.T) {
+	r := reactor.New()
+	reactorG := goid() // Run runs the reactor on the calling goroutine
+	sums := make([]int, 8)
+	stepsOnReactor, doneOffReactor := 0, 0
+	var onReactor atomic.Int32
+	r.CallWhenRunning(func() {
+		c := cooperate.New(r, cooperate.WithLanes(2))
+		ds := make([]*deferred.Deferred[struct{}], len(sums))
+		for i := range sums {
+			ds[i] = cooperate.Each(c, upTo(20000), func(v int) error {
+				if v%1000 == 0 && goid() == reactorG {
+					onReactor.Add(1)
+				}
+				sums[i] += v
+				return nil
+			}).Done().AddCallback(func(v struct{}) (struct{}, error) {
+				if goid() != reactorG {
+					doneOffReactor++
+				}
+				return v, nil
+			})
+		}
+		deferred.All(ds...).AddBoth(func(_ []struct{}, err error) ([]struct{}, error) {
+			assert.NoError(t, err)
+			c.Stop()
+			assert.NoError(t, r.Stop())
+			return nil, nil
+		})
+	})
+	require.NoError(t, r.Run())
+	stepsOnReactor = int(onReactor.Load())
+	for i, s := range sums {
+		assert.Equal(t, 19999*20000/2, s, "task %d", i)
+	}
+	assert.Zero(t, stepsOnReactor, "steps ran on the lanes")
+	assert.Zero(t, doneOffReactor, "Done fired on the reactor")
 }

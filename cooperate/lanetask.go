@@ -1,6 +1,7 @@
 package cooperate
 
 import (
+	"runtime"
 	"sync/atomic"
 
 	"github.com/twinego/twine/deferred"
@@ -113,6 +114,10 @@ func (lt *laneTask) whenDone() *deferred.Deferred[struct{}] {
 // has been released: the loop settles it.
 func (lt *laneTask) report(state taskState, result error) {
 	lt.outer.c.loop.CallSoon(func() { lt.settle(state, result) })
+	// The loop's goroutine, woken, would wait for a processor until the
+	// runtime preempts a lane (some 10 ms) when the lanes hold them all:
+	// give it this one now.
+	runtime.Gosched()
 }
 
 // settle runs on the loop once the lane has let go of the task (or the
