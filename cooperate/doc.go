@@ -20,8 +20,9 @@
 // its slice or its turn ends.
 //
 // Beyond Twisted: tasks can be weighted ([Task.SetWeight]), slices can be
-// sized to keep the loop's lag under a target ([WithAdaptive]), and Deferreds
-// a task waits on may fire on any goroutine.
+// sized to keep the loop's lag under a target ([WithAdaptive]), Deferreds a
+// task waits on may fire on any goroutine, and the steps can run on worker
+// goroutines ([WithLanes]; see Lanes below).
 //
 // Where it differs from Twisted, on purpose: under a wall-time slice a turn
 // lasts 100 µs to 1 ms of steps rather than one step, since switching tasks
@@ -31,6 +32,40 @@
 // Deferred's callback, so that it is safe whichever goroutine fires it.
 // [Cooperator.Stop] fails paused and waiting tasks at once, not when they
 // would next be resumed, and releases their iterators.
+//
+// # Lanes
+//
+// [WithLanes] moves the steps off the loop onto worker goroutines, the
+// lanes (one per processor by default), for CPU-bound tasks that should use
+// every core. Each lane runs slices of its own tasks exactly as the loop
+// would: turns, weights and waits on Deferreds work the same, so a short
+// task takes turns with long ones at once instead of waiting for them as in
+// a first-in first-out pool. A new task goes to the least loaded lane, and a
+// lane left with nothing to run takes a task from the busiest one, between
+// two of its slices. The API does not change, and what the Cooperator hands
+// out stays on the loop: Task methods are called there, and Done Deferreds
+// fire there once the task's iterator has been released, so their callbacks
+// may read what the steps wrote.
+//
+// The one thing to mind: with lanes, a task's iterator and step function run
+// on a lane's goroutine, concurrently with the loop and with other tasks, so
+// they must not touch state that belongs to the loop, nor call methods of
+// the Cooperator or of a Task. One task's steps never run concurrently with
+// each other, so what a single task owns needs no lock:
+//
+//	c := cooperate.New(r, cooperate.WithLanes(0)) // one lane per processor
+//	sums := make([]uint32, len(files))
+//	for i, data := range files {
+//		task := cooperate.Each(c, chunks(data), func(b []byte) error {
+//			sums[i] = crc32.Update(sums[i], crc32.IEEETable, b) // on a lane
+//			return nil
+//		})
+//		task.Done().AddCallback(func(v struct{}) (struct{}, error) {
+//			fmt.Println(i, sums[i]) // on the reactor: sums[i] is final
+//			return v, nil
+//		})
+//	}
+//	// ... and c.Stop() stops the lanes and waits for them.
 //
 // [LoopingCall] calls a function every interval of a [scheduler.Clock];
 // [DeferLater] calls one after a delay and hands its result in a Deferred.

@@ -13,6 +13,9 @@ import "iter"
 // fails with that error (a *deferred.PanicError for a panic) and seq is not
 // resumed; f's error does not affect other tasks.
 //
+// With [WithLanes], f and seq run on a lane's goroutine, concurrently with
+// the loop and with other tasks, but never concurrently with themselves.
+//
 // On a stopped Cooperator the task fails at once with [ErrSchedulerStopped].
 // A nil c, seq or f panics.
 func Each[T any](c *Cooperator, seq iter.Seq[T], f func(T) error) *Task {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/twinego/twine/cooperate"
 	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/reactor"
 	"github.com/twinego/twine/scheduler"
 )
 
@@ -170,6 +171,43 @@ func ExampleTask_Pause() {
 	// resuming
 	// b
 	// c
+}
+
+func ExampleWithLanes() {
+	// count yields 1 to n.
+	count := func(n int) func(yield func(int) bool) {
+		return func(yield func(int) bool) {
+			for i := 1; i <= n && yield(i); i++ {
+			}
+		}
+	}
+	r := reactor.New()
+	r.CallWhenRunning(func() {
+		// Two lanes: the steps run on two goroutines, beside the reactor.
+		c := cooperate.New(r, cooperate.WithLanes(2))
+		sums := make([]int, 4)
+		dones := make([]*deferred.Deferred[struct{}], len(sums))
+		for i := range sums {
+			// Each task writes only its own sum: its steps never overlap,
+			// so they need no lock.
+			dones[i] = cooperate.Each(c, count((i+1)*100_000), func(n int) error {
+				sums[i] += n
+				return nil
+			}).Done()
+		}
+		// Done Deferreds fire on the reactor, once the steps are over: the
+		// sums can be read there.
+		deferred.All(dones...).AddCallback(func(v []struct{}) ([]struct{}, error) {
+			fmt.Println("sums:", sums)
+			c.Stop() // stops the lanes and waits for them
+			return v, r.Stop()
+		})
+	})
+	if err := r.Run(); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// sums: [5000050000 20000100000 45000150000 80000200000]
 }
 
 func ExampleNewLoopingCall() {
