@@ -208,7 +208,10 @@ func (t *Task) Resume() error {
 // (running its pending defers), and its [Task.Done] Deferreds fail with
 // [ErrTaskStopped]. A value it waits on is then ignored when it fires. Once
 // the task has finished, Stop returns the error that says how, as
-// [Task.Pause] does, and does nothing.
+// [Task.Pause] does, and does nothing. With [WithLanes], the task's lane
+// releases the iterator after the step under way, and the Done Deferreds
+// fire after that, on the loop: later than Stop, but never before the last
+// step has ended.
 func (t *Task) Stop() error {
 	if lt := t.onLanes(); lt != nil {
 		return lt.stop()
@@ -226,7 +229,10 @@ func (t *Task) Stop() error {
 // [ErrTaskStopped] when the task is stopped, and with [ErrSchedulerStopped]
 // when its Cooperator is. Each call returns a Deferred of its own, so
 // callbacks added to one do not change what another receives; on a finished
-// task it has already fired.
+// task it has already fired. With [WithLanes] it fires on the loop, through
+// its CallSoon, once the lane has released the task's iterator, so that its
+// callbacks see everything the steps did; until then it has not fired, even
+// if Pause and Stop already report how the task finished.
 func (t *Task) Done() *deferred.Deferred[struct{}] {
 	if lt := t.onLanes(); lt != nil {
 		return lt.whenDone()
