@@ -15,7 +15,7 @@ import (
 // A lane is a goroutine that is a small loop of its own: a timer queue of
 // functions to run (a scheduler.Timers), and a Cooperator that runs slices
 // of the lane's tasks on it, exactly as a Cooperator without lanes runs them
-// on the reactor. Only the lane's goroutine touches its Cooperator and the
+// on its loop. Only the lane's goroutine touches its Cooperator and the
 // tasks in it; everyone else sends it functions to run. The slicing, the
 // turns, the weights and the waits on Deferreds are thus the very code that
 // runs on the loop without lanes.
@@ -66,7 +66,7 @@ const (
 // lane is one worker goroutine and its Cooperator.
 type lane struct {
 	p      *lanePool
-	index  int
+	index  int         // its place in p.all
 	coop   *Cooperator // the lane's own; only the lane's goroutine uses it
 	timers *scheduler.Timers
 	epoch  time.Time
