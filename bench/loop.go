@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
+	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/reactor"
 )
 
@@ -66,4 +70,47 @@ func withReactor(body func(cfg *config, r *runningReactor) (sample, error)) runF
 		}()
 		return body(cfg, r)
 	}
+}
+
+// callWait bounds the wait for one call of a round-trip scenario: longer
+// means a lost call.
+const callWait = time.Minute
+
+// chainedCalls times calls made one at a time on the reactor, each from
+// the callback of the one before, the first from a CallSoon: the round trip
+// of call, which must give want. what names the call in errors.
+func chainedCalls(cfg *config, r *runningReactor, what string, want int, call func() *deferred.Deferred[int]) (sample, error) {
+	t, err := timeOps(cfg.target, func(n int) (int, error) {
+		done := make(chan error, 1)
+		left := n
+		var next func()
+		step := func(v int) (int, error) {
+			switch {
+			case v != want:
+				done <- errUnexpected(what, v, want)
+			case left == 1:
+				done <- nil
+			default:
+				left--
+				next()
+			}
+			return v, nil
+		}
+		fail := func(err error) (int, error) {
+			done <- fmt.Errorf("%s: %w", what, err)
+			return 0, nil
+		}
+		next = func() { call().AddCallbacks(step, fail) }
+		r.CallSoon(next)
+		select {
+		case err := <-done:
+			return n, err
+		case <-time.After(callWait):
+			return n, errors.New(what + ": a call never came back")
+		}
+	})
+	if err != nil {
+		return sample{}, err
+	}
+	return t.perUnit(), nil
 }

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"fmt"
 	"sync"
 
+	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/reactor"
 )
 
@@ -148,34 +148,9 @@ func one() (int, error) { return 1, nil }
 // DeferToGoroutine from the reactor goroutine, each once the last one's
 // result is back.
 func deferToGoroutineRoundTrip(cfg *config, r *runningReactor) (sample, error) {
-	t, err := timeOps(cfg.target, func(n int) (int, error) {
-		done := make(chan error, 1)
-		left := n
-		var next func()
-		step := func(v int) (int, error) {
-			switch {
-			case v != 1:
-				done <- errUnexpected("DeferToGoroutine result", v, 1)
-			case left == 1:
-				done <- nil
-			default:
-				left--
-				next()
-			}
-			return v, nil
-		}
-		fail := func(err error) (int, error) {
-			done <- fmt.Errorf("DeferToGoroutine: %w", err)
-			return 0, nil
-		}
-		next = func() { reactor.DeferToGoroutine(r.Reactor, one).AddCallbacks(step, fail) }
-		r.CallSoon(next)
-		return n, <-done
+	return chainedCalls(cfg, r, "DeferToGoroutine", 1, func() *deferred.Deferred[int] {
+		return reactor.DeferToGoroutine(r.Reactor, one)
 	})
-	if err != nil {
-		return sample{}, err
-	}
-	return t.perUnit(), nil
 }
 
 // goRoundTrip is plain Go's way: start a goroutine that sends the result

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -119,34 +118,9 @@ func withPool(workers int, body func(cfg *config, r *runningReactor, p *process.
 // measures: one call at a time, each made on the reactor from the callback
 // of the one before, the first from a CallSoon; the time per call.
 func poolRoundTrip(cfg *config, r *runningReactor, p *process.Pool) (sample, error) {
-	t, err := timeOps(cfg.target, func(n int) (int, error) {
-		done := make(chan error, 1)
-		left := n
-		var next func()
-		step := func(v int) (int, error) {
-			switch {
-			case v != 49:
-				done <- errUnexpected("square(7)", v, 49)
-			case left == 1:
-				done <- nil
-			default:
-				left--
-				next()
-			}
-			return v, nil
-		}
-		fail := func(err error) (int, error) {
-			done <- err
-			return 0, nil
-		}
-		next = func() { poolSquare.Call(p, 7).AddCallbacks(step, fail) }
-		r.CallSoon(next)
-		return n, waitFor(done)
+	return chainedCalls(cfg, r, "square(7)", 49, func() *deferred.Deferred[int] {
+		return poolSquare.Call(p, 7)
 	})
-	if err != nil {
-		return sample{}, err
-	}
-	return t.perUnit(), nil
 }
 
 func poolThroughput(cfg *config, _ *runningReactor, p *process.Pool) (sample, error) {
@@ -231,17 +205,6 @@ func serialSpins(n int) (int, error) {
 		}
 	}
 	return n * parallelTasks, nil
-}
-
-// waitFor waits for the error of a pool scenario's chain of calls, at
-// most poolWait.
-func waitFor(done <-chan error) error {
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(poolWait):
-		return errors.New("pools: a call never came back")
-	}
 }
 
 // envEcho makes this executable, started again, the bare echo child of
