@@ -89,4 +89,12 @@
 // up to [WithMaxInFlight] at a time (use 1 for one task at a time per
 // process, as multiprocessing does). Each worker runs with GOMAXPROCS 1 by
 // default ([WithWorkerProcs]): parallelism comes from the number of workers.
+//
+// Speed: with many calls in flight a worker answers each in a few
+// microseconds. A lone call's round trip costs a pipe write and read each way
+// plus one hand-off of the result to the loop's goroutine. On a machine with
+// few cores that hand-off can dominate: readying the loop's goroutine while a
+// processor is idle makes the runtime wake another OS thread, which competes
+// for the core the worker needs. A parent run with GOMAXPROCS=1 does not pay
+// it (compare BenchmarkRoundTrip with BenchmarkPipeEcho at both settings).
 package process
