@@ -69,9 +69,7 @@ func newConfig(opts []Option) config {
 // (default 1). [NewPool] starts them at once, and the pool replaces those that
 // go away. Zero starts workers only when tasks come. A negative n panics.
 func WithMinWorkers(n int) Option {
-	if n < 0 {
-		panic(fmt.Sprintf("process: WithMinWorkers(%d): negative", n))
-	}
+	atLeast("WithMinWorkers", n, 0)
 	return func(c *config) { c.minWorkers = n }
 }
 
@@ -80,9 +78,7 @@ func WithMinWorkers(n int) Option {
 // runtime.NumCPU()). The pool starts a worker when tasks wait and the
 // running ones are full. n below 1 panics.
 func WithMaxWorkers(n int) Option {
-	if n < 1 {
-		panic(fmt.Sprintf("process: WithMaxWorkers(%d): need at least 1", n))
-	}
+	atLeast("WithMaxWorkers", n, 1)
 	return func(c *config) { c.maxWorkers, c.maxSet = n, true }
 }
 
@@ -98,9 +94,7 @@ func WithIdleTimeout(d time.Duration) Option {
 // have finished; a new worker takes its place when needed (ampoule's
 // recycleAfter). Zero (the default) never recycles. A negative n panics.
 func WithRecycleAfter(n int) Option {
-	if n < 0 {
-		panic(fmt.Sprintf("process: WithRecycleAfter(%d): negative", n))
-	}
+	atLeast("WithRecycleAfter", n, 0)
 	return func(c *config) { c.recycleAfter = n }
 }
 
@@ -121,9 +115,7 @@ func WithTaskTimeout(d time.Duration) Option {
 // one task at a time per process, as Python's multiprocessing does; a deeper
 // pipeline hides the round trip and gives the throughput. n below 1 panics.
 func WithMaxInFlight(n int) Option {
-	if n < 1 {
-		panic(fmt.Sprintf("process: WithMaxInFlight(%d): need at least 1", n))
-	}
+	atLeast("WithMaxInFlight", n, 1)
 	return func(c *config) { c.maxInFlight = n }
 }
 
@@ -135,9 +127,7 @@ func WithMaxInFlight(n int) Option {
 // workers Go's default (or the GOMAXPROCS of the environment). An entry for
 // GOMAXPROCS given to [WithEnv] wins over this option. A negative n panics.
 func WithWorkerProcs(n int) Option {
-	if n < 0 {
-		panic(fmt.Sprintf("process: WithWorkerProcs(%d): negative", n))
-	}
+	atLeast("WithWorkerProcs", n, 0)
 	return func(c *config) { c.procs = n }
 }
 
@@ -146,9 +136,7 @@ func WithWorkerProcs(n int) Option {
 // or a result that does not fit fails its task with [ErrFrameTooLarge]; a
 // worker that sends a longer frame anyway is killed. n below 1024 panics.
 func WithMaxFrame(n int) Option {
-	if n < 1024 {
-		panic(fmt.Sprintf("process: WithMaxFrame(%d): need at least 1024", n))
-	}
+	atLeast("WithMaxFrame", n, 1024)
 	return func(c *config) { c.maxFrame = n }
 }
 
@@ -206,4 +194,15 @@ func validEnv(e string) bool {
 		}
 	}
 	return false
+}
+
+// atLeast panics, naming the option, if its argument n is below least.
+func atLeast(option string, n, least int) {
+	switch {
+	case n >= least:
+	case least == 0:
+		panic(fmt.Sprintf("process: %s(%d): negative", option, n))
+	default:
+		panic(fmt.Sprintf("process: %s(%d): need at least %d", option, n, least))
+	}
 }
