@@ -3,8 +3,6 @@ package reactor
 import (
 	"sync"
 
-	"golang.org/x/sync/semaphore"
-
 	"github.com/twinego/twine/deferred"
 )
 
@@ -82,11 +80,11 @@ func callGuarded[T any](f func() (T, error)) (v T, err error) {
 	return f()
 }
 
-// pool runs jobs on at most max goroutines, bounded by a semaphore. The
-// waiting jobs and the semaphore change together under mu, so a goroutine
-// that finds no job and leaves cannot strand a job queued at that moment.
+// pool runs jobs on at most max goroutines. The waiting jobs and the count
+// of running goroutines change together under mu, so a goroutine that finds
+// no job and leaves cannot strand a job queued at that moment.
 type pool struct {
-	sem     *semaphore.Weighted
+	max     int
 	mu      sync.Mutex
 	waiting []job
 	head    int
@@ -97,7 +95,7 @@ type pool struct {
 }
 
 func (p *pool) init(max int, idleNow func()) {
-	p.sem = semaphore.NewWeighted(int64(max))
+	p.max = max
 	p.idleNow = idleNow
 }
 
@@ -109,7 +107,7 @@ func (p *pool) submit(j job) bool {
 	if p.closed {
 		return false
 	}
-	if !p.sem.TryAcquire(1) {
+	if p.running == p.max {
 		p.waiting = append(p.waiting, j)
 		return true
 	}
@@ -136,7 +134,6 @@ func (p *pool) work(j job) {
 			continue
 		}
 		p.running--
-		p.sem.Release(1)
 		last := p.closed && p.running == 0
 		p.mu.Unlock()
 		if last {
