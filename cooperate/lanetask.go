@@ -3,8 +3,6 @@ package cooperate
 import (
 	"runtime"
 	"sync/atomic"
-
-	"github.com/twinego/twine/deferred"
 )
 
 // laneTask links the two halves of a task of a Cooperator with lanes: outer,
@@ -93,21 +91,6 @@ func (lt *laneTask) setWeight(w int) {
 	if lt.outer.state == stateActive {
 		lt.tell(lt.ctl.Load()&(1<<ctlWeightShift-1) | uint64(w)<<ctlWeightShift)
 	}
-}
-
-// whenDone is Done for a task on lanes: it fires once the lane has let go of
-// the task, even if the loop already knows how it finished.
-func (lt *laneTask) whenDone() *deferred.Deferred[struct{}] {
-	t := lt.outer
-	if t.settled {
-		if t.result != nil {
-			return deferred.Fail[struct{}](t.result)
-		}
-		return deferred.Succeed(struct{}{})
-	}
-	d := deferred.New[struct{}]()
-	t.done = append(t.done, d)
-	return d
 }
 
 // report runs on the lane when the task has finished there and its iterator

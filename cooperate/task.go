@@ -234,10 +234,18 @@ func (t *Task) Stop() error {
 // callbacks see everything the steps did; until then it has not fired, even
 // if Pause and Stop already report how the task finished.
 func (t *Task) Done() *deferred.Deferred[struct{}] {
-	if lt := t.onLanes(); lt != nil {
-		return lt.whenDone()
+	if t.onLanes() != nil {
+		// On lanes, Done fires once the lane has let go of the task, even
+		// if the loop already knows how it finished.
+		return t.whenDone(t.settled)
 	}
-	if t.state != stateActive {
+	return t.whenDone(t.state != stateActive)
+}
+
+// whenDone returns a new Deferred for Done: fired with the task's result if
+// fired, else one that fire will fire.
+func (t *Task) whenDone(fired bool) *deferred.Deferred[struct{}] {
+	if fired {
 		if t.result != nil {
 			return deferred.Fail[struct{}](t.result)
 		}
