@@ -213,32 +213,20 @@ func (d *Deferred[T]) AddCallbacks(cb func(T) (T, error), eb func(error) (T, err
 
 func (d *Deferred[T]) add(l any) *Deferred[T] {
 	s := d.lock()
-	if s&(sCalled|sMore) == 0 {
-		if d.first == nil {
-			d.first = l
-			d.unlock(s)
-			return d
-		}
-		if d.second == nil {
-			d.second = l
-			d.unlock(s)
-			return d
-		}
+	if s&(sCalled|sRunning|sPaused|sWaiting) != sCalled {
+		// Not fired, or someone else carries the chain on: store it.
+		d.unlock(d.linkLocked(s, l))
+		return d
 	}
-	if s&(sCalled|sRunning|sPaused|sWaiting) == sCalled {
-		// Fired and idle: run at once; a lone new link without storing it.
-		if s&sMore == 0 && d.first == nil && d.second == nil {
-			d.claimLocked(s)
-			run(d, l)
-			return d
-		}
-		d.pushLocked(l)
-		d.claimLocked(s | sMore)
-		run(d, nil)
+	// Fired and idle: run at once; a lone new link without storing it.
+	if s&sMore == 0 && d.first == nil && d.second == nil {
+		d.claimLocked(s)
+		run(d, l)
 		return d
 	}
 	d.pushLocked(l)
-	d.unlock(s | sMore)
+	d.claimLocked(s | sMore)
+	run(d, nil)
 	return d
 }
 
