@@ -96,10 +96,8 @@ func TestIdleWorkersStop(t *testing.T) {
 func TestMinimumIsKept(t *testing.T) {
 	r := startReactor(t)
 	logs := newLogSink()
-	p, err := process.NewPool(r, process.WithMinWorkers(2), process.WithMaxWorkers(2), process.WithMaxInFlight(1),
+	p := poolOn(t, r, process.WithMinWorkers(2), process.WithMaxWorkers(2), process.WithMaxInFlight(1),
 		process.WithIdleTimeout(time.Millisecond), process.WithLogger(slog.New(logs)))
-	require.NoError(t, err)
-	t.Cleanup(func() { closePool(t, p) })
 	// Two tasks that block run on the two workers at once.
 	a := block.Call(p, "a")
 	b := block.Call(p, "b")

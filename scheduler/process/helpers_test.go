@@ -45,10 +45,18 @@ func newPool(t testing.TB, opts ...process.Option) (*process.Pool, *logSink) {
 	t.Helper()
 	r := startReactor(t)
 	sink := newLogSink()
-	p, err := process.NewPool(r, append([]process.Option{process.WithLogger(slog.New(sink))}, opts...)...)
+	p := poolOn(t, r, append([]process.Option{process.WithLogger(slog.New(sink))}, opts...)...)
+	return p, sink
+}
+
+// poolOn starts a pool on r, closed (and checked by closePool) at the end
+// of the test.
+func poolOn(t testing.TB, r *reactor.Reactor, opts ...process.Option) *process.Pool {
+	t.Helper()
+	p, err := process.NewPool(r, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { closePool(t, p) })
-	return p, sink
+	return p
 }
 
 // closePool closes p and checks that every worker process it had is gone.

@@ -15,9 +15,7 @@ import (
 
 func TestCallRunsInAWorkerAndFiresOnTheLoop(t *testing.T) {
 	r := startReactor(t)
-	p, err := process.NewPool(r, process.WithMaxWorkers(1))
-	require.NoError(t, err)
-	t.Cleanup(func() { closePool(t, p) })
+	p := poolOn(t, r, process.WithMaxWorkers(1))
 
 	onLoop := make(chan error, 1)
 	d := squareWithPID.Call(p, 12)
@@ -113,9 +111,7 @@ func TestCallAfterCloseFails(t *testing.T) {
 
 func TestMisuse(t *testing.T) {
 	r := startReactor(t)
-	p, err := process.NewPool(r, process.WithMinWorkers(0))
-	require.NoError(t, err)
-	t.Cleanup(func() { closePool(t, p) })
+	p := poolOn(t, r, process.WithMinWorkers(0))
 	for _, tc := range []struct {
 		name, want string
 		f          func()

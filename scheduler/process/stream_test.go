@@ -14,9 +14,7 @@ import (
 
 func TestStreamDeliversInOrderOnTheLoop(t *testing.T) {
 	r := startReactor(t)
-	p, err := process.NewPool(r, process.WithMaxWorkers(1))
-	require.NoError(t, err)
-	t.Cleanup(func() { closePool(t, p) })
+	p := poolOn(t, r, process.WithMaxWorkers(1))
 
 	// Far more values than the window of credits: the worker must wait for
 	// the loop to take them.
