@@ -14,21 +14,6 @@ import (
 	"github.com/twinego/twine/deferred"
 )
 
-// syncPanicText runs f and returns the text of the error it panicked with,
-// failing the test if it did not panic with an error.
-func syncPanicText(t *testing.T, f func()) (text string) {
-	t.Helper()
-	defer func() {
-		r := recover()
-		require.NotNil(t, r, "no panic")
-		err, ok := r.(error)
-		require.True(t, ok, "panic value %v is not an error", r)
-		text = err.Error()
-	}()
-	f()
-	return ""
-}
-
 // syncRecord appends what each step of a test saw; callbacks made by it
 // pass their value on.
 type syncRecord[T any] struct{ seen []string }
@@ -100,11 +85,11 @@ func TestLockServesWaitersInOrder(t *testing.T) {
 
 func TestLockReleaseUnlockedPanics(t *testing.T) {
 	var l deferred.Lock
-	assert.Equal(t, "deferred: Lock.Release: lock is not locked", syncPanicText(t, l.Release))
+	assert.Equal(t, "deferred: Lock.Release: lock is not locked", misusePanic(t, "Lock.Release", l.Release).Error())
 
 	l.Acquire()
 	l.Release()
-	assert.Contains(t, syncPanicText(t, l.Release), "Lock.Release", "a second release is caught too")
+	assert.Contains(t, misusePanic(t, "Lock.Release", l.Release).Error(), "Lock.Release", "a second release is caught too")
 	assert.False(t, l.Locked(), "the failed Release changed nothing")
 }
 
@@ -382,9 +367,9 @@ func TestLockRunCancelWhileRunning(t *testing.T) {
 
 func TestRunNilArgumentsPanic(t *testing.T) {
 	var l deferred.Lock
-	assert.Contains(t, syncPanicText(t, func() { deferred.Run[int, *deferred.Lock](nil, func() (int, error) { return 0, nil }) }), "deferred: Run:")
-	assert.Contains(t, syncPanicText(t, func() { deferred.Run[int](&l, nil) }), "deferred: Run: nil function")
-	assert.Contains(t, syncPanicText(t, func() { deferred.RunDeferred[int](&l, nil) }), "deferred: RunDeferred: nil function")
+	assert.Contains(t, misusePanic(t, "Run", func() { deferred.Run[int, *deferred.Lock](nil, func() (int, error) { return 0, nil }) }).Error(), "deferred: Run:")
+	assert.Contains(t, misusePanic(t, "Run", func() { deferred.Run[int](&l, nil) }).Error(), "deferred: Run: nil function")
+	assert.Contains(t, misusePanic(t, "RunDeferred", func() { deferred.RunDeferred[int](&l, nil) }).Error(), "deferred: RunDeferred: nil function")
 	assert.False(t, l.Locked(), "a rejected Run takes no lock")
 }
 

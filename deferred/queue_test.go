@@ -112,14 +112,14 @@ func TestQueueZeroValueIsUnbounded(t *testing.T) {
 }
 
 func TestQueueOptionMisusePanics(t *testing.T) {
-	assert.Equal(t, "deferred: WithQueueSize: negative limit", syncPanicText(t, func() { deferred.WithQueueSize(-1) }))
-	assert.Equal(t, "deferred: WithQueueBacklog: negative limit", syncPanicText(t, func() { deferred.WithQueueBacklog(-1) }))
-	assert.Contains(t, syncPanicText(t, func() { deferred.NewQueue[int](nil) }), "deferred: NewQueue: nil function")
+	assert.Equal(t, "deferred: WithQueueSize: negative limit", misusePanic(t, "WithQueueSize", func() { deferred.WithQueueSize(-1) }).Error())
+	assert.Equal(t, "deferred: WithQueueBacklog: negative limit", misusePanic(t, "WithQueueBacklog", func() { deferred.WithQueueBacklog(-1) }).Error())
+	assert.Contains(t, misusePanic(t, "NewQueue", func() { deferred.NewQueue[int](nil) }).Error(), "deferred: NewQueue: nil function")
 }
 
 func TestQueuePutDeferredIntoAnyQueuePanics(t *testing.T) {
 	q := deferred.NewQueue[any]()
-	assert.Contains(t, syncPanicText(t, func() { _ = q.Put(deferred.New[any]()) }), "deferred: Queue.Put:")
+	assert.Contains(t, misusePanic(t, "Queue.Put", func() { _ = q.Put(deferred.New[any]()) }).Error(), "deferred: Queue.Put:")
 	assert.Zero(t, q.Len())
 }
 

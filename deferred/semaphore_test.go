@@ -80,23 +80,23 @@ func TestNewSemaphoreRejectsTooFewTokens(t *testing.T) {
 	for _, tokens := range []int{0, -1} {
 		t.Run(fmt.Sprint(tokens), func(t *testing.T) {
 			assert.Equal(t, "deferred: NewSemaphore: tokens must be at least 1",
-				syncPanicText(t, func() { deferred.NewSemaphore(tokens) }))
+				misusePanic(t, "NewSemaphore", func() { deferred.NewSemaphore(tokens) }).Error())
 		})
 	}
 }
 
 func TestSemaphoreZeroValuePanics(t *testing.T) {
 	var s deferred.Semaphore
-	assert.Contains(t, syncPanicText(t, func() { s.Acquire() }), "deferred: Semaphore.Acquire: Semaphore not made by NewSemaphore")
-	assert.Contains(t, syncPanicText(t, s.Release), "deferred: Semaphore.Release: Semaphore not made by NewSemaphore")
+	assert.Contains(t, misusePanic(t, "Semaphore.Acquire", func() { s.Acquire() }).Error(), "deferred: Semaphore.Acquire: Semaphore not made by NewSemaphore")
+	assert.Contains(t, misusePanic(t, "Semaphore.Release", s.Release).Error(), "deferred: Semaphore.Release: Semaphore not made by NewSemaphore")
 }
 
 func TestSemaphoreReleaseTooOftenPanics(t *testing.T) {
 	sem := deferred.NewSemaphore(2)
-	assert.Equal(t, "deferred: Semaphore.Release: released more often than acquired", syncPanicText(t, sem.Release))
+	assert.Equal(t, "deferred: Semaphore.Release: released more often than acquired", misusePanic(t, "Semaphore.Release", sem.Release).Error())
 	sem.Acquire()
 	sem.Release()
-	assert.Contains(t, syncPanicText(t, sem.Release), "Semaphore.Release")
+	assert.Contains(t, misusePanic(t, "Semaphore.Release", sem.Release).Error(), "Semaphore.Release")
 	assert.Equal(t, 2, sem.Tokens(), "the failed Release changed nothing")
 }
 
