@@ -30,6 +30,11 @@
 // Twisted's figure, twine's and their ratio side by side. Without Twisted it
 // says why and goes on without that column.
 //
+// The pools have no Twisted column. bench/python/multiprocessing_bench.py
+// measures their round trip and throughput in Python's multiprocessing
+// instead, beside scheduler/process's own benchmarks; the command does not
+// run it: run it with python3, whose standard library is all it needs.
+//
 // Usage:
 //
 //	go run ./bench                      # every suite, 5 runs, about 2 minutes
