@@ -62,11 +62,8 @@ func blockingCall[T any](ctx context.Context, r *Reactor, name string, f func() 
 	}
 	ch := make(chan result, 1)
 	ok := r.enqueue(func() {
-		d, err := callGuarded(func() (*deferred.Deferred[T], error) { return f(), nil })
-		switch {
-		case err != nil:
-			d = deferred.Fail[T](err)
-		case d == nil:
+		d := callDeferred(f)
+		if d == nil {
 			d = deferred.Fail[T](deferred.NewPanicError("reactor: " + name + ": nil Deferred"))
 		}
 		d.AddBoth(func(v T, err error) (T, error) {

@@ -80,6 +80,16 @@ func callGuarded[T any](f func() (T, error)) (v T, err error) {
 	return f()
 }
 
+// callDeferred calls f, turning a panic into a Deferred failed with a
+// *deferred.PanicError; it returns nil if f does.
+func callDeferred[T any](f func() *deferred.Deferred[T]) *deferred.Deferred[T] {
+	d, err := callGuarded(func() (*deferred.Deferred[T], error) { return f(), nil })
+	if err != nil {
+		return deferred.Fail[T](err)
+	}
+	return d
+}
+
 // pool runs jobs on at most max goroutines. The waiting jobs and the count
 // of running goroutines change together under mu, so a goroutine that finds
 // no job and leaves cannot strand a job queued at that moment.

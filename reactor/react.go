@@ -20,11 +20,8 @@ func React(main func(r *Reactor) *deferred.Deferred[struct{}], opts ...Option) e
 	r := New(opts...)
 	var result error
 	r.CallWhenRunning(func() {
-		d, err := callGuarded(func() (*deferred.Deferred[struct{}], error) { return main(r), nil })
-		switch {
-		case err != nil:
-			d = deferred.Fail[struct{}](err)
-		case d == nil:
+		d := callDeferred(func() *deferred.Deferred[struct{}] { return main(r) })
+		if d == nil {
 			d = deferred.Succeed(struct{}{})
 		}
 		d.AddBoth(func(_ struct{}, err error) (struct{}, error) {
