@@ -183,13 +183,11 @@ func BenchmarkThroughput(b *testing.B) {
 func benchPool(b *testing.B, workers int) (*reactor.Reactor, *process.Pool) {
 	b.Helper()
 	r := startReactor(b)
-	p, err := process.NewPool(r,
+	p := poolOn(b, r,
 		process.WithMinWorkers(workers),
 		process.WithMaxWorkers(workers),
 		process.WithMaxInFlight(1024),
 	)
-	require.NoError(b, err)
-	b.Cleanup(func() { closePool(b, p) })
 	ds := make([]*deferred.Deferred[int], 256*workers)
 	for i := range ds {
 		ds[i] = square.Call(p, i)
