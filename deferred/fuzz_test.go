@@ -181,44 +181,33 @@ type decodedOp struct {
 	err     error
 }
 
+// opFormats names each operation with its arguments: %[1]d is D (o.i),
+// %[2]d is D2 (o.j), %[3]d is K (o.k) and %[4]v is E (o.err).
+var opFormats = [numOps]string{
+	opAddCallback:       "D%[1]d.AddCallback(+%[3]d)",
+	opAddCallbackErr:    "D%[1]d.AddCallback(fail %[4]v)",
+	opAddErrbackRecover: "D%[1]d.AddErrback(recover %[3]d)",
+	opAddErrbackPass:    "D%[1]d.AddErrback(pass)",
+	opAddBoth:           "D%[1]d.AddBoth(+%[3]d)",
+	opAddCallbacks:      "D%[1]d.AddCallbacks(fail %[4]v, recover %[3]d)",
+	opAddReturn:         "D%[1]d.AddCallback(return D%[2]d)",
+	opAddErrbackReturn:  "D%[1]d.AddErrback(return D%[2]d)",
+	opCallback:          "D%[1]d.Callback(%[3]d)",
+	opErrback:           "D%[1]d.Errback(%[4]v)",
+	opCancel:            "D%[1]d.Cancel()",
+	opPause:             "D%[1]d.Pause()",
+	opUnpause:           "D%[1]d.Unpause()",
+	opChain:             "D%[1]d.Chain(D%[2]d)",
+	opAddTimeout:        "D%[1]d.AddTimeout(%[3]ds)",
+	opAdvance:           "clock.Advance(%[3]ds)",
+	opResult:            "D%[1]d.Result()",
+}
+
 func (o decodedOp) String() string {
-	switch o.op {
-	case opAddCallback:
-		return fmt.Sprintf("D%d.AddCallback(+%d)", o.i, o.k)
-	case opAddCallbackErr:
-		return fmt.Sprintf("D%d.AddCallback(fail %v)", o.i, o.err)
-	case opAddErrbackRecover:
-		return fmt.Sprintf("D%d.AddErrback(recover %d)", o.i, o.k)
-	case opAddErrbackPass:
-		return fmt.Sprintf("D%d.AddErrback(pass)", o.i)
-	case opAddBoth:
-		return fmt.Sprintf("D%d.AddBoth(+%d)", o.i, o.k)
-	case opAddCallbacks:
-		return fmt.Sprintf("D%d.AddCallbacks(fail %v, recover %d)", o.i, o.err, o.k)
-	case opAddReturn:
-		return fmt.Sprintf("D%d.AddCallback(return D%d)", o.i, o.j)
-	case opAddErrbackReturn:
-		return fmt.Sprintf("D%d.AddErrback(return D%d)", o.i, o.j)
-	case opCallback:
-		return fmt.Sprintf("D%d.Callback(%d)", o.i, o.k)
-	case opErrback:
-		return fmt.Sprintf("D%d.Errback(%v)", o.i, o.err)
-	case opCancel:
-		return fmt.Sprintf("D%d.Cancel()", o.i)
-	case opPause:
-		return fmt.Sprintf("D%d.Pause()", o.i)
-	case opUnpause:
-		return fmt.Sprintf("D%d.Unpause()", o.i)
-	case opChain:
-		return fmt.Sprintf("D%d.Chain(D%d)", o.i, o.j)
-	case opAddTimeout:
-		return fmt.Sprintf("D%d.AddTimeout(%ds)", o.i, o.k)
-	case opAdvance:
-		return fmt.Sprintf("clock.Advance(%ds)", o.k)
-	case opResult:
-		return fmt.Sprintf("D%d.Result()", o.i)
+	if o.op >= numOps {
+		return fmt.Sprintf("op %d", o.op)
 	}
-	return fmt.Sprintf("op %d", o.op)
+	return fmt.Sprintf(opFormats[o.op], o.i, o.j, o.k, o.err)
 }
 
 // decodeChainProgram splits a program into its canceller kinds and its
