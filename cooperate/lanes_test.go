@@ -210,14 +210,7 @@ func TestLanesIdleLaneTakesWork(t *testing.T) {
 	t1 := cooperate.Each(c, endless, f1)
 	me1.task.Store(t1)
 
-	gate := make(chan struct{})
-	entered := make(chan struct{})
-	cooperate.Each(c, upTo(1), func(int) error {
-		close(entered)
-		<-gate
-		return nil
-	})
-	receive(t, entered, "the gated task's step")
+	release := blockLane(t, c)
 
 	me3, f3 := mover()
 	t3 := cooperate.Each(c, endless, f3)
@@ -226,7 +219,7 @@ func TestLanesIdleLaneTakesWork(t *testing.T) {
 	assert.Equal(t, busy, receive(t, first, "the other first step on the busy lane"),
 		"both tasks start on the same lane")
 
-	close(gate)
+	release()
 	assert.Equal(t, 1-busy, receive(t, moved, "a task moving to the idle lane"),
 		"a task moved to the lane left idle")
 	require.NoError(t, t1.Stop())

@@ -88,7 +88,7 @@ func WithAdaptive(target time.Duration) Option {
 // terminationPredicateFactory: factory is called at the start of each slice
 // and the predicate it returns is asked after every step of that slice; the
 // slice ends as soon as it returns true. Predicates run on the loop's
-// goroutine. A predicate (or factory) that panics ends the slice, and the
+// goroutine ([WithLanes]: on the lanes'). A predicate (or factory) that panics ends the slice, and the
 // panic is logged.
 //
 // With a terminator, tasks take turns one step at a time (times their
@@ -137,8 +137,9 @@ func WithScheduler(schedule func(tick func()) scheduler.Call) Option {
 // are sized from the measured cost of a step so that each runnable task gets
 // about two turns per slice, a turn lasting between 100 µs and 1 ms (and at
 // least one step): switching tasks costs a coroutine switch, which the
-// Cooperator then pays once per turn instead of once per step. Under [WithTerminator] a turn is one step by default. A task alone
-// in its Cooperator never yields its turn. An n below 1 panics.
+// Cooperator then pays once per turn instead of once per step. Under
+// [WithTerminator] a turn is one step by default. A task alone in its
+// Cooperator never yields its turn. An n below 1 panics.
 func WithTurnSteps(n int) Option {
 	if n < 1 {
 		panic("cooperate: WithTurnSteps: steps must be at least 1")
