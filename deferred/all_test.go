@@ -83,7 +83,7 @@ func TestAllConsumesErrors(t *testing.T) {
 }
 
 func TestAllConsumedErrorNotReported(t *testing.T) {
-	reports := watchReports(t)
+	reports := watchUnhandled(t)
 	errPending := errors.New("pending input failed")
 	errFired := errors.New("fired input failed")
 	func() {
@@ -93,25 +93,21 @@ func TestAllConsumedErrorNotReported(t *testing.T) {
 		_, err := mustResult(t, a) // handles All's own error
 		require.Error(t, err)
 	}()
-	marker1, marker2 := errors.New("marker 1"), errors.New("marker 2")
-	dropUnhandled(marker1)
-	reports.waitFor(t, marker1)
-	dropUnhandled(marker2)
-	reports.waitFor(t, marker2)
+	reports.quiesce(t)
 	assert.False(t, reports.has(errPending))
 	assert.False(t, reports.has(errFired))
 }
 
 func TestAllUnhandledFailureOfResultReported(t *testing.T) {
-	reports := watchReports(t)
+	reports := watchUnhandled(t)
 	errInput := errors.New("nobody looks at All's result")
 	func() {
 		deferred.All(deferred.Succeed(1), deferred.Fail[int](errInput))
 	}()
-	reports.waitFor(t, errInput)
+	reports.collect(t, errInput)
 	reports.mu.Lock()
 	defer reports.mu.Unlock()
-	for _, err := range reports.seen {
+	for _, err := range reports.errs {
 		if errors.Is(err, errInput) {
 			var fe *deferred.FirstError
 			assert.ErrorAs(t, err, &fe, "reported from All's Deferred, not the input's")

@@ -3,10 +3,8 @@ package deferred_test
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,56 +38,6 @@ func mustResult[T any](t *testing.T, d *deferred.Deferred[T]) (T, error) {
 	v, err := d.Result()
 	require.NotErrorIs(t, err, deferred.ErrNotFired, "the Deferred has not fired")
 	return v, err
-}
-
-// reportWatch collects the errors reported as unhandled while it is
-// installed.
-type reportWatch struct {
-	mu   sync.Mutex
-	seen []error
-}
-
-func watchReports(t *testing.T) *reportWatch {
-	r := &reportWatch{}
-	restore := deferred.OnUnhandledError(func(err error) {
-		r.mu.Lock()
-		r.seen = append(r.seen, err)
-		r.mu.Unlock()
-	})
-	t.Cleanup(restore)
-	return r
-}
-
-func (r *reportWatch) has(target error) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, err := range r.seen {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
-}
-
-// waitFor collects garbage until target has been reported; it fails the
-// test if that takes unreasonably long.
-func (r *reportWatch) waitFor(t *testing.T, target error) {
-	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for !r.has(target) {
-		runtime.GC()
-		select {
-		case <-deadline:
-			t.Fatalf("%v was never reported as unhandled", target)
-		case <-time.After(time.Millisecond):
-		}
-	}
-}
-
-// dropUnhandled makes a Deferred with an unhandled err unreachable: a marker
-// whose report shows that the collector has come round.
-func dropUnhandled(err error) {
-	deferred.Fail[int](err)
 }
 
 // Twisted: testDeferredList.
@@ -345,7 +293,7 @@ func TestListNilInputPanics(t *testing.T) {
 }
 
 func TestListUnconsumedErrorReportedWhenCollected(t *testing.T) {
-	reports := watchReports(t)
+	reports := watchUnhandled(t)
 	errPending := errors.New("pending input failed")
 	errFired := errors.New("fired input failed")
 	func() {
@@ -356,12 +304,12 @@ func TestListUnconsumedErrorReportedWhenCollected(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, outs, 2)
 	}()
-	reports.waitFor(t, errPending)
-	reports.waitFor(t, errFired)
+	reports.collect(t, errPending)
+	reports.collect(t, errFired)
 }
 
 func TestListConsumedErrorNotReported(t *testing.T) {
-	reports := watchReports(t)
+	reports := watchUnhandled(t)
 	errPending := errors.New("pending input failed")
 	errFired := errors.New("fired input failed")
 	func() {
@@ -371,13 +319,7 @@ func TestListConsumedErrorNotReported(t *testing.T) {
 		_, err := mustResult(t, l)
 		require.NoError(t, err)
 	}()
-	// Two rounds of markers dropped after the inputs: by the time the second
-	// is reported, the inputs' reports, had there been any, would be too.
-	marker1, marker2 := errors.New("marker 1"), errors.New("marker 2")
-	dropUnhandled(marker1)
-	reports.waitFor(t, marker1)
-	dropUnhandled(marker2)
-	reports.waitFor(t, marker2)
+	reports.quiesce(t)
 	assert.False(t, reports.has(errPending))
 	assert.False(t, reports.has(errFired))
 }

@@ -68,7 +68,7 @@ func TestRaceFailureGroupInInputOrder(t *testing.T) {
 
 // Twisted: RaceTests.test_resultAfterCancel.
 func TestRaceResultAfterCancelGoesNowhere(t *testing.T) {
-	reports := watchReports(t)
+	reports := watchUnhandled(t)
 	for before := range 4 {
 		for after := range 4 {
 			func() {
@@ -85,11 +85,7 @@ func TestRaceResultAfterCancelGoesNowhere(t *testing.T) {
 			}()
 		}
 	}
-	marker1, marker2 := errors.New("marker 1"), errors.New("marker 2")
-	dropUnhandled(marker1)
-	reports.waitFor(t, marker1)
-	dropUnhandled(marker2)
-	reports.waitFor(t, marker2)
+	reports.quiesce(t)
 	assert.False(t, reports.has(deferred.ErrCancelled), "the losers' cancellations are taken by Race")
 }
 

@@ -38,6 +38,18 @@ func watchUnhandled(t *testing.T) *unhandledWatch {
 	return w
 }
 
+// has reports whether target, or an error wrapping it, has been reported.
+func (w *unhandledWatch) has(target error) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, err := range w.errs {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
 // count reports how many reports were target itself.
 func (w *unhandledWatch) count(target error) int {
 	w.mu.Lock()
@@ -51,15 +63,16 @@ func (w *unhandledWatch) count(target error) int {
 	return n
 }
 
-// collect runs the garbage collector until target has been reported, or
-// fails the test after a generous number of rounds. Cleanups run on
-// another goroutine, so each round also yields to it.
+// collect runs the garbage collector until target (or an error wrapping
+// it) has been reported, or fails the test after a generous number of
+// rounds. Cleanups run on another goroutine, so each round also yields to
+// it.
 func (w *unhandledWatch) collect(t *testing.T, target error) {
 	t.Helper()
 	for range 200 {
 		runtime.GC()
 		for range 10 {
-			if w.count(target) > 0 {
+			if w.has(target) {
 				return
 			}
 			select {
@@ -70,6 +83,19 @@ func (w *unhandledWatch) collect(t *testing.T, target error) {
 		}
 	}
 	t.Fatalf("%v was never reported as unhandled", target)
+}
+
+// quiesce drops two unhandled markers, the second once the first has been
+// reported: by the time the second is reported, the reports of garbage made
+// before quiesce, had there been any, have come too.
+func (w *unhandledWatch) quiesce(t *testing.T) {
+	t.Helper()
+	marker1 := errors.New("marker 1")
+	dropFail(marker1)
+	w.collect(t, marker1)
+	marker2 := errors.New("marker 2")
+	dropFail(marker2)
+	w.collect(t, marker2)
 }
 
 // settle runs a few more collections, to give a report that should not
