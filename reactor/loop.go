@@ -104,12 +104,19 @@ func (r *Reactor) runOne(f func()) {
 	g := r.gen.Add(1)
 	defer func() {
 		if v := recover(); v != nil {
-			pe := deferred.NewPanicError(v)
-			r.log.Error("reactor: callback panicked", "err", pe, "stack", string(pe.Stack))
+			r.logPanic("reactor: callback panicked", v)
 		}
 		if r.wd != nil && r.wd.stalled.Load() == g {
 			r.wd.ended(g)
 		}
 	}()
 	f()
+}
+
+// logPanic logs a recovered panic value v as a *deferred.PanicError, with
+// its stack and attrs. Call it inside the deferred function that recovered
+// v, so that the stack is the panicking goroutine's.
+func (r *Reactor) logPanic(msg string, v any, attrs ...any) {
+	pe := deferred.NewPanicError(v)
+	r.log.Error(msg, append(attrs, "err", pe, "stack", string(pe.Stack))...)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/scheduler"
 )
 
 // Phase is a phase of a system event: Twisted's "before", "during" and
@@ -229,9 +230,8 @@ func (r *Reactor) finishEvent(event Event, then func()) {
 func (r *Reactor) callTrigger(event Event, phase Phase, t trigger) (d *deferred.Deferred[struct{}]) {
 	defer func() {
 		if v := recover(); v != nil {
-			pe := deferred.NewPanicError(v)
-			r.log.Error("reactor: system event trigger panicked", "event", event.String(),
-				"phase", phase.String(), "err", pe, "stack", string(pe.Stack))
+			r.logPanic("reactor: system event trigger panicked", v,
+				"event", event.String(), "phase", phase.String())
 			d = nil
 		}
 	}()
@@ -248,7 +248,7 @@ func (r *Reactor) awaitAll(event Event, ds []*deferred.Deferred[struct{}], timeo
 	}
 	remaining := len(ds)
 	done := false
-	var timer interface{ Cancel() error }
+	var timer scheduler.Call
 	if timeout > 0 {
 		timer = r.CallLater(timeout, func() {
 			if done {
