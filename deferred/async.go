@@ -82,15 +82,26 @@ func Async[T any](body func(a *Awaiter) (T, error)) *Deferred[T] {
 	if err != nil {
 		return Fail[T](err)
 	}
-	if isAny[T]() {
-		if inner, ok := any(v).(*Deferred[T]); ok {
-			if inner == nil {
-				return Fail[T](&misuse{op: "Async", err: errNilDeferred})
-			}
-			return inner
+	if inner, ierr, ok := bodyDeferred(v); ok {
+		if ierr != nil {
+			return Fail[T](ierr)
 		}
+		return inner
 	}
 	return Succeed(v)
+}
+
+// bodyDeferred reports whether v, what a body returned without an error, is
+// a *Deferred[any] for the Async's Deferred to wait on: only when T is any.
+// A nil one is misuse, and err says so.
+func bodyDeferred[T any](v T) (inner *Deferred[T], err error, ok bool) {
+	if !isAny[T]() {
+		return nil, nil, false
+	}
+	if inner, ok = any(v).(*Deferred[T]); ok && inner == nil {
+		err = &misuse{op: "Async", err: errNilDeferred}
+	}
+	return inner, err, ok
 }
 
 // Await waits until d fires and returns its result: Twisted's
@@ -406,14 +417,13 @@ func (s *asyncRun[T]) deliver() {
 	var zero T
 	s.v, s.err = zero, nil
 	a.mu.Unlock()
-	if err == nil && isAny[T]() {
-		if inner, ok := any(v).(*Deferred[T]); ok {
-			if inner == nil {
-				v, err = zero, &misuse{op: "Async", err: errNilDeferred}
-			} else {
+	if err == nil {
+		if inner, ierr, ok := bodyDeferred(v); ok {
+			if ierr == nil {
 				t.follow(inner)
 				return
 			}
+			v, err = zero, ierr
 		}
 	}
 	if !t.fire(v, err, "") && err != nil {

@@ -520,6 +520,16 @@ func TestAsyncBodyReturningADeferred(t *testing.T) {
 
 	nilDeferred := deferred.Async(func(*deferred.Awaiter) (any, error) { return (*deferred.Deferred[any])(nil), nil })
 	assert.ErrorContains(t, failureOf(t, nilDeferred), "deferred: Async: nil Deferred")
+
+	gate3 := deferred.New[any]()
+	nilAfterWait := deferred.Async(func(a *deferred.Awaiter) (any, error) {
+		if _, err := deferred.Await(a, gate3); err != nil {
+			return nil, err
+		}
+		return (*deferred.Deferred[any])(nil), nil
+	})
+	gate3.Callback(nil)
+	assert.ErrorContains(t, failureOf(t, nilAfterWait), "deferred: Async: nil Deferred")
 }
 
 func TestAsyncBodyCallingGoexitFailsItsDeferred(t *testing.T) {
