@@ -13,14 +13,7 @@ import (
 // length of a benchmark.
 func runWith(b *testing.B) (*reactor.Reactor, func()) {
 	r := reactor.New(reactor.WithWatchdog(0), reactor.WithLogger(newLogger()))
-	done := make(chan error, 1)
-	go func() { done <- r.Run() }()
-	return r, func() {
-		_ = r.Stop()
-		if err := <-done; err != nil {
-			b.Fatal(err)
-		}
-	}
+	return r, start(b, r)
 }
 
 // drain waits until the reactor has run everything queued before it.

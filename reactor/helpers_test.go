@@ -65,7 +65,7 @@ func newReactor(opts ...reactor.Option) (*reactor.Reactor, *logRecorder) {
 
 // start runs r on a new goroutine and returns a function that stops it and
 // waits for Run to return.
-func start(t *testing.T, r *reactor.Reactor) (stopAndWait func()) {
+func start(t testing.TB, r *reactor.Reactor) (stopAndWait func()) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- r.Run() }()
