@@ -815,12 +815,15 @@ func TestAsyncCancelWhileTheBodyRuns(t *testing.T) {
 			}
 			return 0, err
 		})
+		done := make(chan struct{})
 		go func() {
+			defer close(done)
 			<-running
 			d.Cancel() // the body runs: this must not block
 			close(cancelled)
 		}()
 		gate.Callback(0)
+		<-done
 		assert.Equal(t, -1, successOf(t, d), "the body handled the cancellation of its next wait")
 	})
 }
@@ -911,12 +914,15 @@ func TestAsyncCancelLosingToACallbackPassesOn(t *testing.T) {
 			<-fired // the Callback on the other goroutine wins
 		})
 		run(t, gate, func(d *deferred.Deferred[int]) {
+			done := make(chan struct{})
 			go func() {
+				defer close(done)
 				<-inCancel
 				gate.Callback(1)
 				close(fired)
 			}()
 			d.Cancel()
+			<-done
 		})
 	})
 	t.Run("fired before the Cancel, its chain still running", func(t *testing.T) {
