@@ -180,14 +180,13 @@ func RunDeferred[T, L any](a Acquirer[L], f func() *Deferred[T]) *Deferred[T] {
 
 // callHeld calls f, turning a panic or a nil Deferred into a failed one, so
 // that the hold taken for f is always given back.
-func callHeld[T any](f func() *Deferred[T]) (d *Deferred[T]) {
-	defer func() {
-		if r := recover(); r != nil {
-			d = Fail[T](NewPanicError(r))
-		}
-	}()
-	if d = f(); d == nil {
-		d = Fail[T](&misuse{op: "RunDeferred", err: errNilDeferred})
+func callHeld[T any](f func() *Deferred[T]) *Deferred[T] {
+	d, err := callDeferred(func(struct{}) *Deferred[T] { return f() }, struct{}{})
+	if err == nil && d == nil {
+		err = &misuse{op: "RunDeferred", err: errNilDeferred}
+	}
+	if err != nil {
+		return Fail[T](err)
 	}
 	return d
 }
