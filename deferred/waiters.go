@@ -48,11 +48,11 @@ func (q *fifo[E]) pop() E {
 	return e
 }
 
-// remove takes out the first element for which match reports true, keeping
-// the order of the others, and reports whether it found one. It is linear in
-// the length of the line, as Twisted's list.remove is: cancelling a waiter is
-// rare next to handing out.
-func (q *fifo[E]) remove(match func(E) bool) bool {
+// remove takes out the first element for which match reports true, if any,
+// keeping the order of the others. It is linear in the length of the line,
+// as Twisted's list.remove is: cancelling a waiter is rare next to handing
+// out.
+func (q *fifo[E]) remove(match func(E) bool) {
 	var zero E
 	for i := range q.n {
 		if !match(q.buf[(q.head+i)%len(q.buf)]) {
@@ -64,9 +64,8 @@ func (q *fifo[E]) remove(match func(E) bool) bool {
 		q.buf[(q.head+q.n-1)%len(q.buf)] = zero
 		q.n--
 		q.emptied()
-		return true
+		return
 	}
-	return false
 }
 
 func (q *fifo[E]) grow() {
