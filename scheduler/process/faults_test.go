@@ -145,8 +145,10 @@ func TestTaskTimeoutKillsItsWorker(t *testing.T) {
 	p, logs := newPool(t, process.WithMaxWorkers(1), process.WithTaskTimeout(300*time.Millisecond))
 	w := workerPID(t, p)
 	hung := hang.Call(p, "forever")
-	logs.waitFor(t, "hanging forever")
+	// Sent at once, so that it is in flight on the same worker whenever the
+	// timeout strikes, however slowly the machine runs.
 	bystander := block.Call(p, "bystander")
+	logs.waitFor(t, "hanging forever")
 
 	_, err := wait(t, hung)
 	we := workerError(t, err)
