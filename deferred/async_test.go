@@ -153,17 +153,7 @@ func TestAwaitConsumesTheResult(t *testing.T) {
 // Await of a Deferred that has fired takes its result at once: the body does
 // not park, so Async returns with its Deferred fired.
 func TestAwaitOfAFiredDeferredDoesNotPark(t *testing.T) {
-	d := deferred.Async(func(a *deferred.Awaiter) (int, error) {
-		total := 0
-		for i := range 10 {
-			v, err := deferred.Await(a, deferred.Succeed(i))
-			if err != nil {
-				return 0, err
-			}
-			total += v
-		}
-		return total, nil
-	})
+	d := deferred.Async(tenAwaits(deferred.Succeed[int]))
 	assert.Equal(t, 45, successOf(t, d))
 }
 

@@ -6,8 +6,8 @@ import (
 	"github.com/twinego/twine/deferred"
 )
 
-// tenAwaits is the body of the Async benchmarks: it awaits ten Deferreds
-// made by next and sums their results.
+// tenAwaits is the body of the Async benchmarks (and of a test): it awaits
+// ten Deferreds made by next and sums their results.
 func tenAwaits(next func(i int) *deferred.Deferred[int]) func(a *deferred.Awaiter) (int, error) {
 	return func(a *deferred.Awaiter) (int, error) {
 		total := 0
