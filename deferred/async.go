@@ -95,10 +95,7 @@ func Async[T any](body func(a *Awaiter) (T, error)) *Deferred[T] {
 // a *Deferred[any] for the Async's Deferred to wait on: only when T is any.
 // A nil one is misuse, and err says so.
 func bodyDeferred[T any](v T) (inner *Deferred[T], err error, ok bool) {
-	if !isAny[T]() {
-		return nil, nil, false
-	}
-	if inner, ok = any(v).(*Deferred[T]); ok && inner == nil {
+	if inner, ok = asDeferred(v); ok && inner == nil {
 		err = &misuse{op: "Async", err: errNilDeferred}
 	}
 	return inner, err, ok

@@ -318,10 +318,18 @@ func isAny[T any]() bool {
 	return ok
 }
 
+// asDeferred returns v as the Deferred it holds, when T is any and v is a
+// *Deferred[any]: the one case in which a result is a Deferred to wait on.
+func asDeferred[T any](v T) (*Deferred[T], bool) {
+	if !isAny[T]() {
+		return nil, false
+	}
+	d, ok := any(v).(*Deferred[T])
+	return d, ok
+}
+
 func checkNotDeferred[T any](op string, v T) {
-	if isAny[T]() {
-		if _, ok := any(v).(*Deferred[T]); ok {
-			panicMisuse(op, errFireDeferred)
-		}
+	if _, ok := asDeferred(v); ok {
+		panicMisuse(op, errFireDeferred)
 	}
 }

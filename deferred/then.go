@@ -14,8 +14,8 @@ func Then[T, U any](d *Deferred[T], f func(T) (U, error)) *Deferred[U] {
 	}
 	return onSuccess(d, func(v T, out *Deferred[U]) {
 		u, err := callValue(f, v)
-		if err == nil && isAny[U]() {
-			if inner, ok := any(u).(*Deferred[U]); ok {
+		if err == nil {
+			if inner, ok := asDeferred(u); ok {
 				out.follow(inner)
 				return
 			}
@@ -76,10 +76,8 @@ func Maybe[T any](f func() (T, error)) *Deferred[T] {
 	if err != nil {
 		return Fail[T](err)
 	}
-	if isAny[T]() {
-		if d, ok := any(v).(*Deferred[T]); ok {
-			return d
-		}
+	if d, ok := asDeferred(v); ok {
+		return d
 	}
 	return Succeed(v)
 }
