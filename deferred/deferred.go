@@ -144,7 +144,7 @@ func (d *Deferred[T]) Errback(err error) {
 func (d *Deferred[T]) fire(v T, err error, op string) bool {
 	if atomic.CompareAndSwapUint32(&d.state, 0, sCalled|sRunning) {
 		d.result, d.err = v, err
-		run(d, nil)
+		run(d, nil, nil)
 		return true
 	}
 	s := d.lock()
@@ -165,8 +165,11 @@ func (d *Deferred[T]) fire(v T, err error, op string) bool {
 	d.result, d.err = v, err
 	s |= sCalled
 	if s&(sRunning|sPaused|sWaiting) == 0 {
-		d.claimLocked(s)
-		run(d, nil)
+		// Take the stored links while the lock is held anyway, rather
+		// than lock again in run.
+		batch := d.takeLinksLocked(s)
+		d.claimLocked(s &^ sMore)
+		run(d, nil, batch)
 		return true
 	}
 	d.unlock(s)
@@ -221,13 +224,27 @@ func (d *Deferred[T]) add(l any) *Deferred[T] {
 	// Fired and idle: run at once; a lone new link without storing it.
 	if s&sMore == 0 && d.first == nil && d.second == nil {
 		d.claimLocked(s)
-		run(d, l)
+		run(d, l, nil)
 		return d
 	}
 	d.pushLocked(l)
-	d.claimLocked(s | sMore)
-	run(d, nil)
+	batch := d.takeLinksLocked(s | sMore)
+	d.claimLocked(s &^ sMore)
+	run(d, nil, batch)
 	return d
+}
+
+// takeLinksLocked takes the links stored in ext, for the caller to run, when
+// the state s says there are any. Called with the lock held; the caller
+// clears sMore.
+func (d *Deferred[T]) takeLinksLocked(s uint32) []any {
+	if s&sMore == 0 {
+		return nil
+	}
+	e := d.ext
+	batch := e.links
+	e.links = nil
+	return batch
 }
 
 // pushLocked appends l to ext.links. Called with the lock held; the caller
@@ -305,7 +322,7 @@ func (d *Deferred[T]) Unpause() {
 	s &^= sPaused
 	if s&(sCalled|sRunning|sWaiting) == sCalled {
 		d.claimLocked(s)
-		run(d, nil)
+		run(d, nil, nil)
 		return
 	}
 	d.unlock(s)

@@ -37,7 +37,9 @@ func (d *Deferred[T]) claimLocked(s uint32) {
 }
 
 // run runs owned chains: it is entered by the owner of cur, without the
-// lock, with l0 (if not nil) as a link to run before any stored one.
+// lock, with l0 (if not nil) as a link to run before any stored one, and
+// batch, links the owner took from cur.ext, to run after cur.first and
+// cur.second and before any left in cur.ext.
 //
 // Waits are not recursive: when a Deferred's result reaches the continuation
 // of a Deferred that waits on it, the waiting one runs in this same loop, and
@@ -45,11 +47,10 @@ func (d *Deferred[T]) claimLocked(s uint32) {
 // in Twisted's _runCallbacks. A Deferred on the stack is not owned: as in
 // Twisted, a callback added to it meanwhile runs at once, and a chain that
 // waits on it meanwhile takes its current result.
-func run[T any](cur *Deferred[T], l0 any) {
+func run[T any](cur *Deferred[T], l0 any, batch []any) {
 	var (
 		stack []*Deferred[T]
-		batch []any // links taken from cur.ext, not run yet
-		done  []any // the emptied batch, for reuse
+		done  = batch // the emptied batch, for reuse
 	)
 	anyT := isAny[T]()
 	for {

@@ -128,7 +128,7 @@ func (d *Deferred[T]) follow(inner *Deferred[T]) {
 	if s&(sRunning|sPaused) == 0 {
 		d.claimLocked(s)
 		d.waitOn(inner)
-		run(d, nil)
+		run(d, nil, nil)
 		return
 	}
 	// Paused: record the wait; the result waits in d for Unpause.
@@ -137,7 +137,7 @@ func (d *Deferred[T]) follow(inner *Deferred[T]) {
 	si := inner.linkLocked(inner.lock(), d)
 	if si&(sCalled|sRunning|sPaused|sWaiting) == sCalled {
 		inner.claimLocked(si)
-		run(inner, nil)
+		run(inner, nil, nil)
 		return
 	}
 	inner.unlock(si)
