@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -9,10 +10,13 @@ import (
 // them. Producers append under a mutex held for a few nanoseconds; the
 // reactor takes everything at once by swapping buffers, so it locks once per
 // batch rather than once per function, and the two slices are reused
-// without allocating.
+// without allocating. The length is also kept in an atomic, so that the
+// reactor can look for work without taking the mutex, as it does while it
+// spins.
 type soonQueue struct {
 	mu      sync.Mutex
 	items   []func()
+	n       atomic.Int64  // len(items), stored under mu
 	firstAt time.Duration // when items went from empty to non-empty
 	closed  bool
 	now     func() time.Duration // the reactor's clock
@@ -33,6 +37,7 @@ func (q *soonQueue) push(f func()) (first, ok bool) {
 		q.firstAt = q.now()
 	}
 	q.items = append(q.items, f)
+	q.n.Store(int64(len(q.items)))
 	q.mu.Unlock()
 	return first, true
 }
@@ -44,15 +49,16 @@ func (q *soonQueue) take(spare []func()) ([]func(), time.Duration) {
 	q.mu.Lock()
 	items, at := q.items, q.firstAt
 	q.items = spare[:0]
+	q.n.Store(0)
 	q.mu.Unlock()
 	return items, at
 }
 
-// len reports how many functions wait.
+// len reports how many functions wait. It takes no lock: a push stores the
+// new length before it returns, so a producer that then finds the reactor
+// awake knows that the reactor will see its function.
 func (q *soonQueue) len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.items)
+	return int(q.n.Load())
 }
 
 // close refuses further functions and returns those still waiting.
@@ -62,5 +68,6 @@ func (q *soonQueue) close() []func() {
 	q.closed = true
 	items := q.items
 	q.items = nil
+	q.n.Store(0)
 	return items
 }
