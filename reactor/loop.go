@@ -8,13 +8,16 @@ import (
 
 // loop runs due timers and queued functions until shutdown has finished and
 // no DeferToGoroutine function is still running. Between passes it sleeps on
-// one channel receive and one time.Timer reset to the earliest due time.
+// one channel receive and one time.Timer reset to the earliest due time,
+// after a short spin when that pays (see spin.go).
 func (r *Reactor) loop() {
 	var batch []func()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	armed := false
 	defer timer.Stop()
+	var idleAt time.Duration // when the reactor last ran out of work
+	woken := false           // another goroutine ended the last sleep
 	for {
 		lag := time.Duration(-1)
 		now := r.elapsed()
@@ -34,6 +37,16 @@ func (r *Reactor) loop() {
 
 		var at time.Duration
 		batch, at = r.queue.take(batch)
+		if woken {
+			// When the work that ended the sleep came, and what waking
+			// for it cost.
+			if len(batch) > 0 {
+				r.spinner.slept(at-idleAt, r.elapsed()-at)
+			} else {
+				r.spinner.slept(now-idleAt, -1)
+			}
+			woken = false
+		}
 		if len(batch) > 0 {
 			lag = max(lag, r.elapsed()-at)
 			for i, f := range batch {
@@ -49,6 +62,15 @@ func (r *Reactor) loop() {
 		}
 		if r.shutdownDone && r.pool.idle() {
 			return
+		}
+
+		idleAt = r.elapsed()
+		if r.spinner.want() {
+			if r.spin(idleAt) {
+				r.spinner.found(r.elapsed() - idleAt)
+				continue // found awake: nobody had to wake it
+			}
+			r.spinner.missed()
 		}
 
 		// Announce the sleep first, then look for work: a producer queues
@@ -72,8 +94,10 @@ func (r *Reactor) loop() {
 		}
 		select {
 		case <-r.wake:
+			woken = true
 		case <-timer.C:
 			armed = false
+			r.spinner.slept(r.elapsed()-idleAt, -1)
 		}
 		r.sleeping.Store(false)
 		r.wakeups.Add(1)
