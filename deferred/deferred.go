@@ -68,6 +68,7 @@ const (
 	sMore              // ext.links holds links
 	sMarked            // an unhandled-error report is armed
 	sCancelling        // Cancel has called, or is calling, the canceller
+	sFirst             // first has been taken, before the Deferred fired (a hint for AddCallback)
 )
 
 // The link kinds. Each is a distinct type so that one interface slot can
@@ -142,8 +143,21 @@ func (d *Deferred[T]) Errback(err error) {
 // fired it panics naming op, or, for an empty op (internal callers that may
 // lose a race with a cancellation), reports false.
 func (d *Deferred[T]) fire(v T, err error, op string) bool {
-	if atomic.CompareAndSwapUint32(&d.state, 0, sCalled|sRunning) {
-		d.result, d.err = v, err
+	if s := atomic.LoadUint32(&d.state); s&^sFirst == 0 && atomic.CompareAndSwapUint32(&d.state, s, sCalled|sRunning) {
+		if err == nil && d.second == nil && !isAny[T]() {
+			// The common case: a success and at most one link, run here
+			// without the general loop.
+			if cb, ok := d.first.(cbFunc[T]); ok {
+				d.first = nil
+				v, err = callCb(cb, v)
+			}
+			d.result, d.err = v, err
+			if err == nil && d.first == nil && atomic.CompareAndSwapUint32(&d.state, sCalled|sRunning, sCalled) {
+				return true
+			}
+		} else {
+			d.result, d.err = v, err
+		}
 		run(d, nil, nil)
 		return true
 	}
@@ -182,6 +196,13 @@ func (d *Deferred[T]) AddCallback(f func(T) (T, error)) *Deferred[T] {
 	if f == nil {
 		panicMisuse("Deferred.AddCallback", errNilFunc)
 	}
+	// The common case, the first link of an unfired chain, without the
+	// general path.
+	if atomic.LoadUint32(&d.state) == 0 && atomic.CompareAndSwapUint32(&d.state, 0, sLocked) {
+		d.first = cbFunc[T](f)
+		atomic.StoreUint32(&d.state, sFirst)
+		return d
+	}
 	return d.add(cbFunc[T](f))
 }
 
@@ -212,6 +233,17 @@ func (d *Deferred[T]) AddCallbacks(cb func(T) (T, error), eb func(error) (T, err
 		panicMisuse("Deferred.AddCallbacks", errNilFunc)
 	}
 	return d.add(&pairFunc[T]{cb: cb, eb: eb})
+}
+
+// callCb calls a callback, turning a panic into a *PanicError as invoke does.
+func callCb[T any](cb cbFunc[T], v T) (rv T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			var zero T
+			rv, err = zero, NewPanicError(r)
+		}
+	}()
+	return cb(v)
 }
 
 func (d *Deferred[T]) add(l any) *Deferred[T] {
@@ -274,7 +306,7 @@ func (d *Deferred[T]) linkLocked(s uint32, l any) uint32 {
 	if s&(sCalled|sMore) == 0 {
 		if d.first == nil {
 			d.first = l
-			return s
+			return s | sFirst
 		}
 		if d.second == nil {
 			d.second = l
