@@ -37,18 +37,14 @@ func (r *Reactor) loop() {
 
 		var at time.Duration
 		batch, at = r.queue.take(batch)
-		if woken {
-			// When the work that ended the sleep came, and what waking
-			// for it cost.
-			if len(batch) > 0 {
-				r.spinner.slept(at-idleAt, r.elapsed()-at)
-			} else {
-				r.spinner.slept(now-idleAt, -1)
-			}
-			woken = false
-		}
 		if len(batch) > 0 {
-			lag = max(lag, r.elapsed()-at)
+			took := r.elapsed()
+			lag = max(lag, took-at)
+			if woken {
+				// The work that ended the sleep came at-idleAt after the
+				// reactor went idle; waking for it cost took-at.
+				r.spinner.woke(at-idleAt, took-at)
+			}
 			for i, f := range batch {
 				batch[i] = nil
 				r.runOne(f)
@@ -56,7 +52,10 @@ func (r *Reactor) loop() {
 			if cap(batch) > 1<<16 {
 				batch = nil // let a burst's buffer go
 			}
+		} else if woken {
+			r.spinner.idled() // a timer change ended the sleep, not work
 		}
+		woken = false
 		if lag >= 0 {
 			r.lag.add(lag)
 		}
@@ -64,19 +63,21 @@ func (r *Reactor) loop() {
 			return
 		}
 
-		idleAt = r.elapsed()
-		if r.spinner.want() {
-			if r.spin(idleAt) {
-				r.spinner.found(r.elapsed() - idleAt)
-				continue // found awake: nobody had to wake it
+		if r.spinner.max > 0 {
+			idleAt = r.elapsed()
+			if r.spinner.want() {
+				if r.spin(idleAt) {
+					r.spinner.found(r.elapsed() - idleAt)
+					continue // found awake: nobody had to wake it
+				}
+				r.spinner.missed()
 			}
-			r.spinner.missed()
 		}
 
 		// Announce the sleep first, then look for work: a producer queues
 		// first, then looks for a sleeper, so one of the two sees the other.
 		r.sleeping.Store(true)
-		if r.queue.len() > 0 {
+		if r.queue.pending() {
 			r.sleeping.Store(false)
 			continue
 		}
@@ -94,10 +95,10 @@ func (r *Reactor) loop() {
 		}
 		select {
 		case <-r.wake:
-			woken = true
+			woken = r.spinner.max > 0 // judged once the work is taken
 		case <-timer.C:
 			armed = false
-			r.spinner.slept(r.elapsed()-idleAt, -1)
+			r.spinner.idled()
 		}
 		r.sleeping.Store(false)
 		r.wakeups.Add(1)

@@ -10,13 +10,14 @@ import (
 // them. Producers append under a mutex held for a few nanoseconds; the
 // reactor takes everything at once by swapping buffers, so it locks once per
 // batch rather than once per function, and the two slices are reused
-// without allocating. The length is also kept in an atomic, so that the
-// reactor can look for work without taking the mutex, as it does while it
-// spins.
+// without allocating. Whether any function waits is also kept in an
+// atomic, so that the reactor can look for work without taking the mutex, as
+// it does while it spins; it changes once per batch, so producers rarely
+// store it.
 type soonQueue struct {
 	mu      sync.Mutex
 	items   []func()
-	n       atomic.Int64  // len(items), stored under mu
+	waiting atomic.Bool   // len(items) > 0; stored under mu
 	firstAt time.Duration // when items went from empty to non-empty
 	closed  bool
 	now     func() time.Duration // the reactor's clock
@@ -35,9 +36,9 @@ func (q *soonQueue) push(f func()) (first, ok bool) {
 	if len(q.items) == 0 {
 		first = true
 		q.firstAt = q.now()
+		q.waiting.Store(true)
 	}
 	q.items = append(q.items, f)
-	q.n.Store(int64(len(q.items)))
 	q.mu.Unlock()
 	return first, true
 }
@@ -49,16 +50,25 @@ func (q *soonQueue) take(spare []func()) ([]func(), time.Duration) {
 	q.mu.Lock()
 	items, at := q.items, q.firstAt
 	q.items = spare[:0]
-	q.n.Store(0)
+	if len(items) > 0 {
+		q.waiting.Store(false)
+	}
 	q.mu.Unlock()
 	return items, at
 }
 
-// len reports how many functions wait. It takes no lock: a push stores the
-// new length before it returns, so a producer that then finds the reactor
-// awake knows that the reactor will see its function.
+// len reports how many functions wait.
 func (q *soonQueue) len() int {
-	return int(q.n.Load())
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items)
+}
+
+// pending reports whether any function waits. It takes no lock: a push
+// marks the queue as not empty before it returns, so a producer that then
+// finds the reactor awake knows that the reactor will see its function.
+func (q *soonQueue) pending() bool {
+	return q.waiting.Load()
 }
 
 // close refuses further functions and returns those still waiting.
@@ -68,6 +78,6 @@ func (q *soonQueue) close() []func() {
 	q.closed = true
 	items := q.items
 	q.items = nil
-	q.n.Store(0)
+	q.waiting.Store(false)
 	return items
 }

@@ -86,12 +86,11 @@ func (p *spinPolicy) missed() {
 	p.skip = p.backoff
 }
 
-// slept records a sleep that ended by work queued arrival after the reactor
-// went idle, which then waited cost for the reactor to wake; cost is
-// negative if no queued work ended the sleep (a timer did, or a kick).
-func (p *spinPolicy) slept(arrival, cost time.Duration) {
+// woke records a sleep that ended by work queued arrival after the reactor
+// went idle, which then waited cost for the reactor to wake.
+func (p *spinPolicy) woke(arrival, cost time.Duration) {
 	p.pays = cost >= wakeCostToSpin && arrival <= p.max
-	if cost >= 0 && arrival <= p.max {
+	if arrival <= p.max {
 		lat := arrival + cost
 		if p.sleepLat == 0 {
 			p.sleepLat = lat
@@ -100,6 +99,10 @@ func (p *spinPolicy) slept(arrival, cost time.Duration) {
 		}
 	}
 }
+
+// idled records a sleep that no queued work ended: a timer came due, or
+// changed.
+func (p *spinPolicy) idled() { p.pays = false }
 
 // spin polls for work for up to r.spinner.max from idleAt, and reports
 // whether work came (or a timer came due, or the timers or the pool
@@ -126,7 +129,7 @@ func (r *Reactor) spin(idleAt time.Duration) bool {
 	r.spins.Add(1)
 	last := idleAt
 	for i := 1; ; i++ {
-		if r.queue.len() > 0 || r.kicked.Load() {
+		if r.queue.pending() || r.kicked.Load() {
 			return true
 		}
 		if i%spinCheck == 0 {

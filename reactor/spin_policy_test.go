@@ -29,27 +29,34 @@ func TestSpinPolicySpinsOnlyAfterSoonAndSlowWakes(t *testing.T) {
 		{"work came soon, its wake was slow", 10 * us, 20 * us, true},
 		{"the wake was cheap", 10 * us, 1 * us, false},
 		{"work came later than a spin would last", 60 * us, 20 * us, false},
-		{"a timer ended the sleep", 10 * us, -1, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := spinPolicy{max: 50 * us}
 			assert.False(t, p.want(), "a new reactor does not spin")
-			p.slept(tt.arrival, tt.cost)
+			p.woke(tt.arrival, tt.cost)
 			assert.Equal(t, tt.want, p.want())
 		})
 	}
 }
 
+func TestSpinPolicyDoesNotSpinAfterASleepThatNoWorkEnded(t *testing.T) {
+	p := spinPolicy{max: 50 * us}
+	p.woke(10*us, 20*us)
+	assert.True(t, p.want())
+	p.idled() // a timer ended the sleep
+	assert.False(t, p.want())
+}
+
 func TestSpinPolicyOffNeverSpins(t *testing.T) {
 	p := spinPolicy{max: 0, forced: true}
-	p.slept(0, 20*us)
+	p.woke(0, 20*us)
 	assert.False(t, p.want())
 }
 
 func TestSpinPolicyBacksOffAfterSpinsThatDoNotPay(t *testing.T) {
 	p := spinPolicy{max: 50 * us}
-	p.slept(10*us, 20*us)
+	p.woke(10*us, 20*us)
 	// Each spin that finds nothing lets twice as many chances go, up to 64.
 	var skipped []int
 	for range 8 {
@@ -68,7 +75,7 @@ func TestSpinPolicyBacksOffAfterSpinsThatDoNotPay(t *testing.T) {
 
 func TestSpinPolicyCountsASpinSlowerThanSleepingAsNotPaying(t *testing.T) {
 	p := spinPolicy{max: 50 * us}
-	p.slept(10*us, 20*us) // sleeping got work after 30 µs
+	p.woke(10*us, 20*us) // sleeping got work after 30 µs
 	assert.True(t, p.want())
 	p.found(40 * us) // the spin took the producer's core
 	assert.Equal(t, 1, p.skip)
@@ -81,12 +88,12 @@ func TestSpinPolicyCountsASpinSlowerThanSleepingAsNotPaying(t *testing.T) {
 
 func TestSpinPolicySleepsNowAndThenToMeasureAWake(t *testing.T) {
 	p := spinPolicy{max: 50 * us}
-	p.slept(10*us, 20*us)
+	p.woke(10*us, 20*us)
 	for range spinResample {
 		assert.True(t, p.want())
 		p.found(5 * us)
 	}
 	assert.False(t, p.want(), "after a streak, one sleep to measure a wake")
-	p.slept(10*us, 1*us) // now wakes are cheap
+	p.woke(10*us, 1*us) // now wakes are cheap
 	assert.Zero(t, chances(&p, 10))
 }
