@@ -62,23 +62,23 @@ func Async[T any](body func(a *Awaiter) (T, error)) *Deferred[T] {
 	if body == nil {
 		panicMisuse("Async", errNilFunc)
 	}
-	s := &asyncRun[T]{body: body}
+	s := &asyncRun[T]{a: Awaiter{state: stateRunning}, body: body}
 	s.a.owner = s
-	s.a.state.Store(stateRunning)
-	s.started.Add(1)
 	go s.main()
-	s.started.Wait()
-	if s.out != nil {
-		// The body has waited: out was made then, and is where the result
-		// goes (it may even be there already).
+	s.awaitHandBack()
+	if s.w != nil {
+		// The body has waited: out was made ready then, and is where the
+		// result goes (it may even be there already).
 		if s.ended {
 			s.deliver()
 		}
-		return s.out
+		return &s.out
 	}
 	// The body returned without ever waiting: no one can cancel it, so a
 	// fired Deferred will do.
 	v, err := s.v, s.err
+	var zero T
+	s.v, s.err = zero, nil
 	if err != nil {
 		return Fail[T](err)
 	}
@@ -88,7 +88,9 @@ func Async[T any](body func(a *Awaiter) (T, error)) *Deferred[T] {
 		}
 		return inner
 	}
-	return Succeed(v)
+	// As Succeed(v) would, in the room s has for it.
+	s.out = Deferred[T]{state: sCalled, result: v}
+	return &s.out
 }
 
 // bodyDeferred reports whether v, what a body returned without an error, is
@@ -141,8 +143,17 @@ func Await[T any](a *Awaiter, d *Deferred[T]) (T, error) {
 // belongs to one run of one body and is valid only while that body runs; the
 // zero value is not usable.
 type Awaiter struct {
-	state atomic.Uint32 // stateRunning and so on; changed with mu held
+	state      uint32     // stateRunning and so on, accessed only through sync/atomic; changed with w.mu held once w is made
+	handedBack bool       // the body has handed control back to Async's caller (body's goroutine only)
+	w          *waits     // made at the body's first wait on a Deferred with no result
+	cell       any        // the *awaitCell of the last wait, reused by the next of the same type
+	owner      asyncOwner // the Async this Awaiter belongs to
+	goid       uint64     // the body's goroutine, in race builds
+}
 
+// waits is what an Awaiter needs once its body waits on a Deferred that has
+// no result: most bodies never do, or not before their Async returns.
+type waits struct {
 	mu sync.Mutex
 	// The current wait, numbered waitSeq: awaited is the Deferred it waits
 	// on, until its result comes.
@@ -159,16 +170,11 @@ type Awaiter struct {
 	cancelling   bool
 	cancelLanded bool
 
-	// Made at the body's first wait. The goroutine that resumes the body
-	// sends on resume, then receives on yield the body's next hand-back:
-	// false when it parks again, true when it has returned.
+	// The goroutine that resumes the body sends on resume, then receives on
+	// yield the body's next hand-back: false when it parks again, true when
+	// it has returned.
 	resume chan struct{}
 	yield  chan bool
-
-	handedBack bool       // the body has handed control back to Async's caller (body's goroutine only)
-	cell       any        // the *awaitCell of the last wait, reused by the next of the same type
-	owner      asyncOwner // the Async this Awaiter belongs to
-	goid       uint64     // the body's goroutine, in race builds
 }
 
 // The states of an Awaiter.
@@ -201,37 +207,38 @@ type awaitCell[T any] struct {
 func (c *awaitCell[T]) wait(d *Deferred[T]) (T, error) {
 	a := c.a
 	c.state.Store(cellPending)
-	a.mu.Lock()
-	if a.resume == nil {
-		a.resume = make(chan struct{})
-		a.yield = make(chan bool)
-		a.owner.prepare()
+	w := a.w
+	if w == nil {
+		// No other goroutine can reach a.w before the body hands back.
+		w = a.owner.prepare()
+		a.w = w
 	}
-	a.waitSeq++
-	c.seq = a.waitSeq
-	a.awaited = d
-	a.state.Store(stateWaiting)
-	pending := a.cancelPending
-	a.cancelPending = false
-	a.mu.Unlock()
+	w.mu.Lock()
+	w.waitSeq++
+	c.seq = w.waitSeq
+	w.awaited = d
+	atomic.StoreUint32(&a.state, stateWaiting)
+	pending := w.cancelPending
+	w.cancelPending = false
+	w.mu.Unlock()
 
 	d.AddBoth(c.receiveFn)
 	if pending {
 		g := goroutineID()
-		a.mu.Lock()
-		if !a.cancelWait(g) {
-			a.cancelPending = true // d had its result already: cancel the next wait
+		w.mu.Lock()
+		if !w.cancelWait(g) {
+			w.cancelPending = true // d had its result already: cancel the next wait
 		}
-		a.mu.Unlock()
+		w.mu.Unlock()
 	}
 	if c.state.CompareAndSwap(cellPending, cellParked) {
 		a.handBack(false)
-		<-a.resume // receive has set stateRunning
+		<-w.resume // receive has set stateRunning
 	} else {
 		// The result came while the wait was being set up.
-		a.mu.Lock()
-		a.state.Store(stateRunning)
-		a.mu.Unlock()
+		w.mu.Lock()
+		atomic.StoreUint32(&a.state, stateRunning)
+		w.mu.Unlock()
 	}
 	v, err := c.v, c.err
 	var zero T
@@ -245,29 +252,30 @@ func (c *awaitCell[T]) wait(d *Deferred[T]) (T, error) {
 func (c *awaitCell[T]) receive(v T, err error) (T, error) {
 	c.v, c.err = v, err
 	a := c.a
-	a.mu.Lock()
-	a.awaited = nil
-	if a.cancelSeq == c.seq {
-		if a.cancelling {
-			a.cancelLanded = goroutineID() == a.cancelG
+	w := a.w
+	w.mu.Lock()
+	w.awaited = nil
+	if w.cancelSeq == c.seq {
+		if w.cancelling {
+			w.cancelLanded = goroutineID() == w.cancelG
 		} else {
 			// The Cancel sent to this wait returned before the result
 			// came: unless the result is the cancellation, it came by
 			// other means, and the next wait is cancelled instead.
-			a.cancelSeq = 0
+			w.cancelSeq = 0
 			if !errors.Is(err, ErrCancelled) {
-				a.cancelPending = true
+				w.cancelPending = true
 			}
 		}
 	}
 	parked := !c.state.CompareAndSwap(cellPending, cellDone)
 	if parked {
-		a.state.Store(stateRunning)
+		atomic.StoreUint32(&a.state, stateRunning)
 	}
-	a.mu.Unlock()
+	w.mu.Unlock()
 	if parked {
-		a.resume <- struct{}{}
-		if <-a.yield {
+		w.resume <- struct{}{}
+		if <-w.yield {
 			a.owner.deliver()
 		}
 	}
@@ -281,24 +289,24 @@ func (c *awaitCell[T]) receive(v T, err error) (T, error) {
 // made the result come, or the result has still not come (receive then
 // tells). It reports false when there was no wait to cancel, or when the
 // result came by other means first.
-func (a *Awaiter) cancelWait(g uint64) bool {
-	if a.awaited == nil {
+func (w *waits) cancelWait(g uint64) bool {
+	if w.awaited == nil {
 		return false
 	}
-	d, seq := a.awaited, a.waitSeq
-	a.cancelSeq, a.cancelG, a.cancelling, a.cancelLanded = seq, g, true, false
-	a.mu.Unlock()
+	d, seq := w.awaited, w.waitSeq
+	w.cancelSeq, w.cancelG, w.cancelling, w.cancelLanded = seq, g, true, false
+	w.mu.Unlock()
 	d.Cancel() // may run the body, here, until it waits again or returns
-	a.mu.Lock()
-	if a.cancelSeq != seq {
+	w.mu.Lock()
+	if w.cancelSeq != seq {
 		return true // another Cancel of this wait took over
 	}
-	a.cancelling = false
-	if a.waitSeq == seq && a.awaited != nil {
+	w.cancelling = false
+	if w.waitSeq == seq && w.awaited != nil {
 		return true
 	}
-	a.cancelSeq = 0
-	return a.cancelLanded
+	w.cancelSeq = 0
+	return w.cancelLanded
 }
 
 // handBack gives control back to the goroutine that ran the body, which is
@@ -310,13 +318,13 @@ func (a *Awaiter) handBack(ended bool) {
 		a.owner.release(ended)
 		return
 	}
-	a.yield <- ended
+	a.w.yield <- ended
 }
 
 // check panics unless the body that owns a is running: the guard of every
 // Await.
 func (a *Awaiter) check() {
-	switch a.state.Load() {
+	switch atomic.LoadUint32(&a.state) {
 	case stateRunning:
 		if checkAwaitGoroutine && goroutineID() != a.goid {
 			panicMisuse("Await", errAwaiterGoroutine)
@@ -332,23 +340,39 @@ func (a *Awaiter) check() {
 
 // asyncOwner is the typed side of an Awaiter: its Async.
 type asyncOwner interface {
-	prepare()           // make the Async's Deferred, at the body's first wait (a.mu held)
+	prepare() *waits    // make the Async ready for waits, at the body's first (body's goroutine)
 	release(ended bool) // let Async's caller go on
 	deliver()           // fire the Async's Deferred with the body's result
 }
 
 // asyncRun is one call of Async.
 type asyncRun[T any] struct {
-	a       Awaiter
-	body    func(*Awaiter) (T, error)
-	started sync.WaitGroup // Async's caller waits on it until the body first hands back
-	ended   bool           // the body had returned at its first hand-back
-	out     *Deferred[T]   // Async's Deferred, made at the body's first wait
+	a    Awaiter
+	body func(*Awaiter) (T, error) // until the body starts
 
-	// Guarded by a.mu.
-	target *Deferred[T] // where the result goes: out, or what out follows after a Cancel
-	v      T
-	err    error
+	// hand tells Async's caller that the body has handed control back for
+	// the first time (handBackDone), or tells the body that the caller has
+	// gone to sleep on wake (handBackSleep).
+	hand  atomic.Uint32
+	ended bool          // the body had returned at its first hand-back
+	wake  chan struct{} // made by the caller when it goes to sleep
+
+	// out is Async's Deferred: made ready to be cancelled at the body's
+	// first wait, or made fired with the body's result when Async finds
+	// that the body returned without waiting.
+	out Deferred[T]
+	w   *asyncWaits[T] // made at the body's first wait
+
+	// The body's result; guarded by w.mu once w is made.
+	v   T
+	err error
+}
+
+// asyncWaits is the side of an Async that only a body that waits needs.
+type asyncWaits[T any] struct {
+	waits
+	outExt extra[T]     // out's
+	target *Deferred[T] // where the result goes: out, or what out follows after a Cancel; guarded by mu
 
 	// dmu makes delivery whole: a Cancel that finds the body returned does
 	// not return before the result is in target, so that Cancel never fails
@@ -376,44 +400,91 @@ func (s *asyncRun[T]) main() {
 				err = errBodyGoexit
 			}
 		}
-		a.mu.Lock()
+		if !a.handedBack {
+			// Async's caller is still blocked, and no other goroutine
+			// can reach s yet: no need for w.mu.
+			s.v, s.err = v, err
+			a.cell = nil
+			atomic.StoreUint32(&a.state, stateDone)
+			a.handedBack = true
+			s.release(true)
+			return
+		}
+		w := a.w
+		w.mu.Lock()
 		s.v, s.err = v, err
-		a.awaited = nil
+		w.awaited = nil
 		a.cell = nil
-		a.state.Store(stateDone)
-		a.mu.Unlock()
+		atomic.StoreUint32(&a.state, stateDone)
+		w.mu.Unlock()
 		a.handBack(true)
 	}()
-	v, err = s.body(a)
+	body := s.body
+	s.body = nil
+	v, err = body(a)
 	returned = true
 }
 
-func (s *asyncRun[T]) prepare() {
-	s.out = NewWithCanceller(s.cancel)
-	s.target = s.out
+func (s *asyncRun[T]) prepare() *waits {
+	w := &asyncWaits[T]{target: &s.out}
+	w.resume = make(chan struct{})
+	w.yield = make(chan bool)
+	w.outExt.canceller = s.cancel
+	s.out.ext = &w.outExt // as NewWithCanceller(s.cancel) would
+	s.w = w
+	return &w.waits
 }
 
 func (s *asyncRun[T]) release(ended bool) {
 	s.ended = ended
-	s.started.Done()
+	if !s.hand.CompareAndSwap(0, handBackDone) {
+		close(s.wake) // the caller sleeps
+	}
+}
+
+// The values of asyncRun.hand.
+const (
+	handBackDone uint32 = iota + 1
+	handBackSleep
+)
+
+// awaitHandBackSpins is how many times Async's caller yields its processor
+// to the body before it goes to sleep until the body hands back.
+const awaitHandBackSpins = 2
+
+// awaitHandBack blocks Async's caller until the body first hands back. The
+// body's goroutine has just been started, and usually runs as soon as the
+// caller yields: the caller yields a few times before it sleeps, which spares
+// the body the cost of waking it.
+func (s *asyncRun[T]) awaitHandBack() {
+	for range awaitHandBackSpins {
+		runtime.Gosched()
+		if s.hand.Load() == handBackDone {
+			return
+		}
+	}
+	s.wake = make(chan struct{})
+	if s.hand.CompareAndSwap(0, handBackSleep) {
+		<-s.wake
+	}
 }
 
 // deliver fires the target with the body's result, once, for whoever calls
 // it first: the goroutine the body handed control back to when it returned,
 // or a Cancel that found it returned.
 func (s *asyncRun[T]) deliver() {
-	s.dmu.Lock()
-	defer s.dmu.Unlock()
-	if s.delivered {
+	w := s.w
+	w.dmu.Lock()
+	defer w.dmu.Unlock()
+	if w.delivered {
 		return
 	}
-	s.delivered = true
-	a := &s.a
-	a.mu.Lock()
-	t, v, err := s.target, s.v, s.err
+	w.delivered = true
+	w.mu.Lock()
+	t, v, err := w.target, s.v, s.err
 	var zero T
 	s.v, s.err = zero, nil
-	a.mu.Unlock()
+	w.mu.Unlock()
 	if err == nil {
 		if inner, ierr, ok := bodyDeferred(v); ok {
 			if ierr == nil {
@@ -432,39 +503,39 @@ func (s *asyncRun[T]) deliver() {
 // follows after a Cancel): it cancels what the body waits on, or else its
 // next wait, and keeps d waiting for the body's result if the body goes on.
 func (s *asyncRun[T]) cancel(d *Deferred[T]) {
-	a := &s.a
+	a, w := &s.a, s.w
 	g := goroutineID()
-	a.mu.Lock()
+	w.mu.Lock()
 	for {
-		if a.state.Load() == stateDone {
-			a.mu.Unlock()
+		if atomic.LoadUint32(&a.state) == stateDone {
+			w.mu.Unlock()
 			s.deliver()
 			return
 		}
-		if a.awaited == nil {
-			a.cancelPending = true // the body runs: cancel its next wait
+		if w.awaited == nil {
+			w.cancelPending = true // the body runs: cancel its next wait
 			break
 		}
-		if a.cancelWait(g) {
+		if w.cancelWait(g) {
 			break
 		}
 		// The result came by other means first and the body went on: look
 		// again at where it is now.
 	}
-	if a.state.Load() == stateDone {
-		a.mu.Unlock()
+	if atomic.LoadUint32(&a.state) == stateDone {
+		w.mu.Unlock()
 		s.deliver()
 		return
 	}
-	if s.target != d {
+	if w.target != d {
 		// The body, run by the Cancel above, cancelled d itself: d
 		// already follows a newer target.
-		a.mu.Unlock()
+		w.mu.Unlock()
 		return
 	}
 	next := NewWithCanceller(s.cancel)
-	s.target = next
-	a.mu.Unlock()
+	w.target = next
+	w.mu.Unlock()
 	d.follow(next)
 }
 
