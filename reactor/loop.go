@@ -19,6 +19,11 @@ func (r *Reactor) loop() {
 	var idleAt time.Duration // when the reactor last ran out of work
 	woken := false           // another goroutine ended the last sleep
 	for {
+		// Kicks made so far are seen by this pass's reading of the timers
+		// and the pool; later ones keep the flag set for the sleep to see.
+		if r.kicked.Load() {
+			r.kicked.Swap(false)
+		}
 		lag := time.Duration(-1)
 		now := r.elapsed()
 		if next, ok := r.timers.Next(); ok && next <= now {
@@ -75,9 +80,10 @@ func (r *Reactor) loop() {
 		}
 
 		// Announce the sleep first, then look for work: a producer queues
-		// first, then looks for a sleeper, so one of the two sees the other.
+		// (or kicks) first, then looks for a sleeper, so one of the two
+		// sees the other.
 		r.sleeping.Store(true)
-		if r.queue.pending() {
+		if r.queue.pending() || r.kicked.Load() {
 			r.sleeping.Store(false)
 			continue
 		}

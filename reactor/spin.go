@@ -119,9 +119,6 @@ func (r *Reactor) spin(idleAt time.Duration) bool {
 	if runtime.GOMAXPROCS(0) < 2 {
 		return false
 	}
-	// Clear the flag before reading the timers: a timer scheduled after
-	// this reading sets it again.
-	r.kicked.Store(false)
 	until, timer := idleAt+r.spinner.max, false
 	if next, ok := r.timers.Next(); ok && next < until {
 		until, timer = next, true
@@ -147,7 +144,10 @@ func (r *Reactor) spin(idleAt time.Duration) bool {
 
 // kick ends a spin and wakes the reactor goroutine if it sleeps: for
 // changes that the queue does not show, a new earliest timer or the last
-// DeferToGoroutine function ending after shutdown.
+// DeferToGoroutine function ending after shutdown. The loop clears the flag
+// at the start of each pass, before it reads the timers and the pool, and
+// looks at it again once it has announced its sleep, so a change made at any
+// point of a pass is never slept through.
 func (r *Reactor) kick() {
 	r.kicked.Store(true)
 	r.wakeIfSleeping()
