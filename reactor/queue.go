@@ -17,10 +17,15 @@ import (
 type soonQueue struct {
 	mu      sync.Mutex
 	items   []func()
-	waiting atomic.Bool   // len(items) > 0; stored under mu
 	firstAt time.Duration // when items went from empty to non-empty
 	closed  bool
 	now     func() time.Duration // the reactor's clock
+
+	// waiting has a cache line of its own, so that a spinning reactor
+	// reading it does not slow the producers that take mu.
+	_       [64]byte
+	waiting atomic.Bool // len(items) > 0; stored under mu
+	_       [63]byte
 }
 
 // push appends f. It reports whether the queue was empty before (so the
