@@ -76,9 +76,7 @@ func Async[T any](body func(a *Awaiter) (T, error)) *Deferred[T] {
 	}
 	// The body returned without ever waiting: no one can cancel it, so a
 	// fired Deferred will do.
-	v, err := s.v, s.err
-	var zero T
-	s.v, s.err = zero, nil
+	v, err := s.out.result, s.out.err
 	if err != nil {
 		return Fail[T](err)
 	}
@@ -88,8 +86,8 @@ func Async[T any](body func(a *Awaiter) (T, error)) *Deferred[T] {
 		}
 		return inner
 	}
-	// As Succeed(v) would, in the room s has for it.
-	s.out = Deferred[T]{state: sCalled, result: v}
+	// Fired with v, as Succeed(v) would be: v is in place already.
+	s.out.state = sCalled
 	return &s.out
 }
 
@@ -130,11 +128,18 @@ func Await[T any](a *Awaiter, d *Deferred[T]) (T, error) {
 	if v, err, ok := d.take(); ok {
 		return v, err
 	}
-	c, ok := a.cell.(*awaitCell[T])
+	w := a.w
+	if w == nil {
+		// The body's first wait on a Deferred with no result. No other
+		// goroutine can reach a.w before the body hands back.
+		w = a.owner.prepare()
+		a.w = w
+	}
+	c, ok := w.cell.(*awaitCell[T])
 	if !ok {
 		c = &awaitCell[T]{a: a}
 		c.receiveFn = c.receive
-		a.cell = c
+		w.cell = c
 	}
 	return c.wait(d)
 }
@@ -146,7 +151,6 @@ type Awaiter struct {
 	state      uint32     // stateRunning and so on, accessed only through sync/atomic; changed with w.mu held once w is made
 	handedBack bool       // the body has handed control back to Async's caller (body's goroutine only)
 	w          *waits     // made at the body's first wait on a Deferred with no result
-	cell       any        // the *awaitCell of the last wait, reused by the next of the same type
 	owner      asyncOwner // the Async this Awaiter belongs to
 	goid       uint64     // the body's goroutine, in race builds
 }
@@ -154,7 +158,8 @@ type Awaiter struct {
 // waits is what an Awaiter needs once its body waits on a Deferred that has
 // no result: most bodies never do, or not before their Async returns.
 type waits struct {
-	mu sync.Mutex
+	mu   sync.Mutex
+	cell any // the *awaitCell of the last wait, reused by the next of the same type (body's goroutine only)
 	// The current wait, numbered waitSeq: awaited is the Deferred it waits
 	// on, until its result comes.
 	awaited interface{ Cancel() }
@@ -208,11 +213,6 @@ func (c *awaitCell[T]) wait(d *Deferred[T]) (T, error) {
 	a := c.a
 	c.state.Store(cellPending)
 	w := a.w
-	if w == nil {
-		// No other goroutine can reach a.w before the body hands back.
-		w = a.owner.prepare()
-		a.w = w
-	}
 	w.mu.Lock()
 	w.waitSeq++
 	c.seq = w.waitSeq
@@ -358,14 +358,10 @@ type asyncRun[T any] struct {
 	wake  chan struct{} // made by the caller when it goes to sleep
 
 	// out is Async's Deferred: made ready to be cancelled at the body's
-	// first wait, or made fired with the body's result when Async finds
-	// that the body returned without waiting.
+	// first wait, or, when the body returns without waiting, fired by
+	// Async with the result the body left in it.
 	out Deferred[T]
 	w   *asyncWaits[T] // made at the body's first wait
-
-	// The body's result; guarded by w.mu once w is made.
-	v   T
-	err error
 }
 
 // asyncWaits is the side of an Async that only a body that waits needs.
@@ -373,6 +369,8 @@ type asyncWaits[T any] struct {
 	waits
 	outExt extra[T]     // out's
 	target *Deferred[T] // where the result goes: out, or what out follows after a Cancel; guarded by mu
+	v      T            // the body's result, once it has returned; guarded by mu
+	err    error
 
 	// dmu makes delivery whole: a Cancel that finds the body returned does
 	// not return before the result is in target, so that Cancel never fails
@@ -400,21 +398,21 @@ func (s *asyncRun[T]) main() {
 				err = errBodyGoexit
 			}
 		}
-		if !a.handedBack {
-			// Async's caller is still blocked, and no other goroutine
-			// can reach s yet: no need for w.mu.
-			s.v, s.err = v, err
-			a.cell = nil
+		w := s.w
+		if w == nil {
+			// The body never waited: Async's caller is still blocked,
+			// and no other goroutine can reach s. The result goes
+			// straight into out, which Async fires.
+			s.out.result, s.out.err = v, err
 			atomic.StoreUint32(&a.state, stateDone)
 			a.handedBack = true
 			s.release(true)
 			return
 		}
-		w := a.w
 		w.mu.Lock()
-		s.v, s.err = v, err
+		w.v, w.err = v, err
 		w.awaited = nil
-		a.cell = nil
+		w.cell = nil
 		atomic.StoreUint32(&a.state, stateDone)
 		w.mu.Unlock()
 		a.handBack(true)
@@ -481,9 +479,9 @@ func (s *asyncRun[T]) deliver() {
 	}
 	w.delivered = true
 	w.mu.Lock()
-	t, v, err := w.target, s.v, s.err
+	t, v, err := w.target, w.v, w.err
 	var zero T
-	s.v, s.err = zero, nil
+	w.v, w.err = zero, nil
 	w.mu.Unlock()
 	if err == nil {
 		if inner, ierr, ok := bodyDeferred(v); ok {
