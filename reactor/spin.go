@@ -149,6 +149,8 @@ func (r *Reactor) spin(idleAt time.Duration) bool {
 // looks at it again once it has announced its sleep, so a change made at any
 // point of a pass is never slept through.
 func (r *Reactor) kick() {
-	r.kicked.Store(true)
+	if !r.kicked.Load() { // a store would take the cache line from the loop
+		r.kicked.Store(true)
+	}
 	r.wakeIfSleeping()
 }
