@@ -99,8 +99,8 @@ func WithSignals(sigs ...os.Signal) Option {
 // before it goes to sleep (default [DefaultSpin], 50 µs); zero turns polling
 // off. A negative d panics.
 //
-// Waking a sleeping goroutine costs tens of microseconds when an idle OS
-// thread must be woken for it, as when the goroutine that hands over the
+// Waking a sleeping goroutine costs microseconds, tens of them on some
+// virtual machines, when an idle OS thread must be woken for it, as when the goroutine that hands over the
 // work goes on running or blocks in a system call. A reactor that polls for
 // a moment is found awake instead: the producer wakes nobody, and the work
 // runs at once. Polling takes a core, so the reactor polls only where it has

@@ -25,8 +25,9 @@ import (
 // timer is due or another goroutine hands it work. Only while work keeps
 // coming from other goroutines soon after it goes idle, and waking it is
 // slow, does it first poll its queue for a moment ([WithSpin]), so as to be
-// found awake; an idle reactor never polls. A panic in a callback is recovered, logged through the reactor's
-// [slog.Logger] as a [*deferred.PanicError], and the loop goes on.
+// found awake; an idle reactor never polls. A panic in a callback is
+// recovered, logged through the reactor's [slog.Logger] as a
+// [*deferred.PanicError], and the loop goes on.
 //
 // *Reactor implements [scheduler.Loop], so a Cooperator can run on it.
 type Reactor struct {

@@ -8,8 +8,8 @@ import (
 // Spinning before sleep ([WithSpin]).
 //
 // Waking a parked goroutine from another one is cheap when the waker's OS
-// thread runs it next, but costs tens of microseconds when an idle OS thread
-// must be woken for it: when the producer goes on running, or blocks in a
+// thread runs it next, but costs microseconds (tens of them on some virtual
+// machines) when an idle OS thread must be woken for it: when the producer goes on running, or blocks in a
 // system call, after handing over its work. A reactor that polls its queue
 // for a moment before sleeping is found awake: the producer does not wake
 // it, and the work runs at once.
