@@ -100,10 +100,10 @@ func WithSignals(sigs ...os.Signal) Option {
 // off. A negative d panics.
 //
 // Waking a sleeping goroutine costs microseconds, tens of them on some
-// virtual machines, when an idle OS thread must be woken for it, as when the goroutine that hands over the
-// work goes on running or blocks in a system call. A reactor that polls for
-// a moment is found awake instead: the producer wakes nobody, and the work
-// runs at once. Polling takes a core, so the reactor polls only where it has
+// virtual machines, when an idle OS thread must be woken for it, as when the
+// goroutine that hands over the work goes on running or blocks in a system
+// call. A reactor that polls for a moment is found awake instead: the
+// producer wakes nobody, and the work runs at once. Polling takes a core, so the reactor polls only where it has
 // lately paid: with GOMAXPROCS above one, after a sleep that work from
 // another goroutine ended within d and whose wake was slow. A reactor that
 // is idle, or whose work comes from its timers, or less often than every d,
