@@ -9,10 +9,10 @@ import (
 //
 // Waking a parked goroutine from another one is cheap when the waker's OS
 // thread runs it next, but costs microseconds (tens of them on some virtual
-// machines) when an idle OS thread must be woken for it: when the producer goes on running, or blocks in a
-// system call, after handing over its work. A reactor that polls its queue
-// for a moment before sleeping is found awake: the producer does not wake
-// it, and the work runs at once.
+// machines) when an idle OS thread must be woken for it: when the producer
+// goes on running, or blocks in a system call, after handing over its work.
+// A reactor that polls its queue for a moment before sleeping is found
+// awake: the producer does not wake it, and the work runs at once.
 //
 // The reactor spins only where that has lately paid: after a sleep that
 // ended by work from another goroutine within the spin's length, and whose
