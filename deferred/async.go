@@ -322,8 +322,14 @@ func (a *Awaiter) handBack(ended bool) {
 }
 
 // check panics unless the body that owns a is running: the guard of every
-// Await.
+// Await. Its common case is inlined.
 func (a *Awaiter) check() {
+	if atomic.LoadUint32(&a.state) != stateRunning || checkAwaitGoroutine {
+		a.checkSlow()
+	}
+}
+
+func (a *Awaiter) checkSlow() {
 	switch atomic.LoadUint32(&a.state) {
 	case stateRunning:
 		if checkAwaitGoroutine && goroutineID() != a.goid {
@@ -453,7 +459,10 @@ const awaitHandBackSpins = 2
 // awaitHandBack blocks Async's caller until the body first hands back. The
 // body's goroutine has just been started, and usually runs as soon as the
 // caller yields: the caller yields a few times before it sleeps, which spares
-// the body the cost of waking it.
+// the body the cost of waking it. (Like any runtime.Gosched, a yield puts the
+// caller behind the other goroutines ready to run on its processor, where a
+// wake-up would have put it first; it costs less than a sleep and a wake-up
+// all the same.)
 func (s *asyncRun[T]) awaitHandBack() {
 	for range awaitHandBackSpins {
 		runtime.Gosched()
@@ -541,6 +550,24 @@ func (s *asyncRun[T]) cancel(d *Deferred[T]) {
 // the end of its chain that returns the zero value would; it reports false,
 // and leaves d alone, if d has not fired or its chain is not at rest.
 func (d *Deferred[T]) take() (v T, err error, ok bool) {
+	if atomic.LoadUint32(&d.state) == sCalled && atomic.CompareAndSwapUint32(&d.state, sCalled, sCalled|sLocked) {
+		// The common case, a fired Deferred at rest with nothing else to
+		// look at, locked in one step.
+		v, err = d.result, d.err
+		var zero T
+		d.result, d.err = zero, nil
+		d.unlock(sCalled)
+		return v, err, true
+	}
+	return d.takeSlow()
+}
+
+func (d *Deferred[T]) takeSlow() (v T, err error, ok bool) {
+	if atomic.LoadUint32(&d.state)&sCalled == 0 {
+		// Not fired: no need to lock it to know. If it fires now, the
+		// wait that follows finds out.
+		return v, nil, false
+	}
 	s := d.lock()
 	if s&(sCalled|sRunning|sPaused|sWaiting) != sCalled {
 		d.unlock(s)
