@@ -4,6 +4,7 @@ import (
 	"context"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,6 +36,7 @@ func TestCallRunsInAWorkerAndFiresOnTheLoop(t *testing.T) {
 
 func TestThousandTasksThroughTwoWorkers(t *testing.T) {
 	p, _ := newPool(t, process.WithMinWorkers(2), process.WithMaxWorkers(2))
+	bothReady(t, p)
 	const n = 1000
 	ds := make([]*deferred.Deferred[squared], n)
 	for i := range ds {
@@ -50,6 +52,22 @@ func TestThousandTasksThroughTwoWorkers(t *testing.T) {
 	assert.Len(t, pids, 2, "both workers served: %v", pids)
 	for pid := range pids {
 		assert.Contains(t, p.Workers(), pid)
+	}
+}
+
+// bothReady returns once both workers of p have finished their handshake:
+// a worker answers a thousand tiny tasks sooner than another one starts.
+// Two calls made together go to two ready workers, since each goes to the
+// one with the fewest tasks in flight, and before that both to the first.
+func bothReady(t *testing.T, p *process.Pool) {
+	t.Helper()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		d1, d2 := pid.Call(p, struct{}{}), pid.Call(p, struct{}{})
+		if must(t, d1) != must(t, d2) {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "the second worker never became ready")
 	}
 }
 

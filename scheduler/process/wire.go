@@ -52,9 +52,9 @@ const (
 )
 
 // protocolVersion is the version of this wire format, checked in the
-// handshake. It is a variable only so that tests can make a worker that
-// speaks another.
-var protocolVersion uint64 = 1
+// handshake; version 2 added the gob codec's short values. It is a variable
+// only so that tests can make a worker that speaks another.
+var protocolVersion uint64 = 2
 
 // beginFrame appends a frame header for kind and id to dst and returns the
 // extended slice and the offset of the length field, for endFrame.
