@@ -221,6 +221,13 @@ func (s *server) handle(b []byte) (*call, error) {
 	return nil, nil
 }
 
+// noTasks reports whether no task is in flight.
+func (s *server) noTasks() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.tasks) == 0
+}
+
 // cancelAll cancels the contexts of the tasks still running.
 func (s *server) cancelAll() {
 	s.mu.Lock()

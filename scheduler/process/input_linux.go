@@ -1,0 +1,74 @@
+package process
+
+import (
+	"io"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// input is the worker's reader of its input. While the worker has no task
+// in flight, it waits for input in a blocking system call, holding its
+// thread, as a plain program reading a pipe does; otherwise, and where it
+// cannot, it waits in Go's poller, which lets other goroutines run
+// meanwhile. A lone call then costs the worker two system calls on the way
+// in (wait, read) instead of parking the reader, a read that finds nothing,
+// and the scheduler's rounds of the poller, which cost more than the call.
+//
+// While it waits in the system call it holds its processor (the worker runs
+// with one, by default): a goroutine that a finished task left running
+// waits until the runtime hands the processor on, which it does after some
+// tens of microseconds.
+type input struct {
+	f    *os.File
+	rc   syscall.RawConn
+	idle func() bool // reports whether no task is in flight
+}
+
+func newInput(f *os.File, idle func() bool) io.Reader {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return f
+	}
+	return &input{f: f, rc: rc, idle: idle}
+}
+
+func (in *input) Read(p []byte) (int, error) {
+	if len(p) == 0 || !in.idle() {
+		return in.f.Read(p)
+	}
+	var n int
+	var rerr error
+	err := in.rc.Read(func(fd uintptr) bool {
+		for {
+			pfd := struct {
+				fd             int32
+				events, revent int16
+			}{fd: int32(fd), events: pollIn}
+			_, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, 0, 0, 0, 0)
+			if e != 0 && e != syscall.EINTR {
+				rerr = e
+				return true
+			}
+			n, rerr = syscall.Read(int(fd), p)
+			switch {
+			case rerr == syscall.EINTR, rerr == syscall.EAGAIN:
+				continue
+			case rerr != nil:
+				n = 0
+			case n == 0:
+				rerr = io.EOF
+			}
+			return true
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	if rerr != nil && rerr != io.EOF {
+		rerr = &os.PathError{Op: "read", Path: in.f.Name(), Err: rerr}
+	}
+	return n, rerr
+}
+
+const pollIn = 0x1
