@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/twinego/twine/deferred"
 )
@@ -108,7 +109,7 @@ func (w *worker) handle(frames []frame) error {
 	p.settleWorkerLocked(w)
 	p.unlock()
 
-	evs := make([]event, 0, n)
+	evs := w.revs[:0]
 	for i, f := range frames[:n] {
 		t, terr := tasks[i], errs[i]
 		switch f.kind {
@@ -131,8 +132,19 @@ func (w *worker) handle(frames []frame) error {
 		}
 		evs = append(evs, event{t: t, err: terr})
 	}
-	if len(evs) > 0 {
-		p.loop.CallSoon(func() { runEvents(evs) })
+	w.revs = evs[:0]
+	switch len(evs) {
+	case 0:
+	case 1:
+		// A lone call's answer, the usual case one at a time: its event
+		// rides in the closure.
+		ev := evs[0]
+		evs[0] = event{}
+		p.loop.CallSoon(func() { ev.run() })
+	default:
+		batch := slices.Clone(evs)
+		clear(evs)
+		p.loop.CallSoon(func() { runEvents(batch) })
 	}
 	return perr
 }

@@ -216,8 +216,8 @@ func (f *Func[A, R]) Call(p *Pool, arg A) *deferred.Deferred[R] {
 	if p == nil {
 		panic("process: Func.Call: nil Pool")
 	}
-	t := &callTask[R]{}
-	t.init(p, e, &arg, t)
+	t := &callTask[A, R]{arg: arg}
+	t.init(p, e, &t.arg, t)
 	t.d = deferred.NewWithCanceller(func(*deferred.Deferred[R]) { p.cancel(&t.task) })
 	p.submit(&t.task)
 	return t.d

@@ -152,13 +152,14 @@ func (s *server) read() *call {
 	}
 }
 
-// call is a task read from the parent, ready to run.
+// call is a task read from the parent, ready to run; its running part is
+// what the reader finds it by, in tasks.
 type call struct {
 	ctx context.Context
 	id  uint64
 	e   *entry
 	arg any
-	rt  *running
+	rt  running
 }
 
 // handle acts on one frame; for a call, it returns the task to run.
@@ -180,7 +181,8 @@ func (s *server) handle(b []byte) (*call, error) {
 			return nil, nil
 		}
 		ctx, cancel := context.WithCancel(context.Background())
-		rt := &running{cancel: cancel}
+		c := &call{ctx: ctx, id: f.id, e: e, arg: arg, rt: running{cancel: cancel}}
+		rt := &c.rt
 		if e.stream {
 			rt.credits = creditWindow
 			rt.wake = make(chan struct{}, 1)
@@ -193,7 +195,7 @@ func (s *server) handle(b []byte) (*call, error) {
 			cancel()
 			return nil, fmt.Errorf("call %d: %w: request id in use", f.id, errMalformed)
 		}
-		return &call{ctx: ctx, id: f.id, e: e, arg: arg, rt: rt}, nil
+		return c, nil
 	case kindCancel:
 		s.mu.Lock()
 		rt := s.tasks[f.id]
@@ -240,7 +242,7 @@ func (s *server) cancelAll() {
 // runTask runs one task and sends its outcome: a result, stream values and
 // an end, or an error.
 func (s *server) runTask(c *call) {
-	ctx, id, e, arg, rt := c.ctx, c.id, c.e, c.arg, c.rt
+	ctx, id, e, arg, rt := c.ctx, c.id, c.e, c.arg, &c.rt
 	finished := false
 	defer func() {
 		s.mu.Lock()

@@ -45,10 +45,12 @@ type worker struct {
 	closeIn bool // close the input once wbuf is written
 	werr    error
 	kickc   chan struct{}
+	raw     rawWrite // tryWrite's, while wbusy
 
 	dec        Decoder // the reader's, in run
 	rtasks     []*task // the reader's scratch space, per batch of frames
 	rerrs      []error
+	revs       []event
 	in, out    *os.File
 	inConn     syscall.RawConn
 	errp       *os.File
@@ -58,7 +60,7 @@ type worker struct {
 }
 
 func newWorker(p *Pool, seq int) *worker {
-	return &worker{
+	w := &worker{
 		p:          p,
 		seq:        seq,
 		tasks:      make(map[uint64]*task),
@@ -68,6 +70,8 @@ func newWorker(p *Pool, seq int) *worker {
 		writerDone: make(chan struct{}),
 		stderrDone: make(chan struct{}),
 	}
+	w.raw.fn = w.raw.write
+	return w
 }
 
 // run starts the worker process and supervises it to its end.

@@ -32,6 +32,7 @@ func (w *worker) sendCall(t *task, kick bool) error {
 	}
 	w.wbuf = endFrame(b, at)
 	t.arg = nil
+	t.impl.dropArg()
 	if kick {
 		w.kickLocked()
 	}
@@ -78,33 +79,47 @@ func (w *worker) flushNow() {
 }
 
 // tryWrite writes b without waiting for room in the pipe: it returns how
-// much it wrote, and an error only if the pipe is broken.
+// much it wrote, and an error only if the pipe is broken. One write is in
+// progress at a time (wbusy), so it keeps its state in w.raw.
 func (w *worker) tryWrite(b []byte) (int, error) {
-	var n int
-	var werr error
-	err := w.inConn.Write(func(fd uintptr) bool {
-		for len(b) > 0 {
-			m, err := syscall.Write(int(fd), b)
-			if err == syscall.EINTR {
-				continue
-			}
-			if m > 0 {
-				n += m
-				b = b[m:]
-			}
-			if err != nil {
-				if err != syscall.EAGAIN {
-					werr = err
-				}
-				break
-			}
-		}
-		return true
-	})
+	r := &w.raw
+	r.b, r.n, r.err = b, 0, nil
+	err := w.inConn.Write(r.fn)
+	n, werr := r.n, r.err
+	r.b, r.err = nil, nil
 	if werr == nil {
 		werr = err
 	}
 	return n, werr
+}
+
+// rawWrite is tryWrite's state, and the function it gives the pipe's
+// RawConn, made once per worker rather than once per write.
+type rawWrite struct {
+	b   []byte
+	n   int
+	err error
+	fn  func(fd uintptr) bool
+}
+
+func (r *rawWrite) write(fd uintptr) bool {
+	for len(r.b) > 0 {
+		m, err := syscall.Write(int(fd), r.b)
+		if err == syscall.EINTR {
+			continue
+		}
+		if m > 0 {
+			r.n += m
+			r.b = r.b[m:]
+		}
+		if err != nil {
+			if err != syscall.EAGAIN {
+				r.err = err
+			}
+			break
+		}
+	}
+	return true
 }
 
 // sendControl appends a cancel or credit frame to the input.
