@@ -129,3 +129,49 @@ func TestConcurrentInnerFireAndOuterAdd(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitEndingWhileTheOwnerLetsGo(t *testing.T) {
+	// A callback returns a Deferred that another goroutine fires at once:
+	// the wait may end while the goroutine running the chain is about to let
+	// it go. The callback after the wait runs all the same, and the owner
+	// never reads the result the other goroutine hands over while it does
+	// (the race detector would say so).
+	for i := range 5000 {
+		outer := deferred.New[any]()
+		inner := deferred.New[any]()
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var got any
+		outer.AddCallback(func(any) (any, error) {
+			close(start)
+			return inner, nil
+		})
+		outer.AddCallback(func(v any) (any, error) { got = v; return v, nil })
+		wg.Go(func() { <-start; inner.Callback(i) })
+		outer.Callback(nil)
+		wg.Wait()
+		require.Equal(t, i, got, "round %d: the callback after the wait", i)
+	}
+}
+
+func TestUnpauseWhileTheOwnerLetsGo(t *testing.T) {
+	// A callback pauses its own chain and another goroutine unpauses it at
+	// once: the callback after the pause runs all the same.
+	for i := range 5000 {
+		d := deferred.New[int]()
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		ran := false
+		d.AddCallback(func(v int) (int, error) {
+			d.Pause()
+			close(start)
+			return v + 1, nil
+		})
+		d.AddCallback(func(v int) (int, error) { ran = true; return v, nil })
+		wg.Go(func() { <-start; d.Unpause() })
+		d.Callback(i)
+		wg.Wait()
+		require.True(t, ran, "round %d: the callback after the pause never ran", i)
+		require.Equal(t, i+1, successOf(t, d))
+	}
+}

@@ -186,33 +186,43 @@ func (d *Deferred[T]) tryRelease() bool {
 
 // release gives up ownership of a chain that has run out of links, is paused
 // or waits. Links taken but not run go back in front of the stored ones. It
-// reports false, still owning the chain, when more work arrived meanwhile.
+// reports false, still owning the chain, when the chain can go on after all:
+// more work arrived, or the pause or the wait ended meanwhile (the Unpause
+// or the Deferred waited on found the chain owned and left it to its owner).
+//
+// While the chain waits, the result and error belong to the continuation
+// that will deliver the awaited result: they are read only once the state
+// says the wait is over.
 func (d *Deferred[T]) release(batch []any) bool {
-	if len(batch) > 0 || d.err != nil {
-		s := d.lock()
-		if len(batch) > 0 {
-			d.putBackLocked(batch)
-			s |= sMore
-		}
-		if d.err != nil && s&(sMore|sPaused|sWaiting) == 0 && s&sMarked == 0 {
-			d.markLocked()
-			s |= sMarked
-		}
-		if s&(sMore|sPaused|sWaiting) == sMore {
-			d.unlock(s)
-			return false
-		}
-		atomic.StoreUint32(&d.state, s&^(sLocked|sRunning))
-		return true
-	}
 	for {
 		s := atomic.LoadUint32(&d.state)
-		switch {
-		case s&sLocked != 0:
+		if s&sLocked != 0 {
 			runtime.Gosched()
 			continue
-		case s&(sMore|sPaused|sWaiting) == sMore:
+		}
+		free := s&(sPaused|sWaiting) == 0
+		if len(batch) == 0 && free && (s&sMore != 0 || d.first != nil || d.second != nil) {
 			return false
+		}
+		if len(batch) > 0 || (free && d.err != nil && s&sMarked == 0) {
+			s = d.lock()
+			if len(batch) > 0 {
+				d.putBackLocked(batch)
+				batch = nil
+				s |= sMore
+			}
+			if s&(sPaused|sWaiting) == 0 {
+				if s&sMore != 0 || d.first != nil || d.second != nil {
+					d.unlock(s)
+					return false
+				}
+				if d.err != nil && s&sMarked == 0 {
+					d.markLocked()
+					s |= sMarked
+				}
+			}
+			atomic.StoreUint32(&d.state, s&^(sLocked|sRunning))
+			return true
 		}
 		if atomic.CompareAndSwapUint32(&d.state, s, s&^sRunning) {
 			return true
