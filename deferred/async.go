@@ -452,23 +452,15 @@ const (
 	handBackSleep
 )
 
-// awaitHandBackSpins is how many times Async's caller yields its processor
-// to the body before it goes to sleep until the body hands back.
-const awaitHandBackSpins = 2
-
-// awaitHandBack blocks Async's caller until the body first hands back. The
-// body's goroutine has just been started, and usually runs as soon as the
-// caller yields: the caller yields a few times before it sleeps, which spares
-// the body the cost of waking it. (Like any runtime.Gosched, a yield puts the
-// caller behind the other goroutines ready to run on its processor, where a
-// wake-up would have put it first; it costs less than a sleep and a wake-up
-// all the same.)
+// awaitHandBack blocks Async's caller until the body first hands back: it
+// sleeps, unless the body has handed back already. It does not yield to the
+// body with runtime.Gosched, which would be cheaper still: a yield puts the
+// caller behind every goroutine ready to run, where the body's wake-up puts
+// it first, and a reactor that calls Async must not wait behind other
+// goroutines' time slices.
 func (s *asyncRun[T]) awaitHandBack() {
-	for range awaitHandBackSpins {
-		runtime.Gosched()
-		if s.hand.Load() == handBackDone {
-			return
-		}
+	if s.hand.Load() == handBackDone {
+		return
 	}
 	s.wake = make(chan struct{})
 	if s.hand.CompareAndSwap(0, handBackSleep) {
