@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 
 	"github.com/twinego/twine/deferred"
@@ -135,6 +136,7 @@ func (w *worker) handle(frames []frame) error {
 	w.revs = evs[:0]
 	switch len(evs) {
 	case 0:
+		return perr
 	case 1:
 		// A lone call's answer, the usual case one at a time: its event
 		// rides in the closure.
@@ -146,6 +148,11 @@ func (w *worker) handle(frames []frame) error {
 		clear(evs)
 		p.loop.CallSoon(func() { runEvents(batch) })
 	}
+	// Let the loop's goroutine, just readied, run now: with few
+	// processors it would otherwise wait for this goroutine's next read,
+	// which mostly finds nothing yet, and parks. Done after the loop has
+	// sent the next call, that read finds its answer more often.
+	runtime.Gosched()
 	return perr
 }
 
