@@ -144,19 +144,12 @@ func (d *Deferred[T]) Errback(err error) {
 // lose a race with a cancellation), reports false.
 func (d *Deferred[T]) fire(v T, err error, op string) bool {
 	if s := atomic.LoadUint32(&d.state); s&^sFirst == 0 && atomic.CompareAndSwapUint32(&d.state, s, sCalled|sRunning) {
-		if err == nil && d.second == nil && !isAny[T]() {
-			// The common case: a success and at most one link, run here
-			// without the general loop.
-			if cb, ok := d.first.(cbFunc[T]); ok {
-				d.first = nil
-				v, err = callCb(cb, v)
-			}
-			d.result, d.err = v, err
-			if err == nil && d.first == nil && atomic.CompareAndSwapUint32(&d.state, sCalled|sRunning, sCalled) {
-				return true
-			}
-		} else {
-			d.result, d.err = v, err
+		d.result, d.err = v, err
+		// The common case, a chain of one or two callbacks and nothing
+		// else, runs here without the general loop.
+		if !isAny[T]() && d.runSlot(&d.first) && d.runSlot(&d.second) && d.err == nil &&
+			atomic.CompareAndSwapUint32(&d.state, sCalled|sRunning, sCalled) {
+			return true
 		}
 		run(d, nil, nil)
 		return true
@@ -235,15 +228,21 @@ func (d *Deferred[T]) AddCallbacks(cb func(T) (T, error), eb func(error) (T, err
 	return d.add(&pairFunc[T]{cb: cb, eb: eb})
 }
 
-// callCb calls a callback, turning a panic into a *PanicError as invoke does.
-func callCb[T any](cb cbFunc[T], v T) (rv T, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			var zero T
-			rv, err = zero, NewPanicError(r)
-		}
-	}()
-	return cb(v)
+// runSlot runs the link in slot, first or second, for the owner of a chain
+// that has just fired, and reports whether the chain may go on here: false
+// when the link is a continuation, which only run knows how to hand a result
+// to, or when the callback paused the chain.
+func (d *Deferred[T]) runSlot(slot *any) bool {
+	l := *slot
+	if l == nil {
+		return true
+	}
+	if _, ok := l.(*Deferred[T]); ok {
+		return false
+	}
+	*slot = nil
+	d.result, d.err = invoke[T](l, d.result, d.err)
+	return atomic.LoadUint32(&d.state)&sPaused == 0
 }
 
 func (d *Deferred[T]) add(l any) *Deferred[T] {
