@@ -41,6 +41,12 @@ func echoChild() int {
 
 // startEcho starts the echo child and returns its pipes.
 func startEcho(b *testing.B) (io.WriteCloser, io.Reader) {
+	stdin, stdout, _ := startEchoPID(b)
+	return stdin, stdout
+}
+
+// startEchoPID is startEcho that also returns the child's pid.
+func startEchoPID(b *testing.B) (io.WriteCloser, io.Reader, int) {
 	exe, err := os.Executable()
 	require.NoError(b, err)
 	cmd := exec.Command(exe)
@@ -55,7 +61,7 @@ func startEcho(b *testing.B) (io.WriteCloser, io.Reader) {
 		_ = stdin.Close()
 		require.NoError(b, cmd.Wait())
 	})
-	return stdin, stdout
+	return stdin, stdout, cmd.Process.Pid
 }
 
 // echoFrame is as long as the pool's call frame for square(7).
