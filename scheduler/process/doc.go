@@ -93,11 +93,12 @@
 // Speed: with many calls in flight a worker answers each in a few
 // microseconds. A lone call's round trip costs a pipe write and read each way
 // plus one hand-off of the result to the loop's goroutine. A worker with no
-// task in flight waits for the next call in a blocking read, as a plain
-// program would, rather than in Go's poller, which costs more than a tiny
-// call; a goroutine that a finished task left running waits meanwhile until
-// the runtime hands the worker's processor on (tens of microseconds). Values
-// of basic types cross without reflection (see [Gob]). On a machine with few
+// task in flight, whose calls come close together, waits for the next one
+// in a blocking read, as a plain program would, rather than in Go's poller,
+// which costs more than a tiny call; a goroutine that a finished task left
+// running may wait meanwhile until the runtime hands the worker's processor
+// on (tens of microseconds to some milliseconds). Values of basic types
+// cross without reflection (see [Gob]). On a machine with few
 // cores the hand-off to the loop can dominate: readying the loop's goroutine
 // while a processor is idle makes the runtime wake another OS thread, which
 // competes for the core the worker needs. A parent run with GOMAXPROCS=1

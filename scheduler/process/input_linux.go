@@ -4,26 +4,38 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
 // input is the worker's reader of its input. While the worker has no task
-// in flight, it waits for input in a blocking system call, holding its
-// thread, as a plain program reading a pipe does; otherwise, and where it
-// cannot, it waits in Go's poller, which lets other goroutines run
-// meanwhile. A lone call then costs the worker two system calls on the way
-// in (wait, read) instead of parking the reader, a read that finds nothing,
-// and the scheduler's rounds of the poller, which cost more than the call.
+// in flight and the calls come close together, it waits for input in a
+// blocking system call, holding its thread, as a plain program reading a
+// pipe does; otherwise it waits in Go's poller, which lets other goroutines
+// run meanwhile. A lone call then costs the worker two system calls on the
+// way in (wait, read) instead of parking the reader, a read that finds
+// nothing, and the scheduler's rounds of the poller, which cost more than a
+// tiny call.
 //
-// While it waits in the system call it holds its processor (the worker runs
-// with one, by default): a goroutine that a finished task left running
-// waits until the runtime hands the processor on, which it does after some
-// tens of microseconds.
+// A wait in the system call that lasts holds the worker's processor (it
+// has one, by default) until the runtime takes it back, after tens of
+// microseconds to some milliseconds, waking another thread to do so: for
+// calls that come further apart, the poller costs less. So the input waits
+// in the system call only after a wait shorter than blockingWait. A
+// goroutine that a finished task left running may wait meanwhile, until the
+// runtime takes the processor back.
 type input struct {
 	f    *os.File
 	rc   syscall.RawConn
 	idle func() bool // reports whether no task is in flight
+	slow bool        // the last read waited longer than blockingWait
 }
+
+// blockingWait is the longest wait after which the input still waits for
+// the next in a system call. The runtime looks for threads stuck in one
+// every 20 us to 10 ms, depending on how recently it found one; calls that
+// come this close together mostly answer before it looks twice.
+const blockingWait = 50 * time.Microsecond
 
 func newInput(f *os.File, idle func() bool) io.Reader {
 	rc, err := f.SyscallConn()
@@ -34,7 +46,9 @@ func newInput(f *os.File, idle func() bool) io.Reader {
 }
 
 func (in *input) Read(p []byte) (int, error) {
-	if len(p) == 0 || !in.idle() {
+	start := time.Now()
+	defer func() { in.slow = time.Since(start) > blockingWait }()
+	if len(p) == 0 || in.slow || !in.idle() {
 		return in.f.Read(p)
 	}
 	var n int

@@ -10,13 +10,17 @@ import (
 )
 
 // TestInputReads: the worker's input reads what comes, waiting for it,
-// then the end, whether it waits in a system call (no task in flight) or
-// in the poller.
+// then the end, whether it waits in a system call (no task in flight, and
+// the last wait was short) or in the poller.
 func TestInputReads(t *testing.T) {
-	for _, idle := range []bool{true, false} {
+	for _, mode := range []string{"blocking", "busy", "slow"} {
+		idle := mode != "busy"
 		r, w, err := os.Pipe()
 		require.NoError(t, err)
 		in := newInput(r, func() bool { return idle })
+		if mode == "slow" {
+			in.(*input).slow = true
+		}
 		wrote := make(chan error, 1)
 		go func() {
 			_, err := w.Write([]byte("abc"))
@@ -25,12 +29,12 @@ func TestInputReads(t *testing.T) {
 		buf := make([]byte, 8)
 		n, err := io.ReadAtLeast(in, buf, 3)
 		require.NoError(t, err)
-		assert.Equal(t, "abc", string(buf[:n]), "idle %v", idle)
+		assert.Equal(t, "abc", string(buf[:n]), "%s", mode)
 		require.NoError(t, <-wrote)
 		require.NoError(t, w.Close())
 		n, err = in.Read(buf)
 		assert.Equal(t, 0, n)
-		assert.Equal(t, io.EOF, err, "idle %v", idle)
+		assert.Equal(t, io.EOF, err, "%s", mode)
 		require.NoError(t, r.Close())
 	}
 }
