@@ -4,7 +4,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"syscall"
 	"time"
 )
 
@@ -101,16 +100,6 @@ func perOp(units int, f func() error) opFunc {
 		}
 		return n * units, nil
 	}
-}
-
-// cpuTime returns the processor time the process has used so far, in user
-// and system mode, all threads; zero if the system cannot tell.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // median returns the median of xs (the mean of the two middle values for

@@ -21,3 +21,8 @@ func exitStatus(ps *os.ProcessState) (int, syscall.Signal) {
 func takeStdio() (in, out *os.File, err error) {
 	return os.Stdin, os.Stdout, nil
 }
+
+// writeFD writes b to the handle fd with one system call.
+func writeFD(fd uintptr, b []byte) (int, error) {
+	return syscall.Write(syscall.Handle(fd), b)
+}

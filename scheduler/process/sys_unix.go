@@ -18,3 +18,8 @@ func exitStatus(ps *os.ProcessState) (int, syscall.Signal) {
 	}
 	return ps.ExitCode(), 0
 }
+
+// writeFD writes b to the file descriptor fd with one system call.
+func writeFD(fd uintptr, b []byte) (int, error) {
+	return syscall.Write(int(fd), b)
+}

@@ -104,7 +104,7 @@ type rawWrite struct {
 
 func (r *rawWrite) write(fd uintptr) bool {
 	for len(r.b) > 0 {
-		m, err := syscall.Write(int(fd), r.b)
+		m, err := writeFD(fd, r.b)
 		if err == syscall.EINTR {
 			continue
 		}
