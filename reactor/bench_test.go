@@ -126,7 +126,6 @@ func BenchmarkIdleCPU(b *testing.B) {
 		}
 		b.ReportMetric(100*used.Seconds()/idle.Seconds(), "%cpu")
 		b.ReportMetric(float64(r.Stats().Wakeups), "wakeups")
-		b.ReportMetric(float64(r.Stats().Spins), "spins")
 	}
 }
 

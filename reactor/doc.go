@@ -33,9 +33,7 @@
 // logs a callback that holds the loop too long, with the reactor goroutine's
 // stack, while it still runs; [Reactor.Stats] reports the loop's lag,
 // measured by the loop, and its queues. An idle reactor sleeps: nothing
-// polls. A busy one whose work comes from other goroutines, and whose wakes
-// are slow, polls its queue for a moment before it sleeps ([WithSpin]), so
-// as to be found awake.
+// polls.
 //
 // It runs on real time or, in tests, inside a [testing/synctest] bubble,
 // where time is fake and moves only when every goroutine waits: create and

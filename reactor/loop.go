@@ -8,22 +8,14 @@ import (
 
 // loop runs due timers and queued functions until shutdown has finished and
 // no DeferToGoroutine function is still running. Between passes it sleeps on
-// one channel receive and one time.Timer reset to the earliest due time,
-// after a short spin when that pays (see spin.go).
+// one channel receive and one time.Timer reset to the earliest due time.
 func (r *Reactor) loop() {
 	var batch []func()
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	armed := false
 	defer timer.Stop()
-	var idleAt time.Duration // when the reactor last ran out of work
-	woken := false           // another goroutine ended the last sleep
 	for {
-		// Kicks made so far are seen by this pass's reading of the timers
-		// and the pool; later ones keep the flag set for the sleep to see.
-		if r.kicked.Load() {
-			r.kicked.Swap(false)
-		}
 		lag := time.Duration(-1)
 		now := r.elapsed()
 		if next, ok := r.timers.Next(); ok && next <= now {
@@ -43,13 +35,7 @@ func (r *Reactor) loop() {
 		var at time.Duration
 		batch, at = r.queue.take(batch)
 		if len(batch) > 0 {
-			took := r.elapsed()
-			lag = max(lag, took-at)
-			if woken {
-				// The work that ended the sleep came at-idleAt after the
-				// reactor went idle; waking for it cost took-at.
-				r.spinner.woke(at-idleAt, took-at)
-			}
+			lag = max(lag, r.elapsed()-at)
 			for i, f := range batch {
 				batch[i] = nil
 				r.runOne(f)
@@ -57,10 +43,7 @@ func (r *Reactor) loop() {
 			if cap(batch) > 1<<16 {
 				batch = nil // let a burst's buffer go
 			}
-		} else if woken {
-			r.spinner.idled() // a timer change ended the sleep, not work
 		}
-		woken = false
 		if lag >= 0 {
 			r.lag.add(lag)
 		}
@@ -68,22 +51,10 @@ func (r *Reactor) loop() {
 			return
 		}
 
-		if r.spinner.max > 0 {
-			idleAt = r.elapsed()
-			if r.spinner.want() {
-				if r.spin(idleAt) {
-					r.spinner.found(r.elapsed() - idleAt)
-					continue // found awake: nobody had to wake it
-				}
-				r.spinner.missed()
-			}
-		}
-
 		// Announce the sleep first, then look for work: a producer queues
-		// (or kicks) first, then looks for a sleeper, so one of the two
-		// sees the other.
+		// first, then looks for a sleeper, so one of the two sees the other.
 		r.sleeping.Store(true)
-		if r.queue.pending() || r.kicked.Load() {
+		if r.queue.len() > 0 {
 			r.sleeping.Store(false)
 			continue
 		}
@@ -101,10 +72,8 @@ func (r *Reactor) loop() {
 		}
 		select {
 		case <-r.wake:
-			woken = r.spinner.max > 0 // judged once the work is taken
 		case <-timer.C:
 			armed = false
-			r.spinner.idled()
 		}
 		r.sleeping.Store(false)
 		r.wakeups.Add(1)

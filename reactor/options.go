@@ -16,7 +16,6 @@ type config struct {
 	shutdownTimeout time.Duration
 	maxGoroutines   int
 	signals         []os.Signal
-	spin            time.Duration
 }
 
 // Defaults for the options.
@@ -24,7 +23,6 @@ const (
 	DefaultWatchdog        = 100 * time.Millisecond
 	DefaultShutdownTimeout = 10 * time.Second
 	DefaultMaxGoroutines   = 10
-	DefaultSpin            = 50 * time.Microsecond
 )
 
 func newConfig(opts []Option) config {
@@ -32,7 +30,6 @@ func newConfig(opts []Option) config {
 		watchdog:        DefaultWatchdog,
 		shutdownTimeout: DefaultShutdownTimeout,
 		maxGoroutines:   DefaultMaxGoroutines,
-		spin:            DefaultSpin,
 	}
 	for _, o := range opts {
 		o(&c)
@@ -93,29 +90,4 @@ func WithSignals(sigs ...os.Signal) Option {
 		sigs = []os.Signal{os.Interrupt, syscall.SIGTERM}
 	}
 	return func(c *config) { c.signals = sigs }
-}
-
-// WithSpin sets how long the reactor goroutine may poll its queue for work
-// before it goes to sleep (default [DefaultSpin], 50 µs); zero turns polling
-// off. A negative d panics.
-//
-// Waking a sleeping goroutine costs microseconds, tens of them on some
-// virtual machines, when an idle OS thread must be woken for it, as when the
-// goroutine that hands over the work goes on running or blocks in a system
-// call. A reactor that polls for a moment is found awake instead: the
-// producer wakes nobody, and the work runs at once. Polling takes a core, so
-// the reactor polls only where it has lately paid: with GOMAXPROCS above
-// one, after a sleep that work from another goroutine ended within d and
-// whose wake was slow. A reactor that is idle, or whose work comes from its
-// timers, or less often than every d, or through cheap wakes, never polls. A
-// poll that finds nothing, or finds work later than sleeping lately did,
-// makes the reactor skip its next chances to poll, up to 64. Polling ends as
-// soon as work, a timer change or [Reactor.Stop] arrives; it never goes past
-// the next due timer, and with the watchdog on it lasts at most half the
-// watchdog's threshold. [Stats].Spins counts the polls.
-func WithSpin(d time.Duration) Option {
-	if d < 0 {
-		panic("reactor: WithSpin: negative duration")
-	}
-	return func(c *config) { c.spin = d }
 }

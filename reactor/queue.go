@@ -2,7 +2,6 @@ package reactor
 
 import (
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -10,22 +9,13 @@ import (
 // them. Producers append under a mutex held for a few nanoseconds; the
 // reactor takes everything at once by swapping buffers, so it locks once per
 // batch rather than once per function, and the two slices are reused
-// without allocating. Whether any function waits is also kept in an
-// atomic, so that the reactor can look for work without taking the mutex, as
-// it does while it spins; it changes once per batch, so producers rarely
-// store it.
+// without allocating.
 type soonQueue struct {
 	mu      sync.Mutex
 	items   []func()
 	firstAt time.Duration // when items went from empty to non-empty
 	closed  bool
 	now     func() time.Duration // the reactor's clock
-
-	// waiting has a cache line of its own, so that a spinning reactor
-	// reading it does not slow the producers that take mu.
-	_       [64]byte
-	waiting atomic.Bool // len(items) > 0; stored under mu
-	_       [63]byte
 }
 
 // push appends f. It reports whether the queue was empty before (so the
@@ -41,7 +31,6 @@ func (q *soonQueue) push(f func()) (first, ok bool) {
 	if len(q.items) == 0 {
 		first = true
 		q.firstAt = q.now()
-		q.waiting.Store(true)
 	}
 	q.items = append(q.items, f)
 	q.mu.Unlock()
@@ -55,9 +44,6 @@ func (q *soonQueue) take(spare []func()) ([]func(), time.Duration) {
 	q.mu.Lock()
 	items, at := q.items, q.firstAt
 	q.items = spare[:0]
-	if len(items) > 0 {
-		q.waiting.Store(false)
-	}
 	q.mu.Unlock()
 	return items, at
 }
@@ -69,13 +55,6 @@ func (q *soonQueue) len() int {
 	return len(q.items)
 }
 
-// pending reports whether any function waits. It takes no lock: a push
-// marks the queue as not empty before it returns, so a producer that then
-// finds the reactor awake knows that the reactor will see its function.
-func (q *soonQueue) pending() bool {
-	return q.waiting.Load()
-}
-
 // close refuses further functions and returns those still waiting.
 func (q *soonQueue) close() []func() {
 	q.mu.Lock()
@@ -83,6 +62,5 @@ func (q *soonQueue) close() []func() {
 	q.closed = true
 	items := q.items
 	q.items = nil
-	q.waiting.Store(false)
 	return items
 }

@@ -22,11 +22,8 @@ import (
 // Stop's orderly shutdown has finished.
 //
 // When the reactor has nothing to do, its goroutine sleeps until the next
-// timer is due or another goroutine hands it work. Only while work keeps
-// coming from other goroutines soon after it goes idle, and waking it is
-// slow, does it first poll its queue for a moment ([WithSpin]), so as to be
-// found awake; an idle reactor never polls. A panic in a callback is
-// recovered, logged through the reactor's [slog.Logger] as a
+// timer is due or another goroutine hands it work: it never polls. A panic in
+// a callback is recovered, logged through the reactor's [slog.Logger] as a
 // [*deferred.PanicError], and the loop goes on.
 //
 // *Reactor implements [scheduler.Loop], so a Cooperator can run on it.
@@ -44,16 +41,13 @@ type Reactor struct {
 	gid      atomic.Uint64 // the reactor goroutine's id, once Run has started
 	gen      atomic.Uint64 // callbacks started
 	wakeups  atomic.Uint64 // times the reactor goroutine woke from sleep
-	kicked   atomic.Bool   // a timer or the pool changed: ends a spin
-	spins    atomic.Uint64 // times the reactor goroutine polled before sleeping
 
 	events events
 	pool   pool
 	lag    lagWindow
 	wd     *watchdog
 
-	shutdownDone bool       // the shutdown event has fired; reactor goroutine only
-	spinner      spinPolicy // when to spin before sleeping; reactor goroutine only
+	shutdownDone bool // the shutdown event has fired; reactor goroutine only
 
 	bgStop chan struct{}  // closed to stop the helper goroutines
 	bg     sync.WaitGroup // the watchdog and signal goroutines
@@ -77,15 +71,11 @@ func New(opts ...Option) *Reactor {
 		wake:   make(chan struct{}, 1),
 		bgStop: make(chan struct{}),
 	}
-	r.timers = scheduler.NewTimers(r.epoch, r.elapsed, r.kick)
+	r.timers = scheduler.NewTimers(r.epoch, r.elapsed, r.wakeIfSleeping)
 	r.queue.now = r.elapsed
-	r.pool.init(cfg.maxGoroutines, r.kick)
-	r.spinner.max = cfg.spin
+	r.pool.init(cfg.maxGoroutines, r.wakeIfSleeping)
 	if cfg.watchdog > 0 {
 		r.wd = newWatchdog(r, cfg.watchdog)
-		// A spin between callbacks looks to the watchdog like a callback
-		// holding the loop.
-		r.spinner.max = min(r.spinner.max, cfg.watchdog/2)
 	}
 	return r
 }

@@ -328,7 +328,6 @@ func TestMisusePanics(t *testing.T) {
 			func() { reactor.DeferToGoroutine(nil, func() (int, error) { return 0, nil }) }},
 		{"React", "reactor: React: nil function", func() { _ = reactor.React(nil) }},
 		{"WithMaxGoroutines", "reactor: WithMaxGoroutines: n must be at least 1", func() { reactor.WithMaxGoroutines(0) }},
-		{"WithSpin", "reactor: WithSpin: negative duration", func() { reactor.WithSpin(-time.Nanosecond) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

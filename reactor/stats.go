@@ -18,7 +18,6 @@ type Stats struct {
 	LagSamples             int    // measures in the window
 	Callbacks              uint64 // callbacks run so far
 	Wakeups                uint64 // times the reactor goroutine woke from sleep
-	Spins                  uint64 // times it polled for work before sleeping ([WithSpin])
 	TimersPending          int    // CallLater calls waiting to run
 	QueueLen               int    // CallSoon functions waiting to run
 	GoroutinesRunning      int    // DeferToGoroutine functions running
@@ -35,7 +34,6 @@ func (r *Reactor) Stats() Stats {
 	s := Stats{
 		Callbacks:     r.gen.Load(),
 		Wakeups:       r.wakeups.Load(),
-		Spins:         r.spins.Load(),
 		TimersPending: r.timers.Len(),
 		QueueLen:      r.queue.len(),
 	}
