@@ -50,11 +50,16 @@ func (r *Reactor) loop() {
 		if r.shutdownDone && r.pool.idle() {
 			return
 		}
+		if testHookBeforeSleep != nil {
+			testHookBeforeSleep(r)
+		}
 
 		// Announce the sleep first, then look for work: a producer queues
 		// first, then looks for a sleeper, so one of the two sees the other.
+		// The pool's last goroutine after shutdown is such a producer: it
+		// ends, then looks for a sleeper.
 		r.sleeping.Store(true)
-		if r.queue.len() > 0 {
+		if r.queue.len() > 0 || (r.shutdownDone && r.pool.idle()) {
 			r.sleeping.Store(false)
 			continue
 		}
@@ -120,3 +125,8 @@ func (r *Reactor) logPanic(msg string, v any, attrs ...any) {
 	pe := deferred.NewPanicError(v)
 	r.log.Error(msg, append(attrs, "err", pe, "stack", string(pe.Stack))...)
 }
+
+// testHookBeforeSleep, when set by a test, runs on the reactor goroutine
+// each time the loop has found nothing to do, just before it announces its
+// sleep.
+var testHookBeforeSleep func(r *Reactor)
