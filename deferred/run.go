@@ -7,10 +7,24 @@ import (
 
 // lock takes the lock bit and returns the state with it set. Critical
 // sections are a few instructions and never run user code.
-func (d *Deferred[T]) lock() uint32 {
+func (d *Deferred[T]) lock() uint32 { return lockState(&d.state) }
+
+// lockState is lock on the state word p. The uncontended case is small
+// enough to inline.
+func lockState(p *uint32) uint32 {
+	s := atomic.LoadUint32(p) | sLocked
+	if atomic.CompareAndSwapUint32(p, s&^sLocked, s) {
+		return s
+	}
+	return lockStateSlow(p)
+}
+
+// lockStateSlow is lockState when another goroutine holds the lock, or
+// takes it first.
+func lockStateSlow(p *uint32) uint32 {
 	for i := 0; ; i++ {
-		s := atomic.LoadUint32(&d.state)
-		if s&sLocked == 0 && atomic.CompareAndSwapUint32(&d.state, s, s|sLocked) {
+		s := atomic.LoadUint32(p)
+		if s&sLocked == 0 && atomic.CompareAndSwapUint32(p, s, s|sLocked) {
 			return s | sLocked
 		}
 		if i >= 16 {
