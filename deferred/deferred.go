@@ -189,11 +189,7 @@ func (d *Deferred[T]) AddCallback(f func(T) (T, error)) *Deferred[T] {
 	if f == nil {
 		panicMisuse("Deferred.AddCallback", errNilFunc)
 	}
-	// The common case, the first link of an unfired chain, without the
-	// general path.
-	if atomic.LoadUint32(&d.state) == 0 && atomic.CompareAndSwapUint32(&d.state, 0, sLocked) {
-		d.first = cbFunc[T](f)
-		atomic.StoreUint32(&d.state, sFirst)
+	if d.addUnfired(cbFunc[T](f)) {
 		return d
 	}
 	return d.add(cbFunc[T](f))
@@ -207,6 +203,9 @@ func (d *Deferred[T]) AddErrback(f func(error) (T, error)) *Deferred[T] {
 	if f == nil {
 		panicMisuse("Deferred.AddErrback", errNilFunc)
 	}
+	if d.addUnfired(ebFunc[T](f)) {
+		return d
+	}
 	return d.add(ebFunc[T](f))
 }
 
@@ -215,6 +214,9 @@ func (d *Deferred[T]) AddErrback(f func(error) (T, error)) *Deferred[T] {
 func (d *Deferred[T]) AddBoth(f func(T, error) (T, error)) *Deferred[T] {
 	if f == nil {
 		panicMisuse("Deferred.AddBoth", errNilFunc)
+	}
+	if d.addUnfired(bothFunc[T](f)) {
+		return d
 	}
 	return d.add(bothFunc[T](f))
 }
@@ -243,6 +245,30 @@ func (d *Deferred[T]) runSlot(slot *any) bool {
 	*slot = nil
 	d.result, d.err = invoke[T](l, d.result, d.err)
 	return atomic.LoadUint32(&d.state)&sPaused == 0
+}
+
+// addUnfired stores l in a chain that has not fired, when no other goroutine
+// holds its lock at the moment, and reports whether it did: the common case
+// of building a chain, without the general path of add.
+func (d *Deferred[T]) addUnfired(l any) bool {
+	s := atomic.LoadUint32(&d.state)
+	if s&(sLocked|sCalled) != 0 || !atomic.CompareAndSwapUint32(&d.state, s, s|sLocked) {
+		return false
+	}
+	switch {
+	case s&sMore != 0:
+		d.pushLocked(l)
+	case d.first == nil:
+		d.first = l
+		s |= sFirst
+	case d.second == nil:
+		d.second = l
+	default:
+		d.pushLocked(l)
+		s |= sMore
+	}
+	atomic.StoreUint32(&d.state, s)
+	return true
 }
 
 func (d *Deferred[T]) add(l any) *Deferred[T] {
