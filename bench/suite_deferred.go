@@ -66,8 +66,6 @@ func double(n int) (int, error) { return n * 2, nil }
 
 func inc(n int) (int, error) { return n + 1, nil }
 
-func recovered(error) (int, error) { return 0, nil }
-
 var errBench = errors.New("bench: failure")
 
 // The scenarios below check their result through what their last callback
