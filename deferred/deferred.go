@@ -68,7 +68,6 @@ const (
 	sMore              // ext.links holds links
 	sMarked            // an unhandled-error report is armed
 	sCancelling        // Cancel has called, or is calling, the canceller
-	sFirst             // first has been taken, before the Deferred fired (a hint for AddCallback)
 )
 
 // The link kinds. Each is a distinct type so that one interface slot can
@@ -143,7 +142,7 @@ func (d *Deferred[T]) Errback(err error) {
 // fired it panics naming op, or, for an empty op (internal callers that may
 // lose a race with a cancellation), reports false.
 func (d *Deferred[T]) fire(v T, err error, op string) bool {
-	if s := atomic.LoadUint32(&d.state); s&^sFirst == 0 && atomic.CompareAndSwapUint32(&d.state, s, sCalled|sRunning) {
+	if atomic.CompareAndSwapUint32(&d.state, 0, sCalled|sRunning) {
 		d.result, d.err = v, err
 		// The common case, a chain of one or two callbacks and nothing
 		// else, runs here without the general loop.
@@ -249,7 +248,9 @@ func (d *Deferred[T]) runSlot(slot *any) bool {
 
 // addUnfired stores l in a chain that has not fired, when no other goroutine
 // holds its lock at the moment, and reports whether it did: the common case
-// of building a chain, without the general path of add.
+// of building a chain, without the general path of add. Its switch is
+// linkLocked's, for an unfired chain, written out here because the call to
+// linkLocked, which does not inline, cost chain10 about 4%.
 func (d *Deferred[T]) addUnfired(l any) bool {
 	s := atomic.LoadUint32(&d.state)
 	if s&(sLocked|sCalled) != 0 || !atomic.CompareAndSwapUint32(&d.state, s, s|sLocked) {
@@ -260,7 +261,6 @@ func (d *Deferred[T]) addUnfired(l any) bool {
 		d.pushLocked(l)
 	case d.first == nil:
 		d.first = l
-		s |= sFirst
 	case d.second == nil:
 		d.second = l
 	default:
@@ -331,7 +331,7 @@ func (d *Deferred[T]) linkLocked(s uint32, l any) uint32 {
 	if s&(sCalled|sMore) == 0 {
 		if d.first == nil {
 			d.first = l
-			return s | sFirst
+			return s
 		}
 		if d.second == nil {
 			d.second = l
