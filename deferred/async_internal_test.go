@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Async's caller yields a few times to the new body and then goes to sleep
-// until the body first hands back. These tests hold the body until the
-// caller sleeps, so that the body must wake it.
+// Async's caller goes to sleep until the body first hands back, unless the
+// body has handed back already. These tests hold the body until the caller
+// sleeps, so that the body must wake it.
 
 // yieldUntilCallerSleeps yields, in a body, until its Async's caller has
 // gone to sleep, as the asyncRun's hand says, and reports whether it did.
