@@ -7,8 +7,10 @@ import (
 )
 
 // loop runs due timers and queued functions until shutdown has finished and
-// no DeferToGoroutine function is still running. Between passes it sleeps on
-// one channel receive and one time.Timer reset to the earliest due time.
+// no DeferToGoroutine function is still running. Between passes it lends
+// its idle time to the first idler that has something to wait for (see
+// AddIdler), or else sleeps on one channel receive and one time.Timer reset
+// to the earliest due time.
 func (r *Reactor) loop() {
 	var batch []func()
 	timer := time.NewTimer(time.Hour)
@@ -18,7 +20,12 @@ func (r *Reactor) loop() {
 	for {
 		lag := time.Duration(-1)
 		now := r.elapsed()
+		idl := r.idlers.list.Load()
 		if next, ok := r.timers.Next(); ok && next <= now {
+			if idl != nil {
+				r.busy(*idl)
+				idl = nil
+			}
 			lag = now - next
 			// Calls scheduled during this pass wait for the next one, so
 			// that a call rescheduling itself cannot starve the queue.
@@ -35,6 +42,9 @@ func (r *Reactor) loop() {
 		var at time.Duration
 		batch, at = r.queue.take(batch)
 		if len(batch) > 0 {
+			if idl != nil {
+				r.busy(*idl)
+			}
 			lag = max(lag, r.elapsed()-at)
 			for i, f := range batch {
 				batch[i] = nil
@@ -63,12 +73,31 @@ func (r *Reactor) loop() {
 			r.sleeping.Store(false)
 			continue
 		}
+		d := time.Duration(-1)
 		if next, ok := r.timers.Next(); ok {
-			d := next - r.elapsed()
-			if d <= 0 {
+			if d = next - r.elapsed(); d <= 0 {
 				r.sleeping.Store(false)
 				continue
 			}
+		}
+		if idl := r.idlers.list.Load(); idl != nil {
+			if run, ok := r.idle(*idl, d); ok {
+				r.sleeping.Store(false)
+				select { // a poke meant for this wait
+				case <-r.wake:
+				default:
+				}
+				r.wakeups.Add(1)
+				if r.wd != nil {
+					r.wd.awake()
+				}
+				if run != nil {
+					r.runOne(run)
+				}
+				continue
+			}
+		}
+		if d >= 0 {
 			timer.Reset(d)
 			armed = true
 		} else if armed {
@@ -101,6 +130,7 @@ func (r *Reactor) poke() {
 	case r.wake <- struct{}{}:
 	default:
 	}
+	r.wakeIdlers()
 }
 
 // runOne runs one callback on the reactor goroutine. A panic is recovered

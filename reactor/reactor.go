@@ -44,6 +44,7 @@ type Reactor struct {
 
 	events events
 	pool   pool
+	idlers idlers
 	lag    lagWindow
 	wd     *watchdog
 
@@ -209,6 +210,10 @@ func (r *Reactor) shutdown() {
 
 // finish tears the reactor down once the loop has ended.
 func (r *Reactor) finish() {
+	r.idlers.done.Store(true)
+	if list := r.idlers.list.Load(); list != nil {
+		r.busy(*list) // the idlers must not count on the loop any more
+	}
 	r.timers.Close()
 	for _, f := range r.queue.close() {
 		r.runOne(f)

@@ -13,4 +13,9 @@
 //	clock := scheduler.NewManualClock()
 //	clock.CallLater(time.Second, func() { fmt.Println("tick") })
 //	clock.Advance(time.Second) // prints "tick"
+//
+// A loop may also lend its idle time: an [IdleLoop] (the reactor is one)
+// lets an [Idler] wait for events of its own on the loop's goroutine, in
+// place of the loop's sleep. The worker-process pools of scheduler/process
+// use it to have the loop's thread read their workers' answers itself.
 package scheduler
