@@ -125,3 +125,53 @@ func ExampleReact() {
 	// Output:
 	// task failed
 }
+
+// lineIdler waits, in the reactor's idle time, for lines on a channel, and
+// has the reactor print each: a stand-in for an Idler that waits for its
+// events in the kernel, as the process pools do for their workers'
+// answers.
+type lineIdler struct {
+	lines <-chan string
+	wake  chan struct{} // capacity 1
+}
+
+func (l *lineIdler) Idle(d time.Duration) (func(), bool) {
+	var timeout <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case line := <-l.lines:
+		return func() { fmt.Println("got", line) }, true
+	case <-l.wake: // the reactor has work
+	case <-timeout: // a timer is due
+	}
+	return nil, true
+}
+
+func (l *lineIdler) Wake() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (l *lineIdler) Busy() {} // it waits for its events in Idle only
+
+func ExampleReactor_AddIdler() {
+	r := reactor.New()
+	lines := make(chan string)
+	_, remove := r.AddIdler(&lineIdler{lines: lines, wake: make(chan struct{}, 1)})
+	defer remove()
+	go func() {
+		lines <- "first"
+		lines <- "second"
+		_ = r.Stop()
+	}()
+	_ = r.Run()
+	// Output:
+	// got first
+	// got second
+}
