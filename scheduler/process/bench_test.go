@@ -88,8 +88,9 @@ func BenchmarkPipeEcho(b *testing.B) {
 
 // BenchmarkPipeEchoHandoff is BenchmarkPipeEcho with the echo read by a
 // goroutine of its own, which hands it to the writer over a channel: the
-// floor under a pool that delivers results to an event loop, since the
-// loop cannot wait on the pipe itself.
+// floor under a pool whose worker's reader goroutine hands the answers to
+// an event loop, as it does for calls made from other goroutines than the
+// loop's.
 func BenchmarkPipeEchoHandoff(b *testing.B) {
 	stdin, stdout := startEcho(b)
 	got := make(chan error)

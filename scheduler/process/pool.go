@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/twinego/twine/scheduler"
 )
@@ -54,6 +55,11 @@ type Pool struct {
 	isDone   bool
 
 	wg sync.WaitGroup // the workers' supervising goroutines
+
+	lr *loopReader // reads answers on the loop, if the loop lends its idle time
+	// inEvents is set while the loop runs the pool's events: calls made
+	// then come from callbacks on the loop, whose answers the loop may read.
+	inEvents atomic.Bool
 }
 
 // NewPool returns a pool that runs tasks in workers started from this
@@ -89,6 +95,7 @@ func NewPool(loop scheduler.Loop, opts ...Option) (*Pool, error) {
 		log:  cfg.logger,
 		done: make(chan struct{}),
 	}
+	p.lr = newLoopReader(p, loop)
 	p.mu.Lock()
 	p.scaleLocked()
 	p.unlock()
@@ -169,6 +176,9 @@ func (p *Pool) Close(ctx context.Context) error {
 		<-p.done
 	}
 	p.wg.Wait()
+	if p.lr != nil {
+		p.lr.close()
+	}
 	return err
 }
 
@@ -181,7 +191,7 @@ func (p *Pool) unlock() {
 		w.flushNow()
 	}
 	if len(evs) > 0 {
-		p.loop.CallSoon(func() { runEvents(evs) })
+		p.loop.CallSoon(func() { p.runEvents(evs) })
 	}
 }
 

@@ -12,30 +12,30 @@ import (
 
 // readLoop reads the worker's frames until its output ends (nil) or it
 // breaks the protocol (the reason). It handles the frames of each read
-// together, and hands the loop their events at once.
+// together, and hands the loop their events at once. While the pool's loop
+// reads the worker's output itself (see loopReader), readLoop waits.
 func (w *worker) readLoop(fr *frameReader) error {
-	var frames []frame
 	for {
-		var perr error
-		frames = frames[:0]
-		for {
-			b, err := fr.next()
-			if b == nil || err != nil {
-				perr = err
-				break
-			}
-			f, err := parseFrame(b)
-			if err != nil {
-				perr = protocolError("%v", err)
-				break
-			}
-			frames = append(frames, f)
-		}
-		if err := w.handle(frames); err != nil {
+		n, err := w.drain(fr, false)
+		if err != nil {
 			return err
 		}
-		if perr != nil {
-			return perr
+		if n > 0 && fr.start == fr.end && w.p.lr != nil {
+			if w.offerSkip > 0 {
+				w.offerSkip--
+			} else if w.p.lr.offer(w) {
+				<-w.rback // the loop has handed the output back
+				if w.lerr != nil {
+					return w.lerr
+				}
+				w.backOff()
+			}
+			if w.out == nil {
+				if err := w.reopenOutput(); err != nil {
+					return fmt.Errorf("process: reading from the worker: %w", err)
+				}
+				continue
+			}
 		}
 		if err := fr.fill(); err != nil {
 			if err == io.EOF {
@@ -46,15 +46,59 @@ func (w *worker) readLoop(fr *frameReader) error {
 	}
 }
 
+// drain handles the whole frames in fr's buffer, and reports how many it
+// handled. An error is the protocol broken; the frames before the culprit
+// are handled. onLoop says that it runs on the loop's goroutine, which then
+// runs the events itself (see handle).
+func (w *worker) drain(fr *frameReader, onLoop bool) (int, error) {
+	frames := w.frames[:0]
+	var perr error
+	for {
+		b, err := fr.next()
+		if b == nil || err != nil {
+			perr = err
+			break
+		}
+		f, err := parseFrame(b)
+		if err != nil {
+			perr = protocolError("%v", err)
+			break
+		}
+		frames = append(frames, f)
+	}
+	w.frames = frames[:0]
+	if err := w.handle(frames, onLoop); err != nil {
+		return len(frames), err
+	}
+	return len(frames), perr
+}
+
+// backOff sets how many batches of answers the reader handles before it
+// offers the output to the loop again: none if the loop read answers while
+// it had it, and twice as many each time (up to maxOfferSkip) if it handed
+// it back unread, busy with other work, so that a loop that keeps busy does
+// not cost every answer the hand-over both ways.
+func (w *worker) backOff() {
+	if w.lreads > 0 {
+		w.offerBackoff = 0
+	} else {
+		w.offerBackoff = min(2*w.offerBackoff+1, maxOfferSkip)
+	}
+	w.offerSkip, w.lreads = w.offerBackoff, 0
+}
+
+const maxOfferSkip = 64
+
 func protocolError(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrProtocol}, args...)...)
 }
 
 // handle acts on frames from the worker, in order: it finds their tasks,
 // under one hold of the pool's lock, then decodes their results and hands
-// the loop the events. A frame that breaks the protocol stops it, and is
-// the error; the frames before it are handled.
-func (w *worker) handle(frames []frame) error {
+// the loop the events (onLoop: it runs on the loop's goroutine, and leaves
+// them to the loop reader, which has the loop run them). A frame that breaks
+// the protocol stops it, and is the error; the frames before it are handled.
+func (w *worker) handle(frames []frame, onLoop bool) error {
 	if len(frames) == 0 {
 		return nil
 	}
@@ -134,6 +178,11 @@ func (w *worker) handle(frames []frame) error {
 		evs = append(evs, event{t: t, err: terr})
 	}
 	w.revs = evs[:0]
+	if onLoop {
+		p.lr.take(evs)
+		clear(evs)
+		return perr
+	}
 	switch len(evs) {
 	case 0:
 		return perr
@@ -142,11 +191,11 @@ func (w *worker) handle(frames []frame) error {
 		// rides in the closure.
 		ev := evs[0]
 		evs[0] = event{}
-		p.loop.CallSoon(func() { ev.run() })
+		p.loop.CallSoon(func() { p.runEvent(ev) })
 	default:
 		batch := slices.Clone(evs)
 		clear(evs)
-		p.loop.CallSoon(func() { runEvents(batch) })
+		p.loop.CallSoon(func() { p.runEvents(batch) })
 	}
 	// Let the loop's goroutine, just readied, run now: with few
 	// processors it would otherwise wait for this goroutine's next read,

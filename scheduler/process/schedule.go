@@ -80,6 +80,9 @@ func (p *Pool) sendLocked(w *worker, t *task) {
 	}
 	w.tasks[t.id] = t
 	w.sent++
+	if p.lr != nil && p.inEvents.Load() {
+		w.wantLoop = true // its answer may be read on the loop
+	}
 	if p.cfg.taskTimeout > 0 {
 		t.timer = p.loop.CallLater(p.cfg.taskTimeout, func() { p.timeout(t) })
 	}
@@ -176,6 +179,7 @@ func (p *Pool) retireLocked(w *worker) {
 	if len(w.tasks) == 0 && !w.inputClosed {
 		w.inputClosed = true
 		w.closeInput()
+		p.handBackLocked(w) // its reader must see it end
 	}
 }
 
@@ -186,6 +190,7 @@ func (p *Pool) killLocked(w *worker, reason error) {
 		w.killErr = reason
 	}
 	w.state = workerDying
+	p.handBackLocked(w) // its reader must see it end
 	if w.cmd != nil && w.cmd.Process != nil {
 		_ = w.cmd.Process.Kill() // an error means it has already gone
 	}
@@ -270,4 +275,14 @@ func (p *Pool) idleDueLocked(w *worker) bool {
 		return false
 	}
 	return true
+}
+
+// handBackLocked makes w's reader goroutine read its output again, if the
+// loop reads it: at once, or as soon as the loop has done reading. It wakes
+// the loop, which may be waiting for w.
+func (p *Pool) handBackLocked(w *worker) {
+	if w.lown {
+		p.lr.giveBackLocked(w)
+		p.lr.Wake()
+	}
 }

@@ -77,10 +77,20 @@ type event struct {
 	item bool
 }
 
-func runEvents(evs []event) {
+// runEvents runs events on the loop.
+func (p *Pool) runEvents(evs []event) {
+	p.inEvents.Store(true)
+	defer p.inEvents.Store(false)
 	for _, ev := range evs {
 		ev.run()
 	}
+}
+
+// runEvent runs one event on the loop.
+func (p *Pool) runEvent(ev event) {
+	p.inEvents.Store(true)
+	defer p.inEvents.Store(false)
+	ev.run()
 }
 
 func (ev event) run() {

@@ -47,11 +47,25 @@ type worker struct {
 	kickc   chan struct{}
 	raw     rawWrite // tryWrite's, while wbusy
 
-	dec        Decoder // the reader's, in run
+	// The output side. Its reader is the goroutine run, or the loop's
+	// goroutine while lown is set (see loopReader), never both at once.
+	lown         bool          // p.mu: the loop reads the output; run waits on rback
+	wantLoop     bool          // p.mu: a call was made from a callback on the loop
+	lerr         error         // the loop's, then the reader's: how the worker broke the protocol
+	lreads       int           // the loop's, then the reader's: reads while the loop had it
+	offerSkip    int           // the reader's: see backOff
+	offerBackoff int           // the reader's: see backOff
+	rback        chan struct{} // the loop hands the output back to run; capacity 1
+	fr           *frameReader
+	outBase      *os.File // our end of the output pipe; out reads it, or the loop
+	lio          loopIO   // the loop's side of the output
+	frames       []frame
+
+	dec        Decoder // the reader's
 	rtasks     []*task // the reader's scratch space, per batch of frames
 	rerrs      []error
 	revs       []event
-	in, out    *os.File
+	in, out    *os.File // out: what the reader goroutine reads the output through
 	inConn     syscall.RawConn
 	errp       *os.File
 	tail       tail
@@ -67,6 +81,7 @@ func newWorker(p *Pool, seq int) *worker {
 		enc:        p.cfg.codec.NewEncoder(),
 		dec:        p.cfg.codec.NewDecoder(),
 		kickc:      make(chan struct{}, 1),
+		rback:      make(chan struct{}, 1),
 		writerDone: make(chan struct{}),
 		stderrDone: make(chan struct{}),
 	}
@@ -89,6 +104,7 @@ func (w *worker) run() {
 		_ = cmd.Process.Kill()
 	}
 	fr := newFrameReader(w.out, "the worker", helloMax)
+	w.fr = fr
 	herr, killNow := w.handshake(fr)
 	if herr == nil {
 		p.ready(w)
@@ -114,7 +130,7 @@ func (w *worker) run() {
 		_ = w.errp.SetReadDeadline(time.Now())
 		<-w.stderrDone
 	}
-	_ = w.out.Close()
+	w.closeOutput()
 	_ = w.errp.Close()
 
 	werr := WorkerError{PID: cmd.Process.Pid, StderrTail: w.tail.String()}
@@ -132,7 +148,11 @@ func (w *worker) start() (*exec.Cmd, error) {
 	p := w.p
 	var files [6]*os.File // child's stdin, our end; our stdout end, child's; our stderr end, child's
 	for i := 0; i < 6; i += 2 {
-		r, wr, err := os.Pipe()
+		pipe := os.Pipe
+		if i == 2 {
+			pipe = outputPipe
+		}
+		r, wr, err := pipe()
 		if err != nil {
 			for _, f := range files[:i] {
 				_ = f.Close()
@@ -160,13 +180,16 @@ func (w *worker) start() (*exec.Cmd, error) {
 		}
 		return nil, err
 	}
-	w.in, w.out, w.errp = files[1], files[2], files[4]
-	if w.inConn, err = w.in.SyscallConn(); err != nil {
+	w.in, w.outBase, w.errp = files[1], files[2], files[4]
+	if w.inConn, err = w.in.SyscallConn(); err == nil {
+		err = w.openOutput()
+	}
+	if err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		for _, i := range []int{1, 2, 4} {
-			_ = files[i].Close()
-		}
+		_ = files[1].Close()
+		_ = files[4].Close()
+		w.closeOutput()
 		return nil, err
 	}
 	return cmd, nil
