@@ -93,12 +93,13 @@
 // Speed: with many calls in flight a worker answers each in a few
 // microseconds. A lone call's round trip costs a pipe write and read each
 // way. A worker with no task in flight, whose calls come close together,
-// waits for the next one in a blocking read, as a plain program would,
-// rather than in Go's poller, which costs more than a tiny call; a goroutine
-// that a finished task left running may wait meanwhile until the runtime
-// hands the worker's processor on (tens of microseconds to some
-// milliseconds). Values of basic types cross without reflection (see
-// [Gob]).
+// first spins for the next call for up to 50 microseconds, reading and
+// yielding its processor, then waits for it in a blocking read, as a plain
+// program would, rather than in Go's poller, which costs more than a tiny
+// call; a goroutine that a finished task left running may wait meanwhile
+// until the runtime hands the worker's processor on (tens of microseconds
+// to some milliseconds). Values of basic types cross without reflection
+// (see [Gob]).
 //
 // In the parent, each worker's answers are read by a goroutine of its own,
 // which hands them to the loop. On a machine with few cores that hand-off
@@ -108,12 +109,13 @@
 // does, on Linux), the calls made from the pool's own callbacks on the loop
 // (a callback that makes the next call, the Twisted way) have their answers
 // read by the loop's goroutine itself: when it has nothing else to do, it
-// waits in the kernel for the worker's pipe, for at most 200 microseconds
-// at a time, and fires the Deferred as soon as the answer is in, so that an
-// answer wakes one thread of the parent, as in a plain program. Whenever
-// the loop has other work, or the answers are slow, the reading goes back
-// to the worker's goroutine. Calls made from other goroutines are answered
-// through it too. Compare BenchmarkRoundTrip, BenchmarkRoundTripWait and
-// BenchmarkPipeEcho, and see BenchmarkRoundTripCPU for the CPU time each
-// side spends on a call.
+// spins for the answer as the worker does for calls, then waits in the
+// kernel for the worker's pipe, for at most 200 microseconds in all, and
+// fires the Deferred as soon as the answer is in. Whenever the loop has
+// other work, or the answers are slow, the reading goes back to the
+// worker's goroutine; calls made from other goroutines are answered
+// through it too. Neither side spins on a machine with one processor, nor
+// after a wait longer than the spin. Compare BenchmarkRoundTrip,
+// BenchmarkRoundTripWait and BenchmarkPipeEcho, and see
+// BenchmarkRoundTripCPU for the processor time each side spends on a call.
 package process

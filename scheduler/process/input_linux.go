@@ -9,21 +9,22 @@ import (
 )
 
 // input is the worker's reader of its input. While the worker has no task
-// in flight and the calls come close together, it waits for input in a
-// blocking system call, holding its thread, as a plain program reading a
-// pipe does; otherwise it waits in Go's poller, which lets other goroutines
-// run meanwhile. A lone call then costs the worker two system calls on the
-// way in (wait, read) instead of parking the reader, a read that finds
-// nothing, and the scheduler's rounds of the poller, which cost more than a
-// tiny call.
+// in flight and the calls come close together, it spins for the next call
+// a little while (spinWait), reading and yielding its processor, then
+// waits for it in a blocking system call, holding its thread, as a plain
+// program reading a pipe does; otherwise it waits in Go's poller, which
+// lets other goroutines run meanwhile. A lone call then costs the worker a
+// system call or two on the way in instead of parking the reader, a read
+// that finds nothing, and the scheduler's rounds of the poller, which cost
+// more than a tiny call.
 //
 // A wait in the system call that lasts holds the worker's processor (it
 // has one, by default) until the runtime takes it back, after tens of
 // microseconds to some milliseconds, waking another thread to do so: for
-// calls that come further apart, the poller costs less. So the input waits
-// in the system call only after a wait shorter than blockingWait. A
-// goroutine that a finished task left running may wait meanwhile, until the
-// runtime takes the processor back.
+// calls that come further apart, the poller costs less. So the input spins
+// and waits in the system call only after a wait shorter than
+// blockingWait. A goroutine that a finished task left running may wait
+// meanwhile, until the runtime takes the processor back.
 type input struct {
 	f    *os.File
 	rc   syscall.RawConn
@@ -55,18 +56,21 @@ func (in *input) Read(p []byte) (int, error) {
 	var rerr error
 	err := in.rc.Read(func(fd uintptr) bool {
 		for {
-			pfd := struct {
-				fd             int32
-				events, revent int16
-			}{fd: int32(fd), events: pollIn}
-			_, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, 0, 0, 0, 0)
-			if e != 0 && e != syscall.EINTR {
-				rerr = e
-				return true
-			}
 			n, rerr = syscall.Read(int(fd), p)
 			switch {
-			case rerr == syscall.EINTR, rerr == syscall.EAGAIN:
+			case rerr == syscall.EINTR:
+				continue
+			case rerr == syscall.EAGAIN:
+				if spinning && time.Since(start) < spinWait {
+					yieldThread()
+					continue
+				}
+				pfd := pollFD{fd: int32(fd), events: pollIn}
+				_, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, 0, 0, 0, 0)
+				if e != 0 && e != syscall.EINTR {
+					n, rerr = 0, e
+					return true
+				}
 				continue
 			case rerr != nil:
 				n = 0

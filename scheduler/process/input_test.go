@@ -6,16 +6,19 @@ import (
 	"io"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // TestInputReads: the worker's input reads what comes, waiting for it,
-// then the end, whether it waits in a system call (no task in flight, and
-// the last wait was short) or in the poller.
+// then the end, whether it spins and waits in a system call (no task in
+// flight, and the last wait was short) or waits in the poller. In "late"
+// the input comes after the spin, which the reader ends to wait in the
+// system call; the outcome is the same whatever the timing.
 func TestInputReads(t *testing.T) {
-	for _, mode := range []string{"blocking", "busy", "slow"} {
+	for _, mode := range []string{"blocking", "late", "busy", "slow"} {
 		idle := mode != "busy"
 		r, w, err := os.Pipe()
 		require.NoError(t, err)
@@ -25,6 +28,9 @@ func TestInputReads(t *testing.T) {
 		}
 		wrote := make(chan error, 1)
 		go func() {
+			if mode == "late" {
+				time.Sleep(4 * spinWait)
+			}
 			_, err := w.Write([]byte("abc"))
 			wrote <- err
 		}()

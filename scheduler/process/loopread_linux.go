@@ -14,9 +14,9 @@ import (
 // loopReader is the pool's [scheduler.Idler], on a loop that lends its idle
 // time (the reactor does). It lets the loop's goroutine read the answers to
 // the calls that the pool's own callbacks make, as a single-threaded program
-// would: the loop's thread waits in the kernel for the worker's pipe, reads
-// the answer and fires the Deferred itself, whose callback sends the next
-// call. An answer then wakes one thread of this process, and no goroutine
+// would: the loop's thread spins a little for the worker's pipe (see
+// spinWait), then waits for it in the kernel, reads the answer and fires the
+// Deferred itself, whose callback sends the next call. An answer then wakes one thread of this process, and no goroutine
 // has to hand it to another, which on a small machine costs more than the
 // whole round trip. Other answers are read by each worker's reader
 // goroutine, which hands them to the loop with CallSoon.
@@ -56,6 +56,7 @@ type loopReader struct {
 	runFn        func()
 	wait         time.Duration // loopWait
 	pollDuration time.Duration // the loop's, as the rest below
+	slow         bool          // the last wait took longer than spinWait
 	polled       int
 	pfds         []pollFD
 	ws           []*worker
@@ -246,12 +247,35 @@ func (lr *loopReader) Idle(d time.Duration) (func(), bool) {
 	return nil, true
 }
 
-// pollWithWake waits in ppoll for lr.pfds and the eventfd fd, at most
+// pollWithWake waits for lr.pfds and the eventfd fd, at most
 // lr.pollDuration, and leaves the eventfd last in lr.pfds and the number
-// of descriptors ready in lr.polled (-1 if interrupted).
+// of descriptors ready in lr.polled (-1 if interrupted). After a short
+// wait, it first spins (see spinWait), polling without waiting and
+// yielding its processor, then waits in ppoll.
 func (lr *loopReader) pollWithWake(fd uintptr) {
 	lr.pfds = append(lr.pfds, pollFD{fd: int32(fd), events: pollIn})
-	lr.polled = ppoll(lr.pfds, lr.pollDuration)
+	start := time.Now()
+	defer func() { lr.slow = time.Since(start) > spinWait }()
+	left := lr.pollDuration
+	if spinning && !lr.slow {
+		for {
+			if n := ppoll(lr.pfds, 0); n != 0 {
+				lr.polled = n
+				return
+			}
+			spun := time.Since(start)
+			if spun >= spinWait || spun >= lr.pollDuration {
+				left = lr.pollDuration - spun
+				break
+			}
+			yieldThread()
+		}
+	}
+	if left <= 0 {
+		lr.polled = 0
+		return
+	}
+	lr.polled = ppoll(lr.pfds, left)
 }
 
 // read reads what w's output holds and handles its frames, on the loop. It
