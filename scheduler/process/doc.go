@@ -114,8 +114,9 @@
 // fires the Deferred as soon as the answer is in. Whenever the loop has
 // other work, or the answers are slow, the reading goes back to the
 // worker's goroutine; calls made from other goroutines are answered
-// through it too. Neither side spins on a machine with one processor, nor
-// after a wait longer than the spin. Compare BenchmarkRoundTrip,
+// through it too. Neither side spins on a machine with one processor,
+// after a wait longer than the spin, or for a while once their yields have
+// found the processor busy with other threads. Compare BenchmarkRoundTrip,
 // BenchmarkRoundTripWait and BenchmarkPipeEcho, and see
 // BenchmarkRoundTripCPU for the processor time each side spends on a call.
 package process

@@ -47,24 +47,27 @@ func newInput(f *os.File, idle func() bool) io.Reader {
 }
 
 func (in *input) Read(p []byte) (int, error) {
-	start := time.Now()
-	defer func() { in.slow = time.Since(start) > blockingWait }()
+	start := spinClock()
+	defer func() { in.slow = spinClock()-start > int64(blockingWait) }()
 	if len(p) == 0 || in.slow || !in.idle() {
 		return in.f.Read(p)
 	}
 	var n int
 	var rerr error
 	err := in.rc.Read(func(fd uintptr) bool {
+		spun, struck, waited := false, false, false
 		for {
 			n, rerr = syscall.Read(int(fd), p)
 			switch {
 			case rerr == syscall.EINTR:
 				continue
 			case rerr == syscall.EAGAIN:
-				if spinning && time.Since(start) < spinWait {
-					yieldThread()
+				if !waited && maySpin(start) {
+					spun = true
+					struck = yieldThread() || struck
 					continue
 				}
+				waited = true
 				pfd := pollFD{fd: int32(fd), events: pollIn}
 				_, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, 0, 0, 0, 0)
 				if e != 0 && e != syscall.EINTR {
@@ -76,6 +79,9 @@ func (in *input) Read(p []byte) (int, error) {
 				n = 0
 			case n == 0:
 				rerr = io.EOF
+			}
+			if spun && !struck && !waited {
+				spunClean()
 			}
 			return true
 		}

@@ -254,23 +254,23 @@ func (lr *loopReader) Idle(d time.Duration) (func(), bool) {
 // yielding its processor, then waits in ppoll.
 func (lr *loopReader) pollWithWake(fd uintptr) {
 	lr.pfds = append(lr.pfds, pollFD{fd: int32(fd), events: pollIn})
-	start := time.Now()
-	defer func() { lr.slow = time.Since(start) > spinWait }()
-	left := lr.pollDuration
-	if spinning && !lr.slow {
-		for {
+	start := spinClock()
+	defer func() { lr.slow = spinClock()-start > int64(spinWait) }()
+	if !lr.slow {
+		spun, struck := false, false
+		for maySpin(start) && spinClock()-start < int64(lr.pollDuration) {
 			if n := ppoll(lr.pfds, 0); n != 0 {
+				if spun && !struck {
+					spunClean()
+				}
 				lr.polled = n
 				return
 			}
-			spun := time.Since(start)
-			if spun >= spinWait || spun >= lr.pollDuration {
-				left = lr.pollDuration - spun
-				break
-			}
-			yieldThread()
+			spun = true
+			struck = yieldThread() || struck
 		}
 	}
+	left := lr.pollDuration - time.Duration(spinClock()-start)
 	if left <= 0 {
 		lr.polled = 0
 		return

@@ -2,6 +2,7 @@ package process
 
 import (
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -23,6 +24,64 @@ const spinWait = 50 * time.Microsecond
 // yielding, as Go's scheduler does not spin there either.
 var spinning = runtime.NumCPU() > 1
 
+// spinPause is how long readers stop spinning once yields have shown that
+// other threads compete for the processor: a yield then hands it to them
+// for a whole time slice, a millisecond or more, where a wait in the
+// kernel, which the scheduler ends promptly when the message comes, costs
+// less. A yield that takes longer than spinWait is a strike; spinStrikes
+// of them in a row, with no spin in between that found its message without
+// one, pause the spinning of every reader of this process. A lone slow
+// yield (the machine's own hiccup) does not.
+const (
+	spinPause   = 250 * time.Millisecond
+	spinStrikes = 3
+)
+
+var (
+	// spinPausedUntil is when readers may spin again, in nanoseconds of
+	// spinClock; 0 if they may.
+	spinPausedUntil atomic.Int64
+	strikes         atomic.Int32
+	spinEpoch       = time.Now() // the origin of spinClock
+)
+
+// spinClock reads the monotonic clock, in nanoseconds since spinEpoch.
+func spinClock() int64 { return int64(time.Since(spinEpoch)) }
+
+// maySpin says whether a reader whose wait began at start (spinClock) may
+// spin now: on several processors, within spinWait of the start, and
+// unless spinning has been paused.
+func maySpin(start int64) bool {
+	now := spinClock()
+	return spinning && now-start < int64(spinWait) && now >= spinPausedUntil.Load()
+}
+
 // yieldThread lets another thread ready to run on this one's processor run
-// first: the worker, or the loop, on a machine where they share one.
-func yieldThread() { _, _, _ = syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0) }
+// first: the worker, or the loop, on a machine where they share one. It
+// reports whether the yield was slow, a strike (see spinPause).
+func yieldThread() (slow bool) {
+	t := spinClock()
+	_, _, _ = syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+	return noteYield(t, spinClock())
+}
+
+// noteYield counts a yield from t to now, and reports whether it was
+// slow: a strike.
+func noteYield(t, now int64) bool {
+	if now-t <= int64(spinWait) {
+		return false
+	}
+	if strikes.Add(1) >= spinStrikes {
+		strikes.Store(0)
+		spinPausedUntil.Store(now + int64(spinPause))
+	}
+	return true
+}
+
+// spunClean notes a spin that found its message without a slow yield:
+// the strikes start again from none.
+func spunClean() {
+	if strikes.Load() != 0 {
+		strikes.Store(0)
+	}
+}
