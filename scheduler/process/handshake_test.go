@@ -21,7 +21,7 @@ func TestHandshakeRefusesMismatches(t *testing.T) {
 		want      []string
 		exitCode  int
 	}{
-		{"protocol version", envVersion + "=99", []string{"the worker speaks protocol version 99, this process version 2"}, 3},
+		{"protocol version", envVersion + "=99", []string{"the worker speaks protocol version 99, this process version 3"}, 3},
 		{"functions", envExtra + "=test.extra", []string{"registered functions differ", "only the worker has test.extra"}, 3},
 		{"not a worker", envNotAWorker + "=1", []string{"did not answer with a hello", "does its main call process.Main first?"}, 0},
 	} {

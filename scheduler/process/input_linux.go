@@ -9,10 +9,10 @@ import (
 )
 
 // input is the worker's reader of its input. While the worker has no task
-// in flight and the calls come close together, it spins for the next call
-// a little while (spinWait), reading and yielding its processor, then
-// waits for it in a blocking system call, holding its thread, as a plain
-// program reading a pipe does; otherwise it waits in Go's poller, which
+// in flight and the calls come close together, it waits for the next call
+// in a blocking system call, holding its thread, as a plain program reading
+// a pipe does, after spinning for it a little while (spinWait), reading and
+// yielding its processor, if the last call was a hot call; otherwise it waits in Go's poller, which
 // lets other goroutines run meanwhile. A lone call then costs the worker a
 // system call or two on the way in instead of parking the reader, a read
 // that finds nothing, and the scheduler's rounds of the poller, which cost
@@ -29,6 +29,7 @@ type input struct {
 	f    *os.File
 	rc   syscall.RawConn
 	idle func() bool // reports whether no task is in flight
+	hot  func() bool // reports whether the parent sends the next call at once
 	slow bool        // the last read waited longer than blockingWait
 }
 
@@ -38,12 +39,12 @@ type input struct {
 // come this close together mostly answer before it looks twice.
 const blockingWait = 50 * time.Microsecond
 
-func newInput(f *os.File, idle func() bool) io.Reader {
+func newInput(f *os.File, idle, hot func() bool) io.Reader {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return f
 	}
-	return &input{f: f, rc: rc, idle: idle}
+	return &input{f: f, rc: rc, idle: idle, hot: hot}
 }
 
 func (in *input) Read(p []byte) (int, error) {
@@ -54,6 +55,7 @@ func (in *input) Read(p []byte) (int, error) {
 	}
 	var n int
 	var rerr error
+	hot := in.hot()
 	err := in.rc.Read(func(fd uintptr) bool {
 		spun, struck, waited := false, false, false
 		for {
@@ -62,7 +64,7 @@ func (in *input) Read(p []byte) (int, error) {
 			case rerr == syscall.EINTR:
 				continue
 			case rerr == syscall.EAGAIN:
-				if !waited && maySpin(start) {
+				if hot && !waited && maySpin(start) {
 					spun = true
 					struck = yieldThread() || struck
 					continue

@@ -13,16 +13,18 @@ import (
 )
 
 // TestInputReads: the worker's input reads what comes, waiting for it,
-// then the end, whether it spins and waits in a system call (no task in
-// flight, and the last wait was short) or waits in the poller. In "late"
-// the input comes after the spin, which the reader ends to wait in the
-// system call; the outcome is the same whatever the timing.
+// then the end, whether it waits in a system call (no task in flight, and
+// the last wait was short), first spinning after a hot call, or waits in
+// the poller. In "late" the input comes after the spin, which the reader
+// ends to wait in the system call; the outcome is the same whatever the
+// timing.
 func TestInputReads(t *testing.T) {
-	for _, mode := range []string{"blocking", "late", "busy", "slow"} {
+	for _, mode := range []string{"blocking", "hot", "late", "busy", "slow"} {
 		idle := mode != "busy"
+		hot := mode == "hot" || mode == "late"
 		r, w, err := os.Pipe()
 		require.NoError(t, err)
-		in := newInput(r, func() bool { return idle })
+		in := newInput(r, func() bool { return idle }, func() bool { return hot })
 		if mode == "slow" {
 			in.(*input).slow = true
 		}

@@ -15,11 +15,12 @@ import (
 // time (the reactor does). It lets the loop's goroutine read the answers to
 // the calls that the pool's own callbacks make, as a single-threaded program
 // would: the loop's thread spins a little for the worker's pipe (see
-// spinWait), then waits for it in the kernel, reads the answer and fires the
-// Deferred itself, whose callback sends the next call. An answer then wakes one thread of this process, and no goroutine
-// has to hand it to another, which on a small machine costs more than the
-// whole round trip. Other answers are read by each worker's reader
-// goroutine, which hands them to the loop with CallSoon.
+// spinWait), then waits for it in the kernel, reads the answer and fires
+// the Deferred itself, whose callback sends the next call. An answer then
+// wakes one thread of this process, if any, and no goroutine has to hand it
+// to another, which on a small machine costs more than the whole round
+// trip. Other answers are read by each worker's reader goroutine, which
+// hands them to the loop with CallSoon.
 //
 // A worker's output has one reader at a time. Its reader goroutine offers
 // it to the loop after answers that leave the worker at most one task, if
@@ -38,9 +39,10 @@ import (
 //   - when the pool kills the worker or closes its input, and when the loop
 //     stops for good.
 //
-// For this to pay, the worker's output is a pipe outside Go's poller (see
-// outputPipe): a pipe in the poller would wake the thread waiting in the
-// poller as well, for every answer.
+// For this to pay, the loop reads the pipe through a descriptor outside
+// Go's poller, and the reader's own descriptor, in the poller, is closed
+// while the loop reads (see outputPipe): a pipe in the poller would wake
+// the thread waiting in the poller as well, for every answer.
 type loopReader struct {
 	p            *Pool
 	ef           *os.File // a blocking eventfd, outside Go's poller, that Wake writes to

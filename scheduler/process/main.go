@@ -109,7 +109,7 @@ func serve() int {
 		enc:      codec.NewEncoder(),
 		tasks:    make(map[uint64]*running),
 	}
-	fr.r = newInput(in, s.noTasks)
+	fr.r = newInput(in, s.noTasks, s.hotCall)
 	serving = s
 	return s.loop()
 }

@@ -69,7 +69,11 @@ func (p *Pool) sendLocked(w *worker, t *task) {
 	// A task for an idle worker is written at once, on unlock; others go
 	// to the writer goroutine, which batches them.
 	direct := len(w.tasks) == 0 && p.direct == nil
-	if err := w.sendCall(t, !direct); err != nil {
+	// A call that a callback on the loop makes while the loop reads the
+	// worker's output is most likely one of a chain, the next made as soon
+	// as its answer is in: the worker may spin for it.
+	fromLoop := p.lr != nil && p.inEvents.Load()
+	if err := w.sendCall(t, !direct, fromLoop && w.lown); err != nil {
 		// Only this task is affected: its argument cannot cross.
 		t.w = nil
 		p.evs = append(p.evs, event{t: t, err: err})
@@ -80,7 +84,7 @@ func (p *Pool) sendLocked(w *worker, t *task) {
 	}
 	w.tasks[t.id] = t
 	w.sent++
-	if p.lr != nil && p.inEvents.Load() {
+	if fromLoop {
 		w.wantLoop = true // its answer may be read on the loop
 	}
 	if p.cfg.taskTimeout > 0 {

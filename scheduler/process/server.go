@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // server is the worker's side of the protocol.
@@ -23,6 +24,8 @@ type server struct {
 	// The reader's, whichever goroutine has the reading turn.
 	fr  *frameReader
 	dec Decoder
+
+	hot atomic.Bool // the last call read was a hot call
 
 	mu    sync.Mutex
 	tasks map[uint64]*running
@@ -170,7 +173,8 @@ func (s *server) handle(b []byte) (*call, error) {
 	}
 	r := reader{b: f.body}
 	switch f.kind {
-	case kindCall:
+	case kindCall, kindHot:
+		s.hot.Store(f.kind == kindHot)
 		e := entryAt(r.uvarint())
 		if r.err != nil || e == nil {
 			return nil, fmt.Errorf("call %d: %w: no such function", f.id, errMalformed)
@@ -222,6 +226,10 @@ func (s *server) handle(b []byte) (*call, error) {
 	}
 	return nil, nil
 }
+
+// hotCall reports whether the last call read was a hot call: the parent
+// sends the next one as soon as it has the answer.
+func (s *server) hotCall() bool { return s.hot.Load() }
 
 // noTasks reports whether no task is in flight.
 func (s *server) noTasks() bool {

@@ -16,7 +16,9 @@ import (
 //	...     the kind's body
 //
 // The parent sends hello, call (body: uvarint function index, then the
-// argument as the codec encoded it), cancel and credit (body: uvarint count);
+// argument as the codec encoded it), hot call (a call whose answer the
+// parent's loop waits for, ready to send the next call at once: the worker
+// may spin for that one), cancel and credit (body: uvarint count);
 // the worker answers hello, and for each call either one result (body: the
 // encoded value) or one error (body: byte error kind, uvarint text length,
 // text, stack), or for a stream any number of items followed by one end or
@@ -30,6 +32,7 @@ const (
 	kindCall   byte = 2
 	kindCancel byte = 3
 	kindCredit byte = 4
+	kindHot    byte = 5 // a hot call
 	kindResult byte = 16
 	kindItem   byte = 17
 	kindEnd    byte = 18
@@ -52,9 +55,10 @@ const (
 )
 
 // protocolVersion is the version of this wire format, checked in the
-// handshake; version 2 added the gob codec's short values. It is a variable
+// handshake; version 2 added the gob codec's short values, version 3 the
+// hot call. It is a variable
 // only so that tests can make a worker that speaks another.
-var protocolVersion uint64 = 2
+var protocolVersion uint64 = 3
 
 // beginFrame appends a frame header for kind and id to dst and returns the
 // extended slice and the offset of the length field, for endFrame.

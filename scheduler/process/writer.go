@@ -6,17 +6,22 @@ import (
 	"syscall"
 )
 
-// sendCall appends t's call frame to the input, and kicks the writer if
-// kick is set (otherwise the caller writes it out with flushNow). An error
-// (the argument cannot be encoded, or is too large) concerns t alone.
-func (w *worker) sendCall(t *task, kick bool) error {
+// sendCall appends t's call frame to the input, a hot call if hot is set,
+// and kicks the writer if kick is set (otherwise the caller writes it out
+// with flushNow). An error (the argument cannot be encoded, or is too
+// large) concerns t alone.
+func (w *worker) sendCall(t *task, kick, hot bool) error {
 	w.wmu.Lock()
 	defer w.wmu.Unlock()
 	if w.werr != nil || w.closeIn {
 		return nil // it is going away, and t with it
 	}
 	start := len(w.wbuf)
-	b, at := beginFrame(w.wbuf, kindCall, t.id)
+	kind := kindCall
+	if hot {
+		kind = kindHot
+	}
+	b, at := beginFrame(w.wbuf, kind, t.id)
 	b = binary.AppendUvarint(b, uint64(t.e.index))
 	if !t.e.argEmpty {
 		var err error
