@@ -93,13 +93,14 @@
 // Speed: with many calls in flight a worker answers each in a few
 // microseconds. A lone call's round trip costs a pipe write and read each
 // way. A worker with no task in flight, whose calls come close together,
-// first spins for the next call for up to 50 microseconds, reading and
-// yielding its processor, then waits for it in a blocking read, as a plain
-// program would, rather than in Go's poller, which costs more than a tiny
-// call; a goroutine that a finished task left running may wait meanwhile
-// until the runtime hands the worker's processor on (tens of microseconds
-// to some milliseconds). Values of basic types cross without reflection
-// (see [Gob]).
+// waits for the next one in a blocking read, as a plain program would,
+// rather than in Go's poller, which costs more than a tiny call, and first
+// spins for it, for up to 50 microseconds, reading and yielding its
+// processor, when the parent has said that it will come at once (a call
+// made by the loop's reading chain, below); a goroutine that a finished
+// task left running may wait meanwhile until the runtime hands the worker's
+// processor on (tens of microseconds to some milliseconds). Values of basic
+// types cross without reflection (see [Gob]).
 //
 // In the parent, each worker's answers are read by a goroutine of its own,
 // which hands them to the loop. On a machine with few cores that hand-off
