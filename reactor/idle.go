@@ -69,11 +69,13 @@ func (r *Reactor) removeIdler(i scheduler.Idler) {
 
 // idle offers the idlers the reactor's idle time, for at most d (no limit
 // if negative). It reports whether one of them took it, and what it handed
-// back to run. A panic in an idler is logged, and the loop sleeps as usual.
+// back to run. A panic in an idler is logged, every idler is told Busy
+// (the loop will not wait for their events), and the loop sleeps as usual.
 func (r *Reactor) idle(list []scheduler.Idler, d time.Duration) (run func(), ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			r.logPanic("reactor: Idler.Idle panicked", v)
+			r.busy(list)
 			run, ok = nil, false
 		}
 	}()

@@ -272,6 +272,7 @@ func TestIdlerPanicIsLoggedAndTheReactorSleeps(t *testing.T) {
 		defer stop()
 		synctest.Wait()
 		assert.Contains(t, rec.messages(), "reactor: Idler.Idle panicked")
+		assert.Positive(t, idler.busy.Load(), "the idlers were not told that the loop will not wait for them")
 
 		ran := make(chan struct{})
 		r.CallSoon(func() { close(ran) })

@@ -22,9 +22,11 @@ import (
 // Stop's orderly shutdown has finished.
 //
 // When the reactor has nothing to do, its goroutine sleeps until the next
-// timer is due or another goroutine hands it work: it never polls. A panic in
-// a callback is recovered, logged through the reactor's [slog.Logger] as a
-// [*deferred.PanicError], and the loop goes on.
+// timer is due or another goroutine hands it work: it never polls. An
+// [scheduler.Idler] added with [Reactor.AddIdler] may wait in its place,
+// for events of its own; the process pools' does so, and may spin a little
+// first. A panic in a callback is recovered, logged through the reactor's
+// [slog.Logger] as a [*deferred.PanicError], and the loop goes on.
 //
 // *Reactor implements [scheduler.Loop], so a Cooperator can run on it.
 type Reactor struct {

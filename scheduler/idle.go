@@ -20,8 +20,8 @@ type Idler interface {
 	Idle(d time.Duration) (run func(), ok bool)
 
 	// Wake makes the Idle in progress, or the next one if none is, return
-	// at once. The loop calls it, from any goroutine, when it is handed
-	// work while it may be idle.
+	// at once. The loop calls it, from any goroutine (the one that hands
+	// it work while it may be idle), so it must neither block nor panic.
 	Wake()
 
 	// Busy is called on the loop's goroutine before each pass of the loop
@@ -45,7 +45,7 @@ type IdleLoop interface {
 	// it sleeps, so that it asks its idlers again (an idler calls it when it
 	// has something new to wait for); it reports false once the loop has
 	// stopped for good, after which Idle is never called again. remove ends
-	// the offer: once it has returned, Idle, Wake and Busy are not called
-	// again, except by a call already in progress.
+	// the offer: a pass of the loop or a wake-up already under way when it
+	// returns may still call Idle, Wake or Busy once; later ones do not.
 	AddIdler(i Idler) (poke func() bool, remove func())
 }

@@ -131,3 +131,56 @@ func TestStartFailure(t *testing.T) {
 	logs.waitFor(t, "process: cannot start worker")
 	assert.Empty(t, p.Workers())
 }
+
+// TestCloseOnTheLoopWithCallsInFlight: Close called from a callback on the
+// loop, with calls in flight, drains them and returns nil: the loop, blocked
+// in Close, cannot read their answers, so the workers' own goroutines must.
+// The calls are made two ways: from a callback run as the loop reads the
+// worker's answers itself, and two at once from a callback run by a plain
+// pass of the loop.
+func TestCloseOnTheLoopWithCallsInFlight(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		calls int // made just before Close
+		chain int // calls made one after the other before those
+	}{
+		{"after a chain of calls", 1, 20},
+		{"two calls at once", 2, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startReactor(t)
+			p, err := process.NewPool(r, process.WithMaxWorkers(1))
+			require.NoError(t, err)
+			victim := workerPID(t, p)
+			closed := make(chan error, 1)
+			var last []*deferred.Deferred[int]
+			var step func(i int)
+			step = func(i int) {
+				if i == tc.chain {
+					for k := range tc.calls {
+						last = append(last, square.Call(p, 10+k))
+					}
+					ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+					defer cancel()
+					closed <- p.Close(ctx)
+					return
+				}
+				square.Call(p, i).AddCallback(func(v int) (int, error) {
+					step(i + 1)
+					return v, nil
+				})
+			}
+			r.CallSoon(func() { step(0) })
+			select {
+			case err := <-closed:
+				require.NoError(t, err, "Close on the loop had to kill")
+			case <-time.After(waitLimit):
+				require.FailNow(t, "Close on the loop hangs")
+			}
+			for k, d := range last {
+				assert.Equal(t, (10+k)*(10+k), must(t, d))
+			}
+			requireGone(t, victim)
+		})
+	}
+}

@@ -36,8 +36,9 @@ import (
 //     other goroutines until the runtime takes it back;
 //   - when the worker's output ends or fails, or breaks the protocol, so
 //     that its reader sees the end;
-//   - when the pool kills the worker or closes its input, and when the loop
-//     stops for good.
+//   - when the pool kills the worker or closes its input, when the pool
+//     closes (Close may be called on the loop, which cannot read then), and
+//     when the loop stops for good.
 //
 // For this to pay, the loop reads the pipe through a descriptor outside
 // Go's poller, and the reader's own descriptor, in the poller, is closed
@@ -116,7 +117,7 @@ func newLoopReader(p *Pool, loop scheduler.Loop) *loopReader {
 func (lr *loopReader) offer(w *worker) bool {
 	p := lr.p
 	p.mu.Lock()
-	ok := !lr.closed && w.wantLoop && w.state == workerReady && len(w.tasks) <= 1
+	ok := !lr.closed && !p.closing && w.wantLoop && w.state == workerReady && len(w.tasks) <= 1
 	if ok {
 		w.releaseOutputLocked()
 		w.wantLoop = false

@@ -162,6 +162,9 @@ func (p *Pool) Close(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.closing {
 		p.closing = true
+		// Close may be called on the loop, which then cannot read: the
+		// workers' reader goroutines take their outputs back.
+		p.takeOutputsBackLocked()
 		p.drainLocked()
 	}
 	p.unlock()

@@ -290,3 +290,11 @@ func (p *Pool) handBackLocked(w *worker) {
 		p.lr.Wake()
 	}
 }
+
+// takeOutputsBackLocked hands every output the loop reads back to its
+// reader goroutine.
+func (p *Pool) takeOutputsBackLocked() {
+	for _, w := range p.workers {
+		p.handBackLocked(w)
+	}
+}
