@@ -112,10 +112,13 @@
 // read by the loop's goroutine itself: when it has nothing else to do, it
 // spins for the answer as the worker does for calls, then waits in the
 // kernel for the worker's pipe, for at most 200 microseconds in all, and
-// fires the Deferred as soon as the answer is in. Whenever the loop has
-// other work, or the answers are slow, the reading goes back to the
-// worker's goroutine; calls made from other goroutines are answered
-// through it too. Neither side spins on a machine with one processor,
+// fires the Deferred as soon as the answer is in. When the loop is about
+// to run other work, when the answers are slow, and when the pool closes,
+// the reading goes back to the worker's goroutine; calls made from other
+// goroutines are answered through it too. (The callbacks of the answers
+// the loop reads run while it still reads: one that holds the loop for
+// long holds back the answers of the calls it made, which could not run
+// their callbacks before it returned anyway.) Neither side spins on a machine with one processor,
 // after a wait longer than the spin, or for a while once their yields have
 // found the processor busy with other threads. Compare BenchmarkRoundTrip,
 // BenchmarkRoundTripWait and BenchmarkPipeEcho, and see
