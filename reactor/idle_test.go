@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/twinego/twine/reactor"
 	"github.com/twinego/twine/scheduler"
 )
 
@@ -89,14 +90,23 @@ func (f *fakeIdler) calls() int {
 	return f.asked
 }
 
+// runWithIdlers runs a reactor without a watchdog, offering its idle time
+// to idlers, until the test ends.
+func runWithIdlers(t *testing.T, idlers ...*fakeIdler) (*reactor.Reactor, *logRecorder) {
+	t.Helper()
+	r, rec := newReactor(withoutWatchdog())
+	for _, i := range idlers {
+		_, remove := r.AddIdler(i)
+		t.Cleanup(remove)
+	}
+	t.Cleanup(start(t, r))
+	return r, rec
+}
+
 func TestIdlerWaitsInPlaceOfTheSleepUntilTheNextTimer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, _ := newReactor(withoutWatchdog())
 		idler := newFakeIdler(true)
-		_, remove := r.AddIdler(idler)
-		defer remove()
-		stop := start(t, r)
-		defer stop()
+		r, _ := runWithIdlers(t, idler)
 
 		t0 := time.Now()
 		fired := make(chan time.Duration, 1)
@@ -119,12 +129,8 @@ func TestIdlerWaitsInPlaceOfTheSleepUntilTheNextTimer(t *testing.T) {
 
 func TestCallSoonWakesAWaitingIdler(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, _ := newReactor(withoutWatchdog())
 		idler := newFakeIdler(true)
-		_, remove := r.AddIdler(idler)
-		defer remove()
-		stop := start(t, r)
-		defer stop()
+		r, _ := runWithIdlers(t, idler)
 		synctest.Wait() // the reactor waits in the idler, without limit
 
 		t0 := time.Now()
@@ -176,12 +182,8 @@ func TestWhatTheIdlerHandsBackRunsOnTheReactor(t *testing.T) {
 
 func TestIdlerThatDeclinesLetsTheReactorSleep(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, _ := newReactor(withoutWatchdog())
 		idler := newFakeIdler(false)
-		_, remove := r.AddIdler(idler)
-		defer remove()
-		stop := start(t, r)
-		defer stop()
+		r, _ := runWithIdlers(t, idler)
 		synctest.Wait()
 		asked := idler.calls()
 		require.Positive(t, asked)
@@ -197,14 +199,8 @@ func TestIdlerThatDeclinesLetsTheReactorSleep(t *testing.T) {
 
 func TestLaterIdlersAreToldBusyWhenAnEarlierOneHasWaited(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, _ := newReactor(withoutWatchdog())
 		first, second := newFakeIdler(true), newFakeIdler(true)
-		_, remove1 := r.AddIdler(first)
-		defer remove1()
-		_, remove2 := r.AddIdler(second)
-		defer remove2()
-		stop := start(t, r)
-		defer stop()
+		r, _ := runWithIdlers(t, first, second)
 		synctest.Wait()
 		assert.NotEmpty(t, first.waited())
 		assert.Zero(t, second.calls(), "the second idler was asked while the first took the time")
@@ -263,13 +259,9 @@ func TestPokeWakesTheReactorAndReportsWhenItHasStopped(t *testing.T) {
 
 func TestIdlerPanicIsLoggedAndTheReactorSleeps(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		r, rec := newReactor(withoutWatchdog())
 		idler := newFakeIdler(false)
 		idler.panic = true
-		_, remove := r.AddIdler(idler)
-		defer remove()
-		stop := start(t, r)
-		defer stop()
+		r, rec := runWithIdlers(t, idler)
 		synctest.Wait()
 		assert.Contains(t, rec.messages(), "reactor: Idler.Idle panicked")
 		assert.Positive(t, idler.busy.Load(), "the idlers were not told that the loop will not wait for them")

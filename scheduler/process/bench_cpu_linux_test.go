@@ -1,7 +1,6 @@
 package process_test
 
 import (
-	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -18,26 +17,9 @@ import (
 func BenchmarkRoundTripCPU(b *testing.B) {
 	r, p := benchPool(b, 1)
 	pid := p.Workers()[0]
-	done := make(chan error, 1)
-	var next func()
-	next = func() {
-		if !b.Loop() {
-			done <- nil
-			return
-		}
-		square.Call(p, 7).AddBoth(func(v int, err error) (int, error) {
-			if err != nil {
-				done <- err
-				return v, err
-			}
-			next()
-			return v, nil
-		})
-	}
 	b.ReportAllocs()
 	parent, child := selfCPU(b), procCPU(b, pid)
-	r.CallSoon(next)
-	require.NoError(b, <-done)
+	roundTrips(b, r, p)
 	reportCPU(b, selfCPU(b)-parent, procCPU(b, pid)-child)
 }
 
@@ -45,17 +27,9 @@ func BenchmarkRoundTripCPU(b *testing.B) {
 // process, as BenchmarkRoundTripCPU does.
 func BenchmarkPipeEchoCPU(b *testing.B) {
 	stdin, stdout, pid := startEchoPID(b)
-	reply := make([]byte, len(echoFrame))
 	b.ReportAllocs()
 	parent, child := selfCPU(b), procCPU(b, pid)
-	for b.Loop() {
-		if _, err := stdin.Write(echoFrame); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := io.ReadFull(stdout, reply); err != nil {
-			b.Fatal(err)
-		}
-	}
+	echoRounds(b, stdin, stdout)
 	reportCPU(b, selfCPU(b)-parent, procCPU(b, pid)-child)
 }
 

@@ -74,8 +74,14 @@ func init() { echoFrame = append(echoFrame, "12345678"...) }
 // and reads the echo. It is the floor under any process pool's round trip.
 func BenchmarkPipeEcho(b *testing.B) {
 	stdin, stdout := startEcho(b)
-	reply := make([]byte, len(echoFrame))
 	b.ReportAllocs()
+	echoRounds(b, stdin, stdout)
+}
+
+// echoRounds writes echoFrame to the echo child and reads its echo, as
+// long as b.Loop says.
+func echoRounds(b *testing.B, stdin io.Writer, stdout io.Reader) {
+	reply := make([]byte, len(echoFrame))
 	for b.Loop() {
 		if _, err := stdin.Write(echoFrame); err != nil {
 			b.Fatal(err)
@@ -123,6 +129,14 @@ func BenchmarkPipeEchoHandoff(b *testing.B) {
 // BenchmarkPipeEchoHandoff.
 func BenchmarkRoundTrip(b *testing.B) {
 	r, p := benchPool(b, 1)
+	b.ReportAllocs()
+	roundTrips(b, r, p)
+}
+
+// roundTrips calls square on p as long as b.Loop says, one call at a time,
+// each from the callback of the one before on r, and returns once the
+// last is back.
+func roundTrips(b *testing.B, r *reactor.Reactor, p *process.Pool) {
 	done := make(chan error, 1)
 	var next func()
 	next = func() {
@@ -139,7 +153,6 @@ func BenchmarkRoundTrip(b *testing.B) {
 			return v, nil
 		})
 	}
-	b.ReportAllocs()
 	r.CallSoon(next)
 	require.NoError(b, <-done)
 }

@@ -152,31 +152,17 @@ func TestCloseOnTheLoopWithCallsInFlight(t *testing.T) {
 			p, err := process.NewPool(r, process.WithMaxWorkers(1))
 			require.NoError(t, err)
 			victim := workerPID(t, p)
-			closed := make(chan error, 1)
 			var last []*deferred.Deferred[int]
-			var step func(i int)
-			step = func(i int) {
-				if i == tc.chain {
-					for k := range tc.calls {
-						last = append(last, square.Call(p, 10+k))
-					}
-					ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
-					defer cancel()
-					closed <- p.Close(ctx)
-					return
+			var closeErr error
+			require.NoError(t, waitErr(t, chain(r, p, tc.chain, func() {
+				for k := range tc.calls {
+					last = append(last, square.Call(p, 10+k))
 				}
-				square.Call(p, i).AddCallback(func(v int) (int, error) {
-					step(i + 1)
-					return v, nil
-				})
-			}
-			r.CallSoon(func() { step(0) })
-			select {
-			case err := <-closed:
-				require.NoError(t, err, "Close on the loop had to kill")
-			case <-time.After(waitLimit):
-				require.FailNow(t, "Close on the loop hangs")
-			}
+				ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+				defer cancel()
+				closeErr = p.Close(ctx)
+			})), "Close on the loop hangs")
+			require.NoError(t, closeErr, "Close on the loop had to kill")
 			for k, d := range last {
 				assert.Equal(t, (10+k)*(10+k), must(t, d))
 			}

@@ -199,3 +199,46 @@ func pidOf(line string) int {
 	}
 	return n
 }
+
+// chain makes n calls of square on p one after the other, the first from a
+// function run on r and each of the others from the callback of the one
+// before; after the last, it calls then, from that callback. The channel
+// gets the first wrong answer or error, or nil.
+func chain(r *reactor.Reactor, p *process.Pool, n int, then func()) <-chan error {
+	done := make(chan error, 1)
+	var step func(i int)
+	step = func(i int) {
+		if i == n {
+			if then != nil {
+				then()
+			}
+			done <- nil
+			return
+		}
+		square.Call(p, i).AddBoth(func(v int, err error) (int, error) {
+			if err == nil && v != i*i {
+				err = fmt.Errorf("square(%d) = %d", i, v)
+			}
+			if err != nil {
+				done <- err
+				return v, nil
+			}
+			step(i + 1)
+			return v, nil
+		})
+	}
+	r.CallSoon(func() { step(0) })
+	return done
+}
+
+// waitErr receives from c, at most waitLimit.
+func waitErr(t *testing.T, c <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-c:
+		return err
+	case <-time.After(waitLimit):
+		require.FailNow(t, "no answer")
+		return nil
+	}
+}

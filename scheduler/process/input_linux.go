@@ -5,7 +5,6 @@ import (
 	"os"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // input is the worker's reader of its input. While the worker has no task
@@ -57,22 +56,20 @@ func (in *input) Read(p []byte) (int, error) {
 	var rerr error
 	hot := in.hot()
 	err := in.rc.Read(func(fd uintptr) bool {
-		spun, struck, waited := false, false, false
+		sp, waited := spin{start: start}, false
 		for {
 			n, rerr = syscall.Read(int(fd), p)
 			switch {
 			case rerr == syscall.EINTR:
 				continue
 			case rerr == syscall.EAGAIN:
-				if hot && !waited && maySpin(start) {
-					spun = true
-					struck = yieldThread() || struck
+				if hot && !waited && sp.ok() {
+					sp.yield()
 					continue
 				}
 				waited = true
-				pfd := pollFD{fd: int32(fd), events: pollIn}
-				_, _, e := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, 0, 0, 0, 0)
-				if e != 0 && e != syscall.EINTR {
+				pfd := [1]pollFD{{fd: int32(fd), events: pollIn}}
+				if _, e := ppoll(pfd[:], -1); e != 0 && e != syscall.EINTR {
 					n, rerr = 0, e
 					return true
 				}
@@ -82,8 +79,8 @@ func (in *input) Read(p []byte) (int, error) {
 			case n == 0:
 				rerr = io.EOF
 			}
-			if spun && !struck && !waited {
-				spunClean()
+			if !waited {
+				sp.found()
 			}
 			return true
 		}

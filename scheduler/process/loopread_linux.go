@@ -257,28 +257,22 @@ func (lr *loopReader) Idle(d time.Duration) (func(), bool) {
 // yielding its processor, then waits in ppoll.
 func (lr *loopReader) pollWithWake(fd uintptr) {
 	lr.pfds = append(lr.pfds, pollFD{fd: int32(fd), events: pollIn})
-	start := spinClock()
-	defer func() { lr.slow = spinClock()-start > int64(spinWait) }()
-	if !lr.slow {
-		spun, struck := false, false
-		for maySpin(start) && spinClock()-start < int64(lr.pollDuration) {
-			if n := ppoll(lr.pfds, 0); n != 0 {
-				if spun && !struck {
-					spunClean()
-				}
-				lr.polled = n
-				return
-			}
-			spun = true
-			struck = yieldThread() || struck
+	sp := spin{start: spinClock()}
+	defer func() { lr.slow = spinClock()-sp.start > int64(spinWait) }()
+	for !lr.slow && sp.ok() && spinClock()-sp.start < int64(lr.pollDuration) {
+		if n, _ := ppoll(lr.pfds, 0); n != 0 {
+			sp.found()
+			lr.polled = n
+			return
 		}
+		sp.yield()
 	}
-	left := lr.pollDuration - time.Duration(spinClock()-start)
+	left := lr.pollDuration - time.Duration(spinClock()-sp.start)
 	if left <= 0 {
 		lr.polled = 0
 		return
 	}
-	lr.polled = ppoll(lr.pfds, left)
+	lr.polled, _ = ppoll(lr.pfds, left)
 }
 
 // read reads what w's output holds and handles its frames, on the loop. It
@@ -431,13 +425,17 @@ func (r *rawOut) Read(b []byte) (int, error) {
 	}
 }
 
-// ppoll waits for the descriptors, at most d, and returns how many are
-// ready, or -1 if it was interrupted.
-func ppoll(fds []pollFD, d time.Duration) int {
-	ts := syscall.NsecToTimespec(int64(d))
-	n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)), uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
-	if errno != 0 {
-		return -1
+// ppoll waits for the descriptors, at most d (without limit if d is
+// negative), and returns how many are ready, or -1 and the error.
+func ppoll(fds []pollFD, d time.Duration) (int, syscall.Errno) {
+	var tsp *syscall.Timespec
+	if d >= 0 {
+		ts := syscall.NsecToTimespec(int64(d))
+		tsp = &ts
 	}
-	return int(n)
+	n, _, errno := syscall.Syscall6(syscall.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)), uintptr(unsafe.Pointer(tsp)), 0, 0, 0)
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(n), 0
 }

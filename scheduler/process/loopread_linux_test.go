@@ -2,7 +2,6 @@ package process_test
 
 import (
 	"context"
-	"fmt"
 	"syscall"
 	"testing"
 	"time"
@@ -21,37 +20,6 @@ import (
 // and that every fault still ends as it does when the worker's reader
 // goroutine reads.
 
-// chain makes n calls of square on p one after the other, the first from a
-// function run on r and each of the others from the callback of the one
-// before; after the last, it calls then, from that callback. The channel
-// gets the first wrong answer or error, or nil.
-func chain(r *reactor.Reactor, p *process.Pool, n int, then func()) <-chan error {
-	done := make(chan error, 1)
-	var step func(i int)
-	step = func(i int) {
-		if i == n {
-			if then != nil {
-				then()
-			}
-			done <- nil
-			return
-		}
-		square.Call(p, i).AddBoth(func(v int, err error) (int, error) {
-			if err == nil && v != i*i {
-				err = fmt.Errorf("square(%d) = %d", i, v)
-			}
-			if err != nil {
-				done <- err
-				return v, nil
-			}
-			step(i + 1)
-			return v, nil
-		})
-	}
-	r.CallSoon(func() { step(0) })
-	return done
-}
-
 // loopReadingPool returns a reactor and a pool of one worker on it, ready,
 // whose loop waits for answers as long as there are some in flight.
 func loopReadingPool(t *testing.T, opts ...process.Option) (*reactor.Reactor, *process.Pool) {
@@ -69,6 +37,15 @@ func requireLoopReading(t *testing.T, p *process.Pool) {
 	t.Helper()
 	require.Eventually(t, func() bool { return process.LoopOwnsForTest(p) == 1 }, waitLimit, time.Millisecond,
 		"the loop never took the output")
+}
+
+// afterChain makes a chain of 20 calls on p, as chain does, then makes
+// one more with call from the last callback, and returns its Deferred.
+func afterChain[T any](t *testing.T, r *reactor.Reactor, p *process.Pool, call func() *deferred.Deferred[T]) *deferred.Deferred[T] {
+	t.Helper()
+	got := make(chan *deferred.Deferred[T], 1)
+	require.NoError(t, waitErr(t, chain(r, p, 20, func() { got <- call() })))
+	return <-got
 }
 
 func TestTheReactorIsAnIdleLoop(t *testing.T) {
@@ -106,12 +83,7 @@ func TestSlowAnswersGoBackToTheReader(t *testing.T) {
 	r := startReactor(t)
 	p := poolOn(t, r, process.WithMaxWorkers(1))
 	workerPID(t, p)
-	var slow *deferred.Deferred[string]
-	got := make(chan *deferred.Deferred[string], 1)
-	require.NoError(t, waitErr(t, chain(r, p, 20, func() {
-		got <- block.Call(p, "slow")
-	})))
-	slow = <-got
+	slow := afterChain(t, r, p, func() *deferred.Deferred[string] { return block.Call(p, "slow") })
 	// The loop gives the output back after a millisecond without an
 	// answer, and goes to sleep: the reader reads what comes next.
 	require.Eventually(t, func() bool { return process.LoopOwnsForTest(p) == 0 }, waitLimit, time.Millisecond)
@@ -124,9 +96,7 @@ func TestSlowAnswersGoBackToTheReader(t *testing.T) {
 func TestWorkerKilledWhileTheLoopReadsIt(t *testing.T) {
 	r, p := loopReadingPool(t)
 	victim := workerPID(t, p)
-	got := make(chan *deferred.Deferred[string], 1)
-	require.NoError(t, waitErr(t, chain(r, p, 20, func() { got <- hang.Call(p, "victim") })))
-	hung := <-got
+	hung := afterChain(t, r, p, func() *deferred.Deferred[string] { return hang.Call(p, "victim") })
 	requireLoopReading(t, p)
 
 	require.NoError(t, syscall.Kill(victim, syscall.SIGKILL))
@@ -141,12 +111,10 @@ func TestWorkerKilledWhileTheLoopReadsIt(t *testing.T) {
 func TestGarbageTheLoopReadsKillsTheWorker(t *testing.T) {
 	r, p := loopReadingPool(t)
 	broken := workerPID(t, p)
-	got := make(chan *deferred.Deferred[int], 2)
 	// The answers to the garbage call come after the garbage itself.
-	require.NoError(t, waitErr(t, chain(r, p, 20, func() {
-		got <- garbage.Call(p, []byte{0, 0, 0, 2, 0xee, 0})
-	})))
-	_, err := wait(t, <-got)
+	_, err := wait(t, afterChain(t, r, p, func() *deferred.Deferred[int] {
+		return garbage.Call(p, []byte{0, 0, 0, 2, 0xee, 0})
+	}))
 	we := workerError(t, err)
 	assert.ErrorIs(t, err, process.ErrProtocol)
 	assert.Contains(t, err.Error(), "unknown frame kind 238")
@@ -158,9 +126,7 @@ func TestGarbageTheLoopReadsKillsTheWorker(t *testing.T) {
 
 func TestTaskTimeoutWhileTheLoopReads(t *testing.T) {
 	r, p := loopReadingPool(t, process.WithTaskTimeout(50*time.Millisecond))
-	got := make(chan *deferred.Deferred[string], 1)
-	require.NoError(t, waitErr(t, chain(r, p, 20, func() { got <- hang.Call(p, "forever") })))
-	_, err := wait(t, <-got)
+	_, err := wait(t, afterChain(t, r, p, func() *deferred.Deferred[string] { return hang.Call(p, "forever") }))
 	assert.ErrorIs(t, err, process.ErrTimeout)
 	assert.Equal(t, 100, must(t, square.Call(p, 10)))
 }
@@ -168,9 +134,7 @@ func TestTaskTimeoutWhileTheLoopReads(t *testing.T) {
 func TestCloseWhileTheLoopReads(t *testing.T) {
 	r, p := loopReadingPool(t)
 	victim := workerPID(t, p)
-	got := make(chan *deferred.Deferred[string], 1)
-	require.NoError(t, waitErr(t, chain(r, p, 20, func() { got <- hang.Call(p, "forever") })))
-	hung := <-got
+	hung := afterChain(t, r, p, func() *deferred.Deferred[string] { return hang.Call(p, "forever") })
 	requireLoopReading(t, p)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -189,9 +153,7 @@ func TestReactorStoppingWhileTheLoopReads(t *testing.T) {
 	p, err := process.NewPool(r, process.WithMaxWorkers(1))
 	require.NoError(t, err)
 	victim := workerPID(t, p)
-	got := make(chan *deferred.Deferred[string], 1)
-	require.NoError(t, waitErr(t, chain(r, p, 20, func() { got <- hang.Call(p, "forever") })))
-	<-got
+	afterChain(t, r, p, func() *deferred.Deferred[string] { return hang.Call(p, "forever") })
 	requireLoopReading(t, p)
 
 	require.NoError(t, r.Stop())
@@ -213,16 +175,4 @@ func TestTwoPoolsOnOneLoop(t *testing.T) {
 	done1, done2 := chain(r, p1, 300, nil), chain(r, p2, 300, nil)
 	require.NoError(t, waitErr(t, done1))
 	require.NoError(t, waitErr(t, done2))
-}
-
-// waitErr receives from c, at most waitLimit.
-func waitErr(t *testing.T, c <-chan error) error {
-	t.Helper()
-	select {
-	case err := <-c:
-		return err
-	case <-time.After(waitLimit):
-		require.FailNow(t, "no answer")
-		return nil
-	}
 }

@@ -16,6 +16,7 @@ func newLoopReader(*Pool, scheduler.Loop) *loopReader { return nil }
 
 func (*loopReader) offer(*worker) bool     { return false }
 func (*loopReader) giveBackLocked(*worker) {}
+func (*loopReader) giveAllBackLocked()     {}
 func (*loopReader) Wake()                  {}
 func (*loopReader) take([]event)           {}
 func (*loopReader) close()                 {}

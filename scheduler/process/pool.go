@@ -164,7 +164,10 @@ func (p *Pool) Close(ctx context.Context) error {
 		p.closing = true
 		// Close may be called on the loop, which then cannot read: the
 		// workers' reader goroutines take their outputs back.
-		p.takeOutputsBackLocked()
+		if p.lr != nil {
+			p.lr.giveAllBackLocked()
+			p.lr.Wake()
+		}
 		p.drainLocked()
 	}
 	p.unlock()

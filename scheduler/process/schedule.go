@@ -290,11 +290,3 @@ func (p *Pool) handBackLocked(w *worker) {
 		p.lr.Wake()
 	}
 }
-
-// takeOutputsBackLocked hands every output the loop reads back to its
-// reader goroutine.
-func (p *Pool) takeOutputsBackLocked() {
-	for _, w := range p.workers {
-		p.handBackLocked(w)
-	}
-}

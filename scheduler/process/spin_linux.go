@@ -56,6 +56,30 @@ func maySpin(start int64) bool {
 	return spinning && now-start < int64(spinWait) && now >= spinPausedUntil.Load()
 }
 
+// spin is a reader's spin for its next message, from start (spinClock):
+// while ok, it looks for the message and, finding none, yields; found
+// notes the message found.
+type spin struct {
+	start  int64
+	spun   bool // it has yielded
+	struck bool // a yield was slow
+}
+
+func (s *spin) ok() bool { return maySpin(s.start) }
+
+func (s *spin) yield() {
+	s.spun = true
+	s.struck = yieldThread() || s.struck
+}
+
+// found notes that the message came while the reader spun: after a spin
+// without a slow yield, the strikes start again from none.
+func (s *spin) found() {
+	if s.spun && !s.struck {
+		spunClean()
+	}
+}
+
 // yieldThread lets another thread ready to run on this one's processor run
 // first: the worker, or the loop, on a machine where they share one. It
 // reports whether the yield was slow, a strike (see spinPause).
