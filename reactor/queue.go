@@ -55,6 +55,13 @@ func (q *soonQueue) len() int {
 	return len(q.items)
 }
 
+// isClosed reports whether close has been called.
+func (q *soonQueue) isClosed() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.closed
+}
+
 // close refuses further functions and returns those still waiting.
 func (q *soonQueue) close() []func() {
 	q.mu.Lock()

@@ -127,6 +127,27 @@ func (r *Reactor) enqueue(f func()) bool {
 	return ok
 }
 
+// TryCallSoon is [Reactor.CallSoon] that reports whether the reactor took
+// f: it returns false, and f never runs, once [Reactor.Run] has shut the
+// reactor down (see [Reactor.Stopped]). Pools and other code that deliver
+// results from other goroutines use it to tell a result they could hand
+// over from one that would be lost. A nil f panics.
+func (r *Reactor) TryCallSoon(f func()) bool {
+	if f == nil {
+		panic("reactor: Reactor.TryCallSoon: nil function")
+	}
+	return r.enqueue(f)
+}
+
+// Stopped reports whether the reactor has shut down for good: its shutdown
+// event has fired, Run has run the last functions queued with CallSoon or
+// is about to return, and from now on CallSoon drops what it is given and
+// CallLater returns an inactive Call. A reactor that has not run yet, or is
+// still shutting down, has not stopped. Safe from any goroutine.
+func (r *Reactor) Stopped() bool {
+	return r.queue.isClosed()
+}
+
 // CallLater runs f on the reactor goroutine once d has passed (a negative d
 // counts as zero): Twisted's callLater. The returned [scheduler.Call] can
 // cancel, reset or delay it from any goroutine. Calls due at the same time
@@ -226,4 +247,4 @@ func (r *Reactor) finish() {
 	r.state.Store(stateStopped)
 }
 
-var _ scheduler.Loop = (*Reactor)(nil)
+var _ scheduler.StoppableLoop = (*Reactor)(nil)

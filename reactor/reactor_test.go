@@ -367,3 +367,24 @@ func TestPendingListsCallsInDueOrder(t *testing.T) {
 	require.NoError(t, c2.Cancel())
 	assert.Equal(t, []scheduler.Call{c1, c3}, r.Pending())
 }
+
+func TestStoppedAndTryCallSoon(t *testing.T) {
+	r, _ := newReactor()
+	assert.False(t, r.Stopped(), "a reactor that has not run has not stopped")
+	ran := 0
+	assert.True(t, r.TryCallSoon(func() { ran++ }), "a reactor that has not run takes work for later")
+	var stoppedDuringShutdown bool
+	r.CallWhenRunning(func() {
+		require.NoError(t, r.Stop())
+		stoppedDuringShutdown = r.Stopped()
+		assert.True(t, r.TryCallSoon(func() { ran++ }), "a stopping reactor still runs what it takes")
+	})
+	require.NoError(t, r.Run())
+	assert.False(t, stoppedDuringShutdown)
+	assert.Equal(t, 2, ran)
+	assert.True(t, r.Stopped())
+	assert.False(t, r.TryCallSoon(func() { ran++ }), "a stopped reactor refuses work")
+	assert.Equal(t, 2, ran)
+	assert.Panics(t, func() { r.TryCallSoon(nil) })
+	var _ scheduler.StoppableLoop = r
+}

@@ -8,6 +8,11 @@ import (
 // ErrAlreadyCalled is returned by a [Call]'s methods once the call has run.
 var ErrAlreadyCalled = errors.New("scheduler: call already called")
 
+// ErrLoopStopped is the error a result fails with, or that a function
+// returns, when the [StoppableLoop] it was bound for has stopped for good
+// and can no longer run the callbacks that would deliver it.
+var ErrLoopStopped = errors.New("scheduler: loop stopped")
+
 // ErrAlreadyCancelled is returned by a [Call]'s methods once the call has been
 // cancelled.
 var ErrAlreadyCancelled = errors.New("scheduler: call already cancelled")
@@ -43,4 +48,23 @@ type Clock interface {
 type Loop interface {
 	Clock
 	CallSoon(f func())
+}
+
+// StoppableLoop is a [Loop] that stops for good at some point, as the
+// reactor does when its Run returns. Code that hands results to a loop from
+// other goroutines (worker pools, goroutine lanes, timers) checks it so that
+// a result the loop can no longer run is reported, never silently dropped.
+// [ManualClock] never stops and does not implement it.
+type StoppableLoop interface {
+	Loop
+
+	// TryCallSoon is CallSoon that reports whether the loop took f: it
+	// returns false, and f never runs, once the loop has stopped for good.
+	// It is safe from any goroutine.
+	TryCallSoon(f func()) bool
+
+	// Stopped reports whether the loop has stopped for good: from then on
+	// CallSoon drops its function and CallLater returns an inactive Call.
+	// It is safe from any goroutine.
+	Stopped() bool
 }
