@@ -79,7 +79,11 @@ type Connector interface {
 	Connect()
 
 	// StopConnecting stops the attempt in progress, which then fails with
-	// an error matched by [ErrUserCancelled]. Without one it panics.
+	// an error matched by [ErrUserCancelled]. Without an attempt in
+	// progress (the connection is up, or no attempt was started) it does
+	// nothing: Twisted raises NotConnectingError there, and its callers
+	// (ReconnectingClientFactory.stopTrying among them) catch it and go
+	// on, since a factory cannot always tell an attempt from a connection.
 	StopConnecting()
 
 	// Disconnect ends the connection (LoseConnection) if there is one, or

@@ -109,3 +109,16 @@ type Consumer interface {
 	// Write hands data to the consumer.
 	Write(p []byte) (int, error)
 }
+
+// DisconnectingTransport is a [Transport] that tells whether it is closing:
+// Twisted's transport.disconnecting. Disconnecting reports true from the
+// moment LoseConnection or AbortConnection has been called, or the
+// connection has ended, on; a half-close (LoseWriteConnection) does not
+// count. Framing protocols check it to stop delivering the messages of a
+// chunk once one of them has closed the connection, as Twisted's
+// LineReceiver does. Every transport twine provides implements it; a
+// transport that does not is taken as never disconnecting.
+type DisconnectingTransport interface {
+	Transport
+	Disconnecting() bool
+}
