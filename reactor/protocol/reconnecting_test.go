@@ -32,8 +32,10 @@ func newReconnecting(clock scheduler.Clock) *protocol.ReconnectingClientFactory 
 // noConnectConnector fails the test if the factory touches it.
 type noConnectConnector struct{ t *testing.T }
 
-func (c noConnectConnector) Connect()              { c.t.Error("reconnected after StopTrying") }
-func (c noConnectConnector) StopConnecting()       { c.t.Error("StopConnecting on a connector that is connected") }
+func (c noConnectConnector) Connect() { c.t.Error("reconnected after StopTrying") }
+func (c noConnectConnector) StopConnecting() {
+	c.t.Error("StopConnecting on a connector that is connected")
+}
 func (c noConnectConnector) Disconnect()           {}
 func (c noConnectConnector) Destination() net.Addr { return dest }
 
