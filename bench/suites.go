@@ -13,5 +13,6 @@ func allSuites() []suite {
 		cooperateSuite(),
 		lagSuite(),
 		poolsSuite(),
+		framingSuite(),
 	}
 }
