@@ -21,4 +21,14 @@
 //
 // Datagrams have [DatagramProtocol] and child processes [ProcessProtocol],
 // with the same rules.
+//
+// Clients that must stay connected have Twisted's two tools:
+// [ReconnectingClientFactory], which connects again with exponential
+// backoff whenever a connection fails or ends, and [ClientService], which
+// keeps one connection to a [ClientEndpoint] up and hands it out as a
+// Deferred ([ClientService.WhenConnected]).
+//
+// The framing protocols of twisted.protocols.basic are in the sub-package
+// basic, TimeoutMixin in policies, and transports in memory for testing
+// protocols in protocoltest.
 package protocol
