@@ -3,9 +3,9 @@
 // that closes a connection on which nothing has happened for a while.
 //
 // A protocol embeds the TimeoutMixin, gives it the clock (the reactor, or
-// a ManualClock in tests) and itself as TimeoutHandler, starts the timeout when
-// it connects, resets it when data arrives, and says in TimeoutConnection
-// what a timeout does:
+// a ManualClock in tests) and itself as TimeoutHandler, starts the timeout
+// when it connects, resets it when data arrives, and says in
+// TimeoutConnection what a timeout does:
 //
 //	type Session struct {
 //		protocol.Base
