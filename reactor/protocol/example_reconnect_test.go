@@ -87,3 +87,13 @@ func ExampleClientService() {
 	// connected to 127.0.0.1:8080
 	// stopped: true
 }
+
+func ExampleBackoffPolicy() {
+	noJitter := func() time.Duration { return 0 }
+	policy := protocol.BackoffPolicy(time.Second, 10*time.Second, 2, noJitter)
+	for attempt := 1; attempt <= 5; attempt++ {
+		fmt.Print(policy(attempt), " ")
+	}
+	fmt.Println()
+	// Output: 2s 4s 8s 10s 10s
+}

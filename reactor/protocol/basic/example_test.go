@@ -124,3 +124,21 @@ func ExampleInt32StringReceiver() {
 	// "you"
 	// true basic: length limit exceeded: a length prefix of 65536, over the limit of 1024
 }
+
+// Words counts the words of each line.
+type Words struct{ basic.LineOnlyReceiver }
+
+func (w *Words) LineReceived(line []byte) { fmt.Println(len(bytes.Fields(line))) }
+
+func ExampleLineOnlyReceiver() {
+	w := &Words{}
+	w.Handler = w
+	w.Delimiter = []byte("\n")
+	tr := protocoltest.NewStringTransport()
+	tr.Connect(w)
+	tr.FeedString("one two\nthree four fi")
+	tr.FeedString("ve six\n")
+	// Output:
+	// 2
+	// 4
+}

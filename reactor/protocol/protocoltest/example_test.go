@@ -2,6 +2,7 @@ package protocoltest_test
 
 import (
 	"fmt"
+	"net"
 
 	"github.com/twinego/twine/reactor/protocol"
 	"github.com/twinego/twine/reactor/protocol/protocoltest"
@@ -59,4 +60,45 @@ func ExampleLoopback() {
 	// Output:
 	// OVER THE LOOP
 	// true
+}
+
+func ExampleEndpoint() {
+	e := protocoltest.NewEndpoint()
+	d := e.Connect(protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return &Upper{} }))
+	fmt.Println("pending:", e.Attempt(0).Pending())
+	tr := e.Attempt(0).Succeed()
+	p, err := d.Result()
+	fmt.Printf("%T %v\n", p, err)
+	tr.FeedString("hi")
+	fmt.Println(tr.String())
+	// Output:
+	// pending: true
+	// *protocoltest_test.Upper <nil>
+	// HI
+}
+
+// printingFactory is a client factory that says what its connector tells
+// it.
+type printingFactory struct{ protocol.ClientFactoryBase }
+
+func (printingFactory) BuildProtocol(net.Addr) protocol.Protocol { return &Upper{} }
+
+func (printingFactory) ClientConnectionFailed(_ protocol.Connector, reason error) {
+	fmt.Println("failed:", reason)
+}
+
+func (printingFactory) ClientConnectionLost(_ protocol.Connector, reason error) {
+	fmt.Println("lost:", reason)
+}
+
+func ExampleConnector() {
+	c := protocoltest.NewConnector(printingFactory{}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8000})
+	c.Connect()
+	c.StopConnecting()
+	c.Connect()
+	tr := c.Succeed()
+	tr.Disconnect(nil)
+	// Output:
+	// failed: protocol: connection attempt failed: protocol: connection attempt cancelled
+	// lost: protocol: connection was closed cleanly
 }

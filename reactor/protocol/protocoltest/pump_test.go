@@ -288,3 +288,53 @@ func TestPairMisuse(t *testing.T) {
 	assert.PanicsWithValue(t, "protocoltest: Connect: nil protocol", func() { protocoltest.Connect(nil, &echo{}) })
 	assert.PanicsWithValue(t, "protocoltest: Loopback: nil loop", func() { protocoltest.Loopback(nil, &echo{}, &echo{}) })
 }
+
+// strictPushProducer fails on a transition from the wrong state: Twisted's
+// StrictPushProducer of test_iosim.py.
+type strictPushProducer struct {
+	t     *testing.T
+	state string
+}
+
+func (p *strictPushProducer) StopProducing() {
+	if p.state == "stopped" {
+		p.t.Error("stop of a stopped producer")
+	}
+	p.state = "stopped"
+}
+
+func (p *strictPushProducer) PauseProducing() {
+	if p.state != "running" {
+		p.t.Errorf("pause of a %s producer", p.state)
+	}
+	p.state = "paused"
+}
+
+func (p *strictPushProducer) ResumeProducing() {
+	if p.state != "paused" {
+		p.t.Errorf("resume of a %s producer", p.state)
+	}
+	p.state = "running"
+}
+
+// Pumping never resumes a streaming producer that the transport did not
+// pause (Twisted's IOPumpTests), and a close stops it once.
+func TestPumpLeavesARunningStreamingProducerAlone(t *testing.T) {
+	for _, side := range []string{"server", "client"} {
+		t.Run(side, func(t *testing.T) {
+			pump := protocoltest.Connect(&protocol.Base{}, &protocol.Base{}, protocoltest.WithoutGreeting())
+			victim := pump.Server()
+			if side == "client" {
+				victim = pump.Client()
+			}
+			p := &strictPushProducer{t: t, state: "running"}
+			victim.RegisterProducer(p, true)
+			_, _ = victim.Write([]byte("some bytes"))
+			pump.Flush()
+			assert.Equal(t, "running", p.state)
+			victim.AbortConnection()
+			pump.Flush()
+			assert.Equal(t, "stopped", p.state)
+		})
+	}
+}
