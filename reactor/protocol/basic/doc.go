@@ -33,8 +33,10 @@
 // A peer that sends a line or a string over the receiver's MaxLength, or
 // bytes that do not parse, has its connection closed (LoseConnection), and
 // the receiver's Err says why ([ErrLineLengthExceeded],
-// [ErrLengthLimitExceeded], [ErrNetstringParse]); the receiver never holds
-// more than MaxLength and one chunk of the peer's bytes. The bytes handed
+// [ErrLengthLimitExceeded], [ErrNetstringParse]); a receiver that is not
+// paused holds no more than about MaxLength plus one chunk of the peer's
+// bytes, and a length over the limit is refused before its payload is
+// read. The bytes handed
 // to a handler point into the receiver's buffer and are valid until the
 // handler returns, so that a message costs no copy; a handler that keeps
 // them copies them.
