@@ -498,3 +498,27 @@ func TestLineReceiverPauseResume(t *testing.T) {
 	assert.False(t, p.Paused())
 	assert.Equal(t, protocoltest.Producing, tr.ProducerState())
 }
+
+// A peer that never sends a delimiter cannot make the receiver hold more
+// than the limit and a chunk, even when LineLengthExceeded keeps the
+// connection open.
+func TestLineReceiverBufferStaysBounded(t *testing.T) {
+	c := newCatcher()
+	c.MaxLength = 16384
+	chunk := bytes.Repeat([]byte("x"), 4096)
+	for range 256 { // 1 MiB
+		c.DataReceived(chunk)
+		assert.LessOrEqual(t, len(c.ClearLineBufferPeek()), c.MaxLength+2+len(chunk))
+	}
+	assert.NotEmpty(t, c.longLines)
+	for _, l := range c.longLines {
+		assert.LessOrEqual(t, len(l), c.MaxLength+2+len(chunk))
+	}
+}
+
+// ClearLineBufferPeek returns what the buffer holds, and puts it back.
+func (c *excessivelyLargeLineCatcher) ClearLineBufferPeek() []byte {
+	b := c.ClearLineBuffer()
+	c.DataReceived(b)
+	return b
+}
