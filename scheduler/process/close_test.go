@@ -119,17 +119,24 @@ func TestMinimumIsKept(t *testing.T) {
 	assert.False(t, logs.has("process: stopping idle worker"))
 }
 
-// TestStartFailure: a worker that cannot be started fails the tasks that
-// wait for it, with ErrStart; the pool tries again for later tasks.
+// TestStartFailure: when worker starts keep failing (here the executable
+// cannot be run in its directory), the tasks that wait for a worker fail
+// with ErrStart, and an error that says so, after a few tries; the pool
+// tries again, once, for each later task.
 func TestStartFailure(t *testing.T) {
 	p, logs := newPool(t, process.WithMinWorkers(0), process.WithDir("/nonexistent/directory"))
 	for range 2 {
 		_, err := wait(t, square.Call(p, 1))
 		assert.ErrorIs(t, err, process.ErrStart)
+		assert.NotErrorAs(t, err, new(*process.WorkerError), "no worker ever had the task")
 		assert.Contains(t, err.Error(), "/nonexistent/directory")
+		assert.Contains(t, err.Error(), "starts in a row failed")
 	}
-	logs.waitFor(t, "process: cannot start worker")
+	logs.waitForN(t, 4, "process: cannot start worker")
 	assert.Empty(t, p.Workers())
+	closePool(t, p)
+	tries, _ := logs.all("process: cannot start worker")
+	assert.Len(t, tries, 4, "three tries for the first task, one for the second")
 }
 
 // TestCloseOnTheLoopWithCallsInFlight: Close called from a callback on the

@@ -59,6 +59,12 @@
 // Faults stay with the worker they happen in. A worker that dies fails the
 // tasks it was running with a [*WorkerError] carrying its exit status and
 // the tail of its stderr, and is replaced; queued tasks go to other workers.
+// A worker that dies before its handshake had no task, so it fails none:
+// the queue waits for the next one. Only starts that keep failing for a
+// reason of the executable's own ([MaxStartFailures] in a row: it cannot be
+// run, exits, crashes, refuses the handshake or does not answer) fail the
+// queued tasks, with an error wrapping [ErrStart] that says so; a worker
+// killed from outside before its handshake does not count.
 // A worker that sends a malformed or oversized frame is killed ([ErrProtocol],
 // [ErrFrameTooLarge]). A task that outlives its timeout has its worker
 // killed ([ErrTimeout]); the other tasks running on that worker fail too

@@ -18,7 +18,24 @@ var ErrNoMain = errors.New("process: process.Main was not called at the start of
 
 // ErrStart wraps the reason a worker could not be started: the executable
 // could not be run, the handshake failed (see [ErrHandshake]) or timed out.
+//
+// A failed start fails no task: none is sent to a worker before its
+// handshake. The tasks waiting in the pool's queue wait for the next worker,
+// and fail with an error wrapping ErrStart only when starts keep failing for
+// a reason that lies with the executable ([MaxStartFailures] in a row, with
+// no worker left to take them); that error says how many failed and how the
+// last one ended, and is not a [*WorkerError], since the tasks never reached
+// a worker. A worker killed from outside before its handshake (by SIGKILL or
+// another signal that is not a crash) says nothing about the executable,
+// and does not count.
 var ErrStart = errors.New("process: cannot start worker")
+
+// MaxStartFailures is how many worker starts in a row must fail, for a
+// reason that lies with the executable, before the tasks that wait for a
+// worker fail with [ErrStart]. From then on, until a start succeeds, each
+// failed start fails the tasks that wait, so that a broken executable is
+// not started again and again for them.
+const MaxStartFailures = 3
 
 // ErrHandshake is wrapped by the error of a worker whose handshake failed:
 // it speaks another protocol version, has another set of registered
@@ -65,11 +82,7 @@ type WorkerError struct {
 func (e *WorkerError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "process: worker %d ", e.PID)
-	if e.Signal != 0 {
-		fmt.Fprintf(&b, "killed by signal %d (%v)", int(e.Signal), e.Signal)
-	} else {
-		fmt.Fprintf(&b, "exited with status %d", e.ExitCode)
-	}
+	e.writeEnd(&b)
 	if e.Err != nil {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
@@ -80,6 +93,44 @@ func (e *WorkerError) Error() string {
 	}
 	return b.String()
 }
+
+// writeEnd writes how the process ended.
+func (e *WorkerError) writeEnd(b *strings.Builder) {
+	if e.Signal != 0 {
+		fmt.Fprintf(b, "killed by signal %d (%v)", int(e.Signal), e.Signal)
+	} else {
+		fmt.Fprintf(b, "exited with status %d", e.ExitCode)
+	}
+}
+
+// startError is the error of the tasks that waited for a worker while
+// starts kept failing. It wraps the reason the last start failed (which
+// wraps ErrStart), but not that start's *WorkerError: no task was ever
+// sent to that process.
+type startError struct {
+	err  error        // why the last start failed
+	n    int          // starts that failed in a row
+	last *WorkerError // how the last one's process ended, or nil if none ran
+}
+
+func (e *startError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v (%d starts in a row failed", e.err, e.n)
+	tail := ""
+	if e.last != nil {
+		fmt.Fprintf(&b, "; the last worker, %d, ", e.last.PID)
+		e.last.writeEnd(&b)
+		tail = strings.TrimRight(e.last.StderrTail, "\n")
+	}
+	b.WriteString(")")
+	if tail != "" {
+		b.WriteString("; its stderr:\n")
+		b.WriteString(tail)
+	}
+	return b.String()
+}
+
+func (e *startError) Unwrap() error { return e.err }
 
 // Unwrap returns Err, so that errors.Is sees [ErrTimeout], [ErrKilled],
 // [ErrProtocol], [ErrFrameTooLarge] or [ErrClosed] through a WorkerError.

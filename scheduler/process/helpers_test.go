@@ -170,6 +170,43 @@ func (s *logSink) waitFor(t testing.TB, parts ...string) string {
 	}
 }
 
+// all returns the lines that contain every one of parts, and a channel
+// closed at the next record.
+func (s *logSink) all(parts ...string) ([]string, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+next:
+	for _, l := range s.lines {
+		for _, p := range parts {
+			if !strings.Contains(l, p) {
+				continue next
+			}
+		}
+		out = append(out, l)
+	}
+	return out, s.changed
+}
+
+// waitForN waits for n lines that contain every one of parts, and returns
+// them.
+func (s *logSink) waitForN(t testing.TB, n int, parts ...string) []string {
+	t.Helper()
+	deadline := time.NewTimer(waitLimit)
+	defer deadline.Stop()
+	for {
+		ls, changed := s.all(parts...)
+		if len(ls) >= n {
+			return ls[:n]
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			require.FailNow(t, "too few such log lines", "want %d lines with %q, have %d", n, parts, len(ls))
+		}
+	}
+}
+
 // has reports whether a line contains every one of parts.
 func (s *logSink) has(parts ...string) bool {
 	_, changed := s.find(parts...)

@@ -2,11 +2,13 @@ package process_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -22,6 +24,7 @@ const (
 	envNotAWorker = "PROCESS_TEST_NOT_A_WORKER"
 	envSilent     = "PROCESS_TEST_SILENT"
 	envEcho       = "PROCESS_TEST_ECHO"
+	envSlowStart  = "PROCESS_TEST_SLOW_START"
 )
 
 func TestMain(m *testing.M) {
@@ -37,6 +40,16 @@ func TestMain(m *testing.M) {
 		// A program that never answers: it reads its input to the end.
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
+	}
+	if v := os.Getenv(envSlowStart); v != "" {
+		// A worker that takes its time before its handshake (a big program
+		// starting, say), long enough for a test to kill it meanwhile.
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Fprintln(os.Stderr, "worker starting")
+		time.Sleep(d)
 	}
 	if v := os.Getenv(envVersion); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)

@@ -25,7 +25,8 @@ import (
 // the order they came, and a new worker is started when they cannot all be
 // taken. A worker that dies fails the tasks it was running with a
 // [*WorkerError]; queued tasks are not lost, they go to the other workers or
-// to its replacement. A task is never retried on another worker.
+// to its replacement, and so does a worker that dies before its handshake
+// (see [ErrStart]). A task is never retried on another worker.
 //
 // All methods are safe to use from any goroutine. Call [Pool.Close] to stop
 // the workers: it waits for their tasks, then for every process and
@@ -47,12 +48,15 @@ type Pool struct {
 	seq     int
 	closing bool
 	aborted bool
-	// startErr is why the last worker start failed, until one succeeds.
-	// While it is set, the pool does not restart workers to keep the
-	// minimum, so that a broken executable is not started in a loop.
-	startErr error
-	done     chan struct{} // closed when closing and all has ended
-	isDone   bool
+	// startErr is why the last worker start failed for a reason that lies
+	// with the executable, until one succeeds; startFails counts those
+	// failures in a row. While startErr is set, the pool does not restart
+	// workers to keep the minimum, so that a broken executable is not
+	// started in a loop.
+	startErr   error
+	startFails int
+	done       chan struct{} // closed when closing and all has ended
+	isDone     bool
 
 	wg sync.WaitGroup // the workers' supervising goroutines
 

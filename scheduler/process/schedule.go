@@ -196,7 +196,7 @@ func (p *Pool) killLocked(w *worker, reason error) {
 	w.state = workerDying
 	p.handBackLocked(w) // its reader must see it end
 	if w.cmd != nil && w.cmd.Process != nil {
-		_ = w.cmd.Process.Kill() // an error means it has already gone
+		w.kill(w.cmd.Process)
 	}
 }
 

@@ -16,6 +16,10 @@ func exitStatus(ps *os.ProcessState) (int, syscall.Signal) {
 	return ps.ExitCode(), 0
 }
 
+// crashSignal reports whether sig is one a process gets for a fault of its
+// own; there are no signals here.
+func crashSignal(syscall.Signal) bool { return false }
+
 // takeStdio returns the streams the worker speaks the protocol on. Without
 // dup2, os.Stdout stays the protocol stream: functions must not write to it.
 func takeStdio() (in, out *os.File, err error) {

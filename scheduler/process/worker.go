@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -33,6 +34,8 @@ type worker struct {
 	inputClosed bool
 	idleTimer   scheduler.Call
 	idleSince   time.Time
+
+	signalled atomic.Bool // the pool has sent the process a kill
 
 	// The input side, guarded by wmu: frames are appended to wbuf (under
 	// p.mu too, for calls and cancels, so that they go out in the order the
@@ -95,13 +98,13 @@ func (w *worker) run() {
 	defer p.wg.Done()
 	cmd, err := w.start()
 	if err != nil {
-		p.startFailed(w, fmt.Errorf("%w: %w", ErrStart, err))
+		p.startFailed(w, fmt.Errorf("%w: %w", ErrStart, err), nil)
 		return
 	}
 	go w.writeLoop()
 	go w.stderrLoop(cmd.Process.Pid)
 	if !p.started(w, cmd) {
-		_ = cmd.Process.Kill()
+		w.kill(cmd.Process)
 	}
 	fr := newFrameReader(w.out, "the worker", helloMax)
 	w.fr = fr
@@ -113,12 +116,12 @@ func (w *worker) run() {
 			p.kill(w, reason)
 		}
 	} else if killNow {
-		_ = cmd.Process.Kill()
+		w.kill(cmd.Process)
 	}
 
 	// The worker's output has ended: it is exiting, or was killed. Give it
 	// a moment, then make sure.
-	kill := time.AfterFunc(exitGrace, func() { _ = cmd.Process.Kill() })
+	kill := time.AfterFunc(exitGrace, func() { w.kill(cmd.Process) })
 	_ = cmd.Wait()
 	kill.Stop()
 	w.closeInput()
@@ -137,10 +140,18 @@ func (w *worker) run() {
 	werr.ExitCode, werr.Signal = exitStatus(cmd.ProcessState)
 	if herr != nil {
 		werr.Err = herr
-		p.startFailed(w, &werr)
+		p.startFailed(w, herr, &werr)
 		return
 	}
 	p.gone(w, werr)
+}
+
+// kill kills the worker's process, and notes that the pool did: a signal
+// that ends a worker before its handshake tells whether its start failed
+// for a reason of its own.
+func (w *worker) kill(proc *os.Process) {
+	w.signalled.Store(true)
+	_ = proc.Kill() // an error means it has already gone
 }
 
 // start starts the process, its stdio on three pipes.
@@ -218,7 +229,8 @@ func (w *worker) handshake(fr *frameReader) (err error, killNow bool) {
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return fmt.Errorf("%w: no handshake within %v", ErrStart, p.cfg.startTimeout), true
 		case err == io.EOF || err == io.ErrUnexpectedEOF:
-			return fmt.Errorf("%w: the worker ended before its handshake", ErrStart), true
+			// It is exiting, or was killed: its exit status will say how.
+			return fmt.Errorf("%w: the worker ended before its handshake", ErrStart), false
 		case errors.Is(err, ErrFrameTooLarge):
 			err = errNotHello
 		default:
@@ -272,41 +284,66 @@ func (p *Pool) ready(w *worker) {
 		return
 	}
 	w.state = workerReady
-	p.startErr = nil
+	p.startErr, p.startFails = nil, 0
 	p.dispatchLocked()
 	if len(w.tasks) == 0 {
 		p.idleLocked(w)
 	}
 }
 
-// startFailed removes a worker that could not start. If no other worker can
-// take the queued tasks, they fail with err, rather than wait for a start
-// that may never succeed.
-func (p *Pool) startFailed(w *worker, err error) {
+// startFailed removes a worker that could not start: reason is why, proc
+// how its process ended (nil if none ran). No task was sent to it, so none
+// fails with it: the queued tasks wait for the next worker, which
+// dispatchLocked starts. Only when starts keep failing for a reason that
+// lies with the executable (MaxStartFailures in a row), and no other worker
+// may take them, do the queued tasks fail, with a startError.
+func (p *Pool) startFailed(w *worker, reason error, proc *WorkerError) {
+	// A process that a signal from outside ended (SIGKILL, say, from an
+	// operator or a chaos test) says nothing about the executable.
+	external := proc != nil && proc.Signal != 0 && !w.signalled.Load() && !crashSignal(proc.Signal)
 	p.mu.Lock()
 	p.removeLocked(w)
 	aborted := p.aborted
-	if aborted {
-		err = ErrClosed
-	} else {
-		p.startErr = err
-	}
-	usable := false
-	for _, o := range p.workers {
-		if o.state == workerReady || o.state == workerStarting {
-			usable = true
-		}
-	}
-	if !usable {
-		for t := p.popLocked(); t != nil; t = p.popLocked() {
-			p.evs = append(p.evs, event{t: t, err: err})
+	inARow, failed := p.startFails, 0
+	if !aborted && !external {
+		p.startFails++
+		inARow = p.startFails
+		p.startErr = reason
+		if inARow >= MaxStartFailures && !p.usableLocked() {
+			err := &startError{err: reason, n: inARow, last: proc}
+			for t := p.popLocked(); t != nil; t = p.popLocked() {
+				p.evs = append(p.evs, event{t: t, err: err})
+				failed++
+			}
 		}
 	}
 	p.dispatchLocked()
 	p.unlock()
-	if !aborted {
-		p.log.Error("process: cannot start worker", "error", err)
+	if aborted {
+		return
 	}
+	attrs := []any{"error", reason}
+	if proc != nil {
+		attrs = []any{"pid", proc.PID, "error", proc}
+	}
+	if external {
+		p.log.Warn("process: cannot start worker", attrs...)
+		return
+	}
+	p.log.Error("process: cannot start worker", append(attrs, "failed_in_a_row", inARow)...)
+	if failed > 0 {
+		p.log.Error("process: worker starts keep failing; the queued tasks fail", "tasks", failed, "failed_in_a_row", inARow)
+	}
+}
+
+// usableLocked reports whether a worker takes tasks, or will once started.
+func (p *Pool) usableLocked() bool {
+	for _, o := range p.workers {
+		if o.state == workerReady || o.state == workerStarting {
+			return true
+		}
+	}
+	return false
 }
 
 // gone removes a worker that has ended, failing the tasks it still had
