@@ -177,3 +177,30 @@ func TestCloseOnTheLoopWithCallsInFlight(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseOnTheLoopWithAHungTask: Close called from a callback on the
+// loop, while a task hangs, returns once the task timeout has killed the
+// task's worker: the timeout fires whatever the loop does, here wait in
+// Close.
+func TestCloseOnTheLoopWithAHungTask(t *testing.T) {
+	r := startReactor(t)
+	logs := newLogSink()
+	p, err := process.NewPool(r, process.WithMaxWorkers(1), process.WithTaskTimeout(300*time.Millisecond),
+		process.WithLogger(slog.New(logs)))
+	require.NoError(t, err)
+	hung := hang.Call(p, "past its timeout")
+	logs.waitFor(t, "hanging past its timeout")
+	pids := p.Workers()
+
+	closed := make(chan error, 1)
+	r.CallSoon(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitLimit/2)
+		defer cancel()
+		closed <- p.Close(ctx)
+	})
+	require.NoError(t, waitErr(t, closed), "Close had to kill: the task timeout did not fire")
+	_, err = wait(t, hung)
+	assert.ErrorIs(t, err, process.ErrTimeout)
+	assert.Empty(t, p.Workers())
+	requireGone(t, pids...)
+}

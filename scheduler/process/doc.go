@@ -73,7 +73,9 @@
 // *deferred.PanicError carrying the panic's text and the worker's stack.
 // Cancelling a task's Deferred cancels the context its function receives,
 // in the worker. [Pool.Close] drains the work it has accepted, within its
-// context's deadline, then leaves no process and no goroutine behind.
+// context's deadline, then leaves no process and no goroutine behind. Task
+// timeouts run on timers of the pool's own, not the loop's, so that a Close
+// called on the loop, which then waits, does not wait for them in vain.
 //
 // Porting from ampoule and multiprocessing:
 //

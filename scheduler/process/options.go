@@ -103,8 +103,10 @@ func WithRecycleAfter(n int) Option {
 // killed with SIGKILL: the task fails with a [*WorkerError] wrapping
 // [ErrTimeout], and the other tasks that were running on that worker fail
 // with one wrapping [ErrKilled] (they are not retried, since a task may not be
-// safe to run twice). Queued tasks go to other workers. The timer runs on the
-// pool's loop. Zero (the default) or a negative d sets no limit.
+// safe to run twice). Queued tasks go to other workers. The timer is one of
+// the pool's own, not the loop's: it fires whatever the loop is doing, even
+// while the loop waits in [Pool.Close] for the task. Zero (the default) or a
+// negative d sets no limit.
 func WithTaskTimeout(d time.Duration) Option {
 	return func(c *config) { c.taskTimeout = d }
 }

@@ -58,7 +58,8 @@ type Pool struct {
 	done       chan struct{} // closed when closing and all has ended
 	isDone     bool
 
-	wg sync.WaitGroup // the workers' supervising goroutines
+	wg     sync.WaitGroup // the workers' supervising goroutines
+	timers sync.WaitGroup // the task timeouts set (see afterFunc)
 
 	lr *loopReader // reads answers on the loop, if the loop lends its idle time
 	// inEvents is set while the loop runs the pool's events: calls made
@@ -156,11 +157,14 @@ func (p *Pool) Workers() []int {
 // [*WorkerError] wrapping [ErrClosed], and queued tasks with ErrClosed.
 //
 // Close returns once every worker process has been waited for and every
-// goroutine of the pool has ended: nil if the tasks were drained, ctx's error
-// if it had to kill. The Deferreds of the tasks are fired on the loop, so
-// their callbacks run when the loop runs. Stream values need the loop to run
-// while Close waits (the worker waits for the caller to take them), so do
-// not block the loop in Close while streams are running; calls do not.
+// goroutine of the pool has ended: nil if the tasks were drained, ctx's
+// error if it had to kill. The Deferreds of the tasks are fired on the
+// loop, so their callbacks run when the loop runs. Calls drain whatever the
+// loop does meanwhile, even while Close blocks the loop itself: the
+// workers' answers are read off the loop, and task timeouts
+// ([WithTaskTimeout]) run on timers of their own. Stream values need the
+// loop to run while Close waits (the worker waits for the caller to take
+// them), so do not block the loop in Close while streams are running.
 // Calling Close again waits again, with the new ctx.
 func (p *Pool) Close(ctx context.Context) error {
 	p.mu.Lock()
@@ -186,6 +190,7 @@ func (p *Pool) Close(ctx context.Context) error {
 		<-p.done
 	}
 	p.wg.Wait()
+	p.timers.Wait()
 	if p.lr != nil {
 		p.lr.close()
 	}
@@ -223,23 +228,6 @@ func (p *Pool) submit(t *task) {
 		p.dispatchLocked()
 	}
 	p.unlock()
-}
-
-// timeout fires on the loop when t has run for the task timeout: it kills
-// t's worker. A worker already being killed (for another task's timeout,
-// say) is not killed again, and its tasks keep the first reason.
-func (p *Pool) timeout(t *task) {
-	p.mu.Lock()
-	w := t.w
-	if w == nil || w.tasks[t.id] != t || w.state == workerDying {
-		p.unlock()
-		return
-	}
-	t.timedOut = true
-	p.killLocked(w, ErrKilled)
-	pid := w.pid
-	p.unlock()
-	p.log.Warn("process: task timed out; killing its worker", "func", t.e.name, "pid", pid, "timeout", p.cfg.taskTimeout)
 }
 
 // cancel is the canceller of a task's Deferred.

@@ -88,7 +88,7 @@ func (p *Pool) sendLocked(w *worker, t *task) {
 		w.wantLoop = true // its answer may be read on the loop
 	}
 	if p.cfg.taskTimeout > 0 {
-		t.timer = p.loop.CallLater(p.cfg.taskTimeout, func() { p.timeout(t) })
+		t.timer = p.afterFunc(p.cfg.taskTimeout, func() { p.timeout(t) })
 	}
 	if p.cfg.recycleAfter > 0 && w.sent >= p.cfg.recycleAfter {
 		w.state = workerRetiring
@@ -211,10 +211,7 @@ func (p *Pool) kill(w *worker, reason error) {
 // settleWorkerLocked must be called.
 func (p *Pool) finishLocked(w *worker, t *task) {
 	delete(w.tasks, t.id)
-	if t.timer != nil {
-		_ = t.timer.Cancel()
-		t.timer = nil
-	}
+	p.stopTimersLocked(t)
 }
 
 // settleWorkerLocked acts on w's load after tasks have finished: it

@@ -3,9 +3,9 @@ package process
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/twinego/twine/deferred"
-	"github.com/twinego/twine/scheduler"
 )
 
 // A task's state. It leaves pending once: for cancelled when its Deferred is
@@ -31,11 +31,11 @@ type task struct {
 	fmu sync.Mutex
 
 	// Guarded by p.mu.
-	w        *worker        // the worker it was sent to, or nil while queued
-	id       uint64         // its request id on that worker
-	queued   bool           // in the pool's queue
-	dead     bool           // cancelled while queued, and counted in p.qdead
-	timer    scheduler.Call // the task timeout, if any
+	w        *worker     // the worker it was sent to, or nil while queued
+	id       uint64      // its request id on that worker
+	queued   bool        // in the pool's queue
+	dead     bool        // cancelled while queued, and counted in p.qdead
+	timer    *time.Timer // the task timeout, if any
 	timedOut bool
 }
 

@@ -362,10 +362,7 @@ func (p *Pool) gone(w *worker, werr WorkerError) {
 		if t.timedOut {
 			e.Err = ErrTimeout
 		}
-		if t.timer != nil {
-			_ = t.timer.Cancel()
-			t.timer = nil
-		}
+		p.stopTimersLocked(t)
 		p.evs = append(p.evs, event{t: t, err: &e})
 	}
 	clear(w.tasks)

@@ -1,0 +1,58 @@
+package process
+
+import "time"
+
+// The pool's time limit on tasks, the task timeout ([WithTaskTimeout]),
+// runs on timers of its own, not on the loop: it must fire whatever the
+// loop does, even while it waits in Close for the very task it ends.
+
+// afterFunc runs f once d has passed, on a goroutine of its own. Close
+// waits for a call of f under way (p.timers).
+func (p *Pool) afterFunc(d time.Duration, f func()) *time.Timer {
+	p.timers.Add(1)
+	return time.AfterFunc(d, func() {
+		defer p.timers.Done()
+		f()
+	})
+}
+
+// stopTimer stops the timer *tp of afterFunc, if any, and clears it.
+func (p *Pool) stopTimer(tp **time.Timer) {
+	if tm := *tp; tm != nil {
+		if tm.Stop() {
+			p.timers.Done() // f will never run
+		}
+		*tp = nil
+	}
+}
+
+// stopTimersLocked stops t's timer, once it has ended.
+func (p *Pool) stopTimersLocked(t *task) {
+	p.stopTimer(&t.timer)
+}
+
+// timeout runs when t has run for the task timeout: it kills t's worker. A
+// worker already being killed (for another task's timeout, say) is not
+// killed again, and its tasks keep the first reason. The timers of tasks
+// sent together may run in any order: the task that timed out is the
+// worker's first one due, the one sent first (its request id is the
+// lowest), as it would be had the timers run in order.
+func (p *Pool) timeout(t *task) {
+	p.mu.Lock()
+	w := t.w
+	if w == nil || w.tasks[t.id] != t || w.state == workerDying {
+		p.unlock()
+		return
+	}
+	first := t
+	for _, o := range w.tasks {
+		if o.id < first.id && o.timer != nil {
+			first = o
+		}
+	}
+	first.timedOut = true
+	p.killLocked(w, ErrKilled)
+	pid := w.pid
+	p.unlock()
+	p.log.Warn("process: task timed out; killing its worker", "func", first.e.name, "pid", pid, "timeout", p.cfg.taskTimeout)
+}
