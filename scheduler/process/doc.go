@@ -77,6 +77,13 @@
 // timeouts run on timers of the pool's own, not the loop's, so that a Close
 // called on the loop, which then waits, does not wait for them in vain.
 //
+// Close the pool before its loop stops: with a reactor, from a
+// before-shutdown trigger (see [Pool.Close]), so that every result reaches
+// the loop. A pool refuses a loop that has stopped for good; if the loop
+// stops while tasks run, their results cannot be delivered there, and
+// Close fails their Deferreds with an error wrapping
+// scheduler.ErrLoopStopped and says how many there were.
+//
 // Porting from ampoule and multiprocessing:
 //
 //	class C(child.AMPChild) with @Cmd.responder    process.Register(name, fn) in a package variable
@@ -85,7 +92,7 @@
 //	ProcessPool(..., timeout=t)                     WithTaskTimeout(t)
 //	pp.start()                                      NewPool starts the minimum of workers
 //	pp.doWork(Cmd, **kw)                            f.Call(pool, arg), a *deferred.Deferred[R]
-//	pp.stop()                                       pool.Close(ctx)
+//	pp.stop()                                       pool.Close(ctx), from a before-shutdown trigger
 //	ProcessStarter(env=..., path=...)               WithEnv(kv...), WithDir(dir)
 //	multiprocessing.Pool(n, maxtasksperchild=k)     NewPool(loop, WithMaxWorkers(n), WithRecycleAfter(k))
 //	pool.apply_async(f, (x,))                       f.Call(pool, x)

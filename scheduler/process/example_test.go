@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"strings"
+	"time"
 
 	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/reactor"
@@ -104,4 +105,45 @@ func ExampleStreamFunc_Stream() {
 	// 2 stream
 	// 3 of
 	// 4 words
+}
+
+// Close the pool from a before-shutdown trigger, on a goroutine: the
+// reactor goes on running while Close lets the tasks finish, their results
+// reach their callbacks, and the shutdown waits for Close. Here the
+// reactor is stopped at once, with the calls still running.
+func ExamplePool_Close() {
+	r := reactor.New()
+	pool, err := process.NewPool(r, process.WithMaxWorkers(2))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferred.Deferred[struct{}] {
+		d := reactor.DeferToGoroutine(r, func() (struct{}, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return struct{}{}, pool.Close(ctx)
+		})
+		return d.AddBoth(func(v struct{}, err error) (struct{}, error) {
+			fmt.Println("pool closed:", err) // on the reactor, after the results
+			return v, err
+		})
+	})
+	r.CallWhenRunning(func() {
+		ds := make([]*deferred.Deferred[int], 5)
+		for i := range ds {
+			ds[i] = exampleSquare.Call(pool, i)
+		}
+		deferred.All(ds...).AddCallback(func(squares []int) ([]int, error) {
+			fmt.Println("squares:", squares)
+			return squares, nil
+		})
+		_ = r.Stop()
+	})
+	if err := r.Run(); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// squares: [0 1 4 9 16]
+	// pool closed: <nil>
 }

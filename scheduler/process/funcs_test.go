@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"iter"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 
 	"github.com/twinego/twine/scheduler/process"
 )
@@ -96,6 +98,22 @@ var (
 	environment = process.Register("test.environment", func(_ context.Context, key string) (workerEnvironment, error) {
 		dir, err := os.Getwd()
 		return workerEnvironment{Value: os.Getenv(key), Dir: dir, Procs: runtime.GOMAXPROCS(0), Marked: os.Getenv("TWINE_PROCESS_WORKER") != ""}, err
+	})
+
+	// gate says it waits, then waits for a shared lock on the file at path,
+	// which the test holds until it lets the task go on (see newGate); it
+	// returns its worker's pid.
+	gate = process.Register("test.gate", func(_ context.Context, path string) (int, error) {
+		f, err := os.Open(path)
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close()
+		fmt.Fprintf(os.Stderr, "waiting at %s\n", filepath.Base(path))
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+			return 0, err
+		}
+		return os.Getpid(), nil
 	})
 
 	exit = process.Register("test.exit", func(_ context.Context, code int) (int, error) {

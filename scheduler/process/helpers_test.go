@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -266,6 +268,21 @@ func chain(r *reactor.Reactor, p *process.Pool, n int, then func()) <-chan error
 	}
 	r.CallSoon(func() { step(0) })
 	return done
+}
+
+// newGate returns the path of a file that this process holds locked until
+// open is called (at the latest when the test ends): the tasks of gate
+// wait for it.
+func newGate(t testing.TB) (path string, open func()) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "gate")
+	f, err := os.Create(path)
+	require.NoError(t, err)
+	require.NoError(t, syscall.Flock(int(f.Fd()), syscall.LOCK_EX))
+	var once sync.Once
+	open = func() { once.Do(func() { _ = f.Close() }) } // closing releases the lock
+	t.Cleanup(open)
+	return path, open
 }
 
 // waitErr receives from c, at most waitLimit.

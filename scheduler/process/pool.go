@@ -2,6 +2,7 @@ package process
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -31,12 +32,21 @@ import (
 // All methods are safe to use from any goroutine. Call [Pool.Close] to stop
 // the workers: it waits for their tasks, then for every process and
 // goroutine of the pool to end.
+//
+// The pool's Deferreds fire on its loop. If the loop is a
+// [scheduler.StoppableLoop] (the reactor is one) and stops for good while
+// tasks are still running, their results can no longer be delivered there:
+// [Pool.Close] then fires their Deferreds, failed with an error wrapping
+// [scheduler.ErrLoopStopped], and says how many there were; a call made
+// once the loop has stopped fails at once. Close the pool before the loop
+// stops, from a before-shutdown trigger, as Close's documentation shows.
 type Pool struct {
-	loop scheduler.Loop
-	cfg  config
-	exe  string
-	env  []string
-	log  *slog.Logger
+	loop      scheduler.Loop
+	stoppable scheduler.StoppableLoop // loop, if it may stop for good
+	cfg       config
+	exe       string
+	env       []string
+	log       *slog.Logger
 
 	mu      sync.Mutex
 	workers []*worker
@@ -57,9 +67,15 @@ type Pool struct {
 	startFails int
 	done       chan struct{} // closed when closing and all has ended
 	isDone     bool
+	// lost holds the events that the loop refused, having stopped for
+	// good, for Close to run (see keep).
+	lost []event
 
 	wg     sync.WaitGroup // the workers' supervising goroutines
 	timers sync.WaitGroup // the task timeouts set (see afterFunc)
+	// undelivered counts the Deferreds failed because the loop had
+	// stopped, for Close to report.
+	undelivered atomic.Int64
 
 	lr *loopReader // reads answers on the loop, if the loop lends its idle time
 	// inEvents is set while the loop runs the pool's events: calls made
@@ -73,7 +89,10 @@ type Pool struct {
 // background and returns at once; calls made before a worker is ready wait
 // in the queue.
 //
-// It returns [ErrNoMain] if [Main] has not been called, and an error wrapping
+// It returns an error wrapping [scheduler.ErrLoopStopped] if loop is a
+// [scheduler.StoppableLoop] that has already stopped (a reactor whose Run
+// has returned), since the pool's Deferreds could never fire on it;
+// [ErrNoMain] if [Main] has not been called; and an error wrapping
 // [ErrStart] if the executable cannot be found. A nil loop panics, as do
 // options that conflict (a minimum above the maximum) or a codec not
 // registered with [RegisterCodec].
@@ -85,6 +104,10 @@ func NewPool(loop scheduler.Loop, opts ...Option) (*Pool, error) {
 	if c, ok := lookupCodec(cfg.codec.Name()); !ok || c != cfg.codec {
 		panic(fmt.Sprintf("process: NewPool: codec %q is not registered: call RegisterCodec in an init function", cfg.codec.Name()))
 	}
+	stoppable, _ := loop.(scheduler.StoppableLoop)
+	if stoppable != nil && stoppable.Stopped() {
+		return nil, fmt.Errorf("process: NewPool: the loop cannot run the pool's callbacks: %w", scheduler.ErrLoopStopped)
+	}
 	if !mainCalled.Load() {
 		return nil, ErrNoMain
 	}
@@ -93,12 +116,13 @@ func NewPool(loop scheduler.Loop, opts ...Option) (*Pool, error) {
 		return nil, fmt.Errorf("%w: %w", ErrStart, err)
 	}
 	p := &Pool{
-		loop: loop,
-		cfg:  cfg,
-		exe:  exe,
-		env:  workerEnv(cfg.procs, cfg.env),
-		log:  cfg.logger,
-		done: make(chan struct{}),
+		loop:      loop,
+		stoppable: stoppable,
+		cfg:       cfg,
+		exe:       exe,
+		env:       workerEnv(cfg.procs, cfg.env),
+		log:       cfg.logger,
+		done:      make(chan struct{}),
 	}
 	p.lr = newLoopReader(p, loop)
 	p.mu.Lock()
@@ -166,6 +190,28 @@ func (p *Pool) Workers() []int {
 // loop to run while Close waits (the worker waits for the caller to take
 // them), so do not block the loop in Close while streams are running.
 // Calling Close again waits again, with the new ctx.
+//
+// Close the pool before its loop stops, so that every result reaches the
+// loop. With a reactor, close it from a before-shutdown trigger, on a
+// goroutine, so that the reactor goes on running the results' callbacks
+// while Close waits, and its shutdown waits for Close (within
+// reactor.WithShutdownTimeout):
+//
+//	r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferred.Deferred[struct{}] {
+//		return reactor.DeferToGoroutine(r, func() (struct{}, error) {
+//			return struct{}{}, pool.Close(ctx)
+//		})
+//	})
+//
+// If the loop stops for good first ([scheduler.StoppableLoop]), it refuses
+// the results that come later. Close then still drains and stops the
+// workers, and before it returns it fires, on its own goroutine, the
+// Deferreds whose results the loop refused, failed with an error wrapping
+// [scheduler.ErrLoopStopped] (and the task's own error, if it failed); its
+// own error then wraps ErrLoopStopped too and says how many results could
+// not be delivered. The pool's own goroutines never run those callbacks:
+// Close waits for them, and a callback that called Close would wait for
+// itself.
 func (p *Pool) Close(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.closing {
@@ -194,6 +240,10 @@ func (p *Pool) Close(ctx context.Context) error {
 	if p.lr != nil {
 		p.lr.close()
 	}
+	p.runLost()
+	if n := p.undelivered.Load(); n > 0 {
+		err = errors.Join(err, undeliveredError(n))
+	}
 	return err
 }
 
@@ -206,12 +256,19 @@ func (p *Pool) unlock() {
 		w.flushNow()
 	}
 	if len(evs) > 0 {
-		p.loop.CallSoon(func() { p.runEvents(evs) })
+		p.post(evs)
 	}
 }
 
-// submit sends t to a worker, or queues it.
+// submit sends t to a worker, or queues it. If the loop has stopped for
+// good, t fails at once: its result could never be delivered.
 func (p *Pool) submit(t *task) {
+	if p.stoppable != nil && p.stoppable.Stopped() {
+		if t.settle(notRunError(t.e.name)) {
+			p.undelivered.Add(1)
+		}
+		return
+	}
 	p.mu.Lock()
 	switch {
 	case p.closing:
@@ -246,14 +303,21 @@ func (p *Pool) cancel(t *task) {
 func (p *Pool) cancelRemote(t *task) {
 	p.mu.Lock()
 	defer p.unlock()
+	p.cancelRemoteLocked(t)
+}
+
+func (p *Pool) cancelRemoteLocked(t *task) {
 	if t.queued {
-		// Counted here, under p.mu, not when its state changed: the queue
-		// may have skipped it in between.
-		t.dead = true
-		p.qdead++
+		if !t.dead {
+			// Counted here, under p.mu, not when its state changed: the
+			// queue may have skipped it in between.
+			t.dead = true
+			p.qdead++
+		}
 		return
 	}
-	if w := t.w; w != nil && w.tasks[t.id] == t {
+	if w := t.w; w != nil && w.tasks[t.id] == t && !t.stopping {
+		t.stopping = true
 		w.sendControl(kindCancel, t.id, 0)
 	}
 }

@@ -191,11 +191,11 @@ func (w *worker) handle(frames []frame, onLoop bool) error {
 		// rides in the closure.
 		ev := evs[0]
 		evs[0] = event{}
-		p.loop.CallSoon(func() { p.runEvent(ev) })
+		p.postOne(ev)
 	default:
 		batch := slices.Clone(evs)
 		clear(evs)
-		p.loop.CallSoon(func() { p.runEvents(batch) })
+		p.post(batch)
 	}
 	// Let the loop's goroutine, just readied, run now: with few
 	// processors it would otherwise wait for this goroutine's next read,

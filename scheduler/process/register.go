@@ -199,7 +199,10 @@ func (f *Func[A, R]) entry(method string) *entry {
 // error f returned, a *deferred.PanicError for a panic, a [*WorkerError] if
 // the worker went away meanwhile, [ErrFrameTooLarge] or an encoding error if
 // arg or the result could not cross, [ErrClosed] if p is closed. The Deferred
-// never fires inside Call, even for an error known at once.
+// never fires inside Call, even for an error known at once, unless p's loop
+// has stopped for good: the task is then not run, and the Deferred fails at
+// once with an error wrapping scheduler.ErrLoopStopped (see [Pool.Close] for
+// the results of tasks that were running when the loop stopped).
 //
 // Tasks are sent to workers in the order of the calls, as workers have room
 // for them ([WithMaxInFlight]); they may finish in any order. arg is encoded

@@ -37,6 +37,7 @@ type task struct {
 	dead     bool        // cancelled while queued, and counted in p.qdead
 	timer    *time.Timer // the task timeout, if any
 	timedOut bool
+	stopping bool // its worker has been told to cancel it
 }
 
 // taskImpl is the typed half of a task.
@@ -60,13 +61,15 @@ func (t *task) init(p *Pool, e *entry, arg any, impl taskImpl) {
 }
 
 // settle delivers the task's outcome, on the loop, unless it was cancelled
-// or has already been settled.
-func (t *task) settle(err error) {
+// or has already been settled; it reports whether it did.
+func (t *task) settle(err error) bool {
 	t.fmu.Lock()
 	defer t.fmu.Unlock()
 	if t.state.CompareAndSwap(statePending, stateDone) {
 		t.impl.fire(err)
+		return true
 	}
+	return false
 }
 
 // event is something the loop must do for a task: settle it with err, or
