@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/scheduler/process"
@@ -83,4 +85,47 @@ func TestCancelAfterTheResult(t *testing.T) {
 		}
 		assert.Equal(t, i*i, v)
 	}
+}
+
+// TestCancelledTaskThatIgnoresItsContext: a cancelled task whose function
+// does not return holds its worker only for the cancel grace. The worker
+// then takes no more tasks, finishes the others it runs (which do not
+// fail), and stops without waiting for the function; a new worker serves
+// meanwhile, and Close does not wait for the function either.
+func TestCancelledTaskThatIgnoresItsContext(t *testing.T) {
+	p, logs := newPool(t, process.WithMaxWorkers(2), process.WithCancelGrace(200*time.Millisecond))
+	first := workerPID(t, p)
+	path, open := newGate(t)
+	bystander := gate.Call(p, path)
+	logs.waitFor(t, "waiting at gate", fmt.Sprint("pid=", first))
+	hung := hang.Call(p, "ignoring its cancellation")
+	logs.waitFor(t, "hanging ignoring its cancellation", fmt.Sprint("pid=", first))
+	hung.Cancel()
+	_, err := wait(t, hung)
+	require.ErrorIs(t, err, deferred.ErrCancelled)
+
+	logs.waitFor(t, "process: a cancelled task has not ended; its worker takes no more tasks", fmt.Sprint("pid=", first))
+	assert.NotEqual(t, first, must(t, pid.Call(p, struct{}{})), "a new worker serves")
+	open()
+	assert.Equal(t, first, must(t, bystander), "the worker's other task ends well")
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	require.NoError(t, p.Close(ctx), "Close waited for the cancelled task")
+	requireGone(t, first)
+	assert.False(t, logs.has("process: worker went away"), "a worker died")
+}
+
+// TestCloseWithACancelledTaskThatIgnoresItsContext: a draining Close
+// waits for a cancelled task that does not return only for the grace.
+func TestCloseWithACancelledTaskThatIgnoresItsContext(t *testing.T) {
+	p, logs := newPool(t, process.WithMaxWorkers(1), process.WithCancelGrace(200*time.Millisecond))
+	hung := hang.Call(p, "ignoring its cancellation")
+	logs.waitFor(t, "hanging ignoring its cancellation")
+	pids := p.Workers()
+	hung.Cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	require.NoError(t, p.Close(ctx), "Close had to kill")
+	requireGone(t, pids...)
 }

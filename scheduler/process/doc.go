@@ -72,10 +72,13 @@
 // to repeat. A panic in a registered function fails only its task, with a
 // *deferred.PanicError carrying the panic's text and the worker's stack.
 // Cancelling a task's Deferred cancels the context its function receives,
-// in the worker. [Pool.Close] drains the work it has accepted, within its
-// context's deadline, then leaves no process and no goroutine behind. Task
-// timeouts run on timers of the pool's own, not the loop's, so that a Close
-// called on the loop, which then waits, does not wait for them in vain.
+// in the worker; a function that ignores it holds its worker only for a
+// grace period ([WithCancelGrace]), after which the worker is stopped once
+// its other tasks are done. [Pool.Close] drains the work it has accepted,
+// within its context's deadline, then leaves no process and no goroutine
+// behind. Task timeouts and cancel graces run on timers of the pool's own,
+// not the loop's, so that a Close called on the loop, which then waits,
+// does not wait for them in vain.
 //
 // Close the pool before its loop stops: with a reactor, from a
 // before-shutdown trigger (see [Pool.Close]), so that every result reaches

@@ -17,6 +17,7 @@ const (
 	DefaultMaxInFlight  = 64
 	DefaultMaxFrame     = 16 << 20
 	DefaultStartTimeout = 10 * time.Second
+	DefaultCancelGrace  = 5 * time.Second
 )
 
 type config struct {
@@ -26,6 +27,7 @@ type config struct {
 	idleTimeout  time.Duration
 	recycleAfter int
 	taskTimeout  time.Duration
+	cancelGrace  time.Duration
 	maxInFlight  int
 	maxFrame     int
 	procs        int
@@ -45,6 +47,7 @@ func newConfig(opts []Option) config {
 		maxFrame:     DefaultMaxFrame,
 		procs:        1,
 		startTimeout: DefaultStartTimeout,
+		cancelGrace:  DefaultCancelGrace,
 		codec:        Gob(),
 	}
 	for _, o := range opts {
@@ -106,9 +109,26 @@ func WithRecycleAfter(n int) Option {
 // safe to run twice). Queued tasks go to other workers. The timer is one of
 // the pool's own, not the loop's: it fires whatever the loop is doing, even
 // while the loop waits in [Pool.Close] for the task. Zero (the default) or a
-// negative d sets no limit.
+// negative d sets no limit. A task that is cancelled is bounded by
+// [WithCancelGrace] from then on, instead.
 func WithTaskTimeout(d time.Duration) Option {
 	return func(c *config) { c.taskTimeout = d }
+}
+
+// WithCancelGrace bounds how long a worker is held by a cancelled task
+// whose function does not return (default [DefaultCancelGrace], 5 s). When
+// a task's Deferred is cancelled, its Deferred fails at once and the worker
+// cancels the function's context; a function that ignores its context would
+// keep its place on the worker, and a draining [Pool.Close] waiting, for as
+// long as it runs. Once the grace has passed, its worker takes no more tasks
+// (a new one is started as needed), finishes its other tasks, which are not
+// disturbed, and then stops, without waiting for the function. The timer,
+// like the task timeout's, is not the loop's. The same grace applies to a
+// stream the pool stops itself (its callback panicked, say). Zero or a
+// negative d waits for the function as long as it runs, and the task
+// timeout, if any, still applies to it.
+func WithCancelGrace(d time.Duration) Option {
+	return func(c *config) { c.cancelGrace = d }
 }
 
 // WithMaxInFlight sets how many tasks one worker runs at a time (default

@@ -72,7 +72,7 @@ type Pool struct {
 	lost []event
 
 	wg     sync.WaitGroup // the workers' supervising goroutines
-	timers sync.WaitGroup // the task timeouts set (see afterFunc)
+	timers sync.WaitGroup // the task timeouts and cancel graces set (see afterFunc)
 	// undelivered counts the Deferreds failed because the loop had
 	// stopped, for Close to report.
 	undelivered atomic.Int64
@@ -186,10 +186,11 @@ func (p *Pool) Workers() []int {
 // loop, so their callbacks run when the loop runs. Calls drain whatever the
 // loop does meanwhile, even while Close blocks the loop itself: the
 // workers' answers are read off the loop, and task timeouts
-// ([WithTaskTimeout]) run on timers of their own. Stream values need the
-// loop to run while Close waits (the worker waits for the caller to take
-// them), so do not block the loop in Close while streams are running.
-// Calling Close again waits again, with the new ctx.
+// ([WithTaskTimeout]) and cancel graces ([WithCancelGrace]) run on timers
+// of their own. Stream values need the loop to run while Close waits (the
+// worker waits for the caller to take them), so do not block the loop in
+// Close while streams are running. Calling Close again waits again, with
+// the new ctx.
 //
 // Close the pool before its loop stops, so that every result reaches the
 // loop. With a reactor, close it from a before-shutdown trigger, on a
@@ -319,6 +320,7 @@ func (p *Pool) cancelRemoteLocked(t *task) {
 	if w := t.w; w != nil && w.tasks[t.id] == t && !t.stopping {
 		t.stopping = true
 		w.sendControl(kindCancel, t.id, 0)
+		p.graceLocked(t)
 	}
 }
 

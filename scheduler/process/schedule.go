@@ -146,7 +146,7 @@ func (p *Pool) startLocked() {
 func (p *Pool) drainLocked() {
 	if p.qlen() == 0 {
 		for _, w := range p.workers {
-			if (w.state == workerReady || w.state == workerRetiring) && len(w.tasks) == 0 {
+			if (w.state == workerReady || w.state == workerRetiring) && len(w.tasks) == w.stuck {
 				p.retireLocked(w)
 			}
 		}
@@ -173,14 +173,15 @@ func (p *Pool) abortLocked() {
 	p.drainLocked()
 }
 
-// retireLocked stops giving w tasks and closes its input, after which it
-// exits on its own.
+// retireLocked stops giving w tasks and, once it has none left but those
+// stuck past their cancel grace, closes its input, after which it exits on
+// its own (and does not wait for those).
 func (p *Pool) retireLocked(w *worker) {
 	if w.state != workerReady && w.state != workerRetiring {
 		return
 	}
 	w.state = workerRetiring
-	if len(w.tasks) == 0 && !w.inputClosed {
+	if len(w.tasks) == w.stuck && !w.inputClosed {
 		w.inputClosed = true
 		w.closeInput()
 		p.handBackLocked(w) // its reader must see it end
@@ -211,20 +212,21 @@ func (p *Pool) kill(w *worker, reason error) {
 // settleWorkerLocked must be called.
 func (p *Pool) finishLocked(w *worker, t *task) {
 	delete(w.tasks, t.id)
+	if t.stuck {
+		w.stuck--
+	}
 	p.stopTimersLocked(t)
 }
 
 // settleWorkerLocked acts on w's load after tasks have finished: it
-// retires or marks idle a worker with none left, and gives out queued
-// tasks.
+// retires a retiring worker with none left (but stuck ones), marks idle a
+// ready worker with none, and gives out queued tasks.
 func (p *Pool) settleWorkerLocked(w *worker) {
-	if len(w.tasks) == 0 {
-		switch w.state {
-		case workerRetiring:
-			p.retireLocked(w)
-		case workerReady:
-			p.idleLocked(w)
-		}
+	switch {
+	case w.state == workerRetiring && len(w.tasks) == w.stuck:
+		p.retireLocked(w)
+	case w.state == workerReady && len(w.tasks) == 0:
+		p.idleLocked(w)
 	}
 	p.dispatchLocked()
 }

@@ -37,7 +37,9 @@ type task struct {
 	dead     bool        // cancelled while queued, and counted in p.qdead
 	timer    *time.Timer // the task timeout, if any
 	timedOut bool
-	stopping bool // its worker has been told to cancel it
+	stopping bool        // its worker has been told to cancel it
+	grace    *time.Timer // the cancel grace, once stopping
+	stuck    bool        // stopping for longer than the grace, and counted in w.stuck
 }
 
 // taskImpl is the typed half of a task.

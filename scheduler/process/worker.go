@@ -32,6 +32,7 @@ type worker struct {
 	sent        int   // tasks sent, for WithRecycleAfter
 	killErr     error // why the pool killed it, or nil
 	inputClosed bool
+	stuck       int // tasks in tasks cancelled longer ago than the cancel grace
 	idleTimer   scheduler.Call
 	idleSince   time.Time
 
@@ -366,6 +367,7 @@ func (p *Pool) gone(w *worker, werr WorkerError) {
 		p.evs = append(p.evs, event{t: t, err: &e})
 	}
 	clear(w.tasks)
+	w.stuck = 0
 	p.dispatchLocked()
 	p.unlock()
 	if !expected {
