@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/twinego/twine/scheduler/process"
 )
@@ -35,6 +36,14 @@ var (
 	})
 
 	squareWithPID = process.Register("test.squareWithPID", func(_ context.Context, n int) (squared, error) {
+		return squared{N: n, Square: n * n, PID: os.Getpid()}, nil
+	})
+
+	// busySquare squares n after a millisecond of work, and says which
+	// worker did it.
+	busySquare = process.Register("test.busySquare", func(_ context.Context, n int) (squared, error) {
+		for start := time.Now(); time.Since(start) < time.Millisecond; {
+		}
 		return squared{N: n, Square: n * n, PID: os.Getpid()}, nil
 	})
 
