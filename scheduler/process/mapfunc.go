@@ -1,0 +1,380 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"reflect"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/twinego/twine/cooperate"
+	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/scheduler"
+)
+
+// MapFunc is a function registered with [RegisterMap]: a [Func], whose Call
+// sends one argument per frame, that can also be mapped over a sequence in
+// chunks, many elements per frame, as Python's multiprocessing.Pool.map
+// does. Its methods are safe to use from any goroutine. The zero value is
+// not usable.
+type MapFunc[A, R any] struct {
+	*Func[A, R]
+	chunk *Func[[]A, chunkResult[R]]
+
+	mu   sync.Mutex
+	open map[*Pool]*openChunk[A, R] // CallChunked calls not yet sent, by pool
+}
+
+// chunkResult is what the chunked form of a function returns for a chunk:
+// a result per element, the errors of those that failed, and how long the
+// worker took, from which the parent sizes the next chunks.
+type chunkResult[R any] struct {
+	Values []R
+	Errs   []chunkError
+	Nanos  int64
+}
+
+// chunkError is the error of one element of a chunk, as it crosses.
+type chunkError struct {
+	Index int
+	Panic bool // Text and Stack are a panic's
+	Text  string
+	Stack []byte
+}
+
+// errShortChunk is the error of the elements of a chunk whose result has
+// fewer values than the chunk had elements, which a worker of this build
+// never sends.
+var errShortChunk = errors.New("process: a chunk's result lacks values")
+
+// chunkSuffix makes the name of a function's chunked form.
+const chunkSuffix = "[]"
+
+// RegisterMap registers fn under name as [Register] does, and with it its
+// chunked form under name+"[]", which runs fn on every element of a slice in
+// one task; it returns the handle that calls either. Everything said of
+// Register holds for both: register in a package-level variable or an init
+// function, before [Main]; fn's errors and panics fail only the element they
+// come from. RegisterMap panics as Register does, and if name+"[]" is
+// registered already.
+func RegisterMap[A, R any](name string, fn func(ctx context.Context, arg A) (R, error)) *MapFunc[A, R] {
+	f := Register(name, fn)
+	e := &entry{
+		name:      name + chunkSuffix,
+		sig:       fmt.Sprintf("chunk(%v) (%v, error)", reflect.TypeFor[A](), reflect.TypeFor[R]()),
+		decodeArg: decodeArgFunc[[]A](),
+		call: func(ctx context.Context, arg any) (any, error) {
+			return runChunk(ctx, fn, *arg.(*[]A))
+		},
+	}
+	register(e, "RegisterMap")
+	return &MapFunc[A, R]{Func: f, chunk: &Func[[]A, chunkResult[R]]{e: e}}
+}
+
+// runChunk runs fn on each element of args, in the worker. It stops early,
+// failing the chunk, if ctx is cancelled.
+func runChunk[A, R any](ctx context.Context, fn func(context.Context, A) (R, error), args []A) (*chunkResult[R], error) {
+	start := time.Now()
+	res := &chunkResult[R]{Values: make([]R, len(args))}
+	for i, a := range args {
+		if i%64 == 63 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		v, perr, err := callElement(ctx, fn, a)
+		switch {
+		case perr != nil:
+			res.Errs = append(res.Errs, *perr)
+			res.Errs[len(res.Errs)-1].Index = i
+		case err != nil:
+			res.Errs = append(res.Errs, chunkError{Index: i, Text: err.Error()})
+		default:
+			res.Values[i] = v
+		}
+	}
+	res.Nanos = max(1, int64(time.Since(start)))
+	return res, nil
+}
+
+// callElement calls fn, turning a panic into its chunkError.
+func callElement[A, R any](ctx context.Context, fn func(context.Context, A) (R, error), a A) (v R, perr *chunkError, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			perr = &chunkError{Panic: true, Text: fmt.Sprint(r), Stack: debug.Stack()}
+		}
+	}()
+	v, err = fn(ctx, a)
+	return v, nil, err
+}
+
+// elementError is the error of element i of a chunk, as [Func.Call] would
+// give it.
+func (r *chunkResult[R]) elementError(name string, k int) error {
+	e := r.Errs[k]
+	if e.Panic {
+		return &deferred.PanicError{Value: e.Text, Stack: e.Stack}
+	}
+	return &RemoteError{Func: name, Text: e.Text}
+}
+
+// Map runs m on every element of seq in workers of p, many elements to a
+// task, and fires on p's loop with the results in the order of seq: Python's
+// multiprocessing.Pool.map, for a sequence of any length.
+//
+// seq is advanced on p's loop by a cooperative task ([cooperate.Parallel]),
+// a chunk at a time, in slices that leave the loop its other work; a few
+// chunks per worker are in flight at once, so that no worker waits while
+// the loop cuts the next one. The chunk size is chosen from what the
+// workers take per element, for chunks of about a millisecond of work (at
+// most 4096 elements), starting from one element; [WithChunkSize] fixes it
+// instead, as multiprocessing's chunksize does. An element's argument and
+// result must fit in a frame with the rest of its chunk ([WithMaxFrame]):
+// give a smaller chunk size for large ones.
+//
+// The first failure ends the map: what is in flight is cancelled, seq is
+// released, and the returned Deferred fails with a [*cooperate.ElementError]
+// holding the element's index and its error, as [Func.Call] would give it (a
+// [*RemoteError], a *deferred.PanicError). An error that fails a whole chunk
+// (its worker died, the pool closed, the chunk did not fit in a frame) is
+// the error of the chunk's first element. A panic of seq fails the map with
+// its *deferred.PanicError. Cancelling the returned Deferred cancels the
+// chunks in flight and releases seq; it fails with deferred.ErrCancelled.
+//
+// Map may be called from any goroutine; the returned Deferred never fires
+// inside it, unless p's loop has stopped for good (a
+// [scheduler.StoppableLoop] that refuses functions): it has then failed
+// with scheduler.ErrLoopStopped. A nil p or seq panics.
+func (m *MapFunc[A, R]) Map(p *Pool, seq iter.Seq[A], opts ...MapOption) *deferred.Deferred[[]R] {
+	m.check("MapFunc.Map")
+	if p == nil {
+		panic("process: MapFunc.Map: nil Pool")
+	}
+	if seq == nil {
+		panic("process: MapFunc.Map: nil iterator")
+	}
+	cfg := mapConfig{}
+	for _, o := range opts {
+		if o == nil {
+			panic("process: MapFunc.Map: nil option")
+		}
+		o(&cfg)
+	}
+	s := &mapRun[A, R]{m: m, p: p, seq: seq, size: chunkSizer{fixed: cfg.chunkSize}}
+	s.out = deferred.NewWithCanceller(func(*deferred.Deferred[[]R]) { s.cancel() })
+	if !postOnLoop(p, s.start) {
+		s.finish(scheduler.ErrLoopStopped)
+	}
+	return s.out
+}
+
+// postOnLoop asks p's loop to run f, and reports false if the loop has
+// stopped for good and never will.
+func postOnLoop(p *Pool, f func()) bool {
+	if l, ok := p.loop.(scheduler.StoppableLoop); ok {
+		return l.TryCallSoon(f)
+	}
+	p.loop.CallSoon(f)
+	return true
+}
+
+func (m *MapFunc[A, R]) check(method string) {
+	if m == nil || m.Func == nil || m.chunk == nil {
+		panic("process: " + method + ": MapFunc not made by RegisterMap")
+	}
+}
+
+// A MapOption changes how [MapFunc.Map] runs.
+type MapOption func(*mapConfig)
+
+type mapConfig struct {
+	chunkSize int
+}
+
+// WithChunkSize makes [MapFunc.Map] send n elements per task (the last one
+// may have fewer), as multiprocessing's chunksize does, instead of sizing
+// chunks from the time they take. n below 1 panics.
+func WithChunkSize(n int) MapOption {
+	atLeast("WithChunkSize", n, 1)
+	return func(c *mapConfig) { c.chunkSize = n }
+}
+
+// chunksPerWorker is how many chunks of a map are in flight per worker.
+const chunksPerWorker = 3
+
+// mapRun is one Map. Its fields belong to the pool's loop, but for those
+// mu guards.
+type mapRun[A, R any] struct {
+	m      *MapFunc[A, R]
+	p      *Pool
+	seq    iter.Seq[A]
+	size   chunkSizer
+	starts []int                   // the index of each chunk's first element
+	sizes  []int                   // and its length
+	parts  [][]R                   // and its results
+	total  int                     // the elements cut into chunks
+	failed *cooperate.ElementError // the element error that ended the map
+
+	out       *deferred.Deferred[[]R]
+	mu        sync.Mutex                   // held while out is fired, and for:
+	loop      *deferred.Deferred[struct{}] // the chunks' loop, once started
+	cancelled bool                         // out was cancelled
+	fired     bool                         // out was fired
+}
+
+// start runs the map on the loop, with a Cooperator of its own, stopped
+// when the map is over.
+func (s *mapRun[A, R]) start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancelled {
+		return
+	}
+	c := cooperate.New(s.p.loop)
+	window := chunksPerWorker * s.p.cfg.maxWorkers
+	s.loop = cooperate.Parallel(c, s.chunks, window, s.call, s.chunkDone)
+	s.loop.AddBoth(func(_ struct{}, err error) (struct{}, error) {
+		// After a Cancel the loop fails at once, on the goroutine that
+		// cancels: the Cooperator is stopped on the loop.
+		s.p.loop.CallSoon(c.Stop)
+		s.finish(err)
+		return struct{}{}, nil
+	})
+}
+
+// cancel is the canceller of the returned Deferred, on any goroutine.
+func (s *mapRun[A, R]) cancel() {
+	s.mu.Lock()
+	if s.fired {
+		s.mu.Unlock()
+		return
+	}
+	s.cancelled = true
+	loop := s.loop
+	s.mu.Unlock()
+	if loop != nil {
+		loop.Cancel()
+	}
+}
+
+// finish fires the returned Deferred with the results or the error that
+// ended the chunks' loop, unless it was cancelled.
+func (s *mapRun[A, R]) finish(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cancelled {
+		return
+	}
+	s.fired = true
+	if err == nil {
+		// Gathered here rather than in a slice grown as chunks come: a
+		// large slice grown many times costs more in fresh memory than
+		// in copies.
+		results := make([]R, 0, s.total)
+		for _, part := range s.parts {
+			results = append(results, part...)
+		}
+		s.parts = nil
+		s.out.Callback(results)
+		return
+	}
+	var ee *cooperate.ElementError
+	switch {
+	case s.failed != nil:
+		err = s.failed
+	case errors.As(err, &ee):
+		// A whole chunk failed: the error of its first element.
+		err = &cooperate.ElementError{Index: s.starts[ee.Index], Err: ee.Err}
+	}
+	s.out.Errback(err)
+}
+
+// chunks cuts seq into chunks, sized as each is cut.
+func (s *mapRun[A, R]) chunks(yield func([]A) bool) {
+	next := 0
+	var cur []A
+	for v := range s.seq {
+		if cur == nil {
+			cur = make([]A, 0, s.size.size())
+		}
+		cur = append(cur, v)
+		next++
+		if len(cur) == cap(cur) {
+			s.cut(next, cur)
+			if !yield(cur) {
+				return
+			}
+			cur = nil
+		}
+	}
+	if len(cur) > 0 {
+		s.cut(next, cur)
+		yield(cur)
+	}
+}
+
+// cut records a chunk that ends before element next.
+func (s *mapRun[A, R]) cut(next int, chunk []A) {
+	s.starts = append(s.starts, next-len(chunk))
+	s.sizes = append(s.sizes, len(chunk))
+	s.parts = append(s.parts, nil)
+	s.total = next
+}
+
+// call sends a chunk.
+func (s *mapRun[A, R]) call(chunk []A) *deferred.Deferred[chunkResult[R]] {
+	return s.m.chunk.Call(s.p, chunk)
+}
+
+// chunkDone takes chunk i's results, on the loop; the first failed
+// element ends the map.
+func (s *mapRun[A, R]) chunkDone(i int, res chunkResult[R]) error {
+	start := s.starts[i]
+	if len(res.Errs) > 0 {
+		k := res.Errs[0].Index
+		s.failed = &cooperate.ElementError{Index: start + k, Err: res.elementError(s.m.Name(), 0)}
+		return s.failed
+	}
+	if len(res.Values) != s.sizes[i] {
+		return errShortChunk
+	}
+	s.parts[i] = res.Values
+	s.size.observe(len(res.Values), time.Duration(res.Nanos))
+	return nil
+}
+
+// chunkSizer sizes a map's chunks: a fixed size, or one that gives chunks
+// of about chunkWork of the workers' time, from what they took so far.
+type chunkSizer struct {
+	fixed   int
+	perElem time.Duration // a moving average of the time per element; 0 before the first chunk
+}
+
+const (
+	chunkWork    = time.Millisecond
+	maxAutoChunk = 4096
+)
+
+func (z *chunkSizer) size() int {
+	switch {
+	case z.fixed > 0:
+		return z.fixed
+	case z.perElem <= 0:
+		return 1
+	}
+	return int(min(max(chunkWork/z.perElem, 1), maxAutoChunk))
+}
+
+// observe records that a chunk of n elements took d in a worker.
+func (z *chunkSizer) observe(n int, d time.Duration) {
+	if n == 0 || z.fixed > 0 {
+		return
+	}
+	per := max(d/time.Duration(n), 1)
+	if z.perElem == 0 {
+		z.perElem = per
+		return
+	}
+	z.perElem = (3*z.perElem + per) / 4
+}
