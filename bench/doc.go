@@ -19,7 +19,14 @@
 //     10 ms slices, and with slices sized for a 1 ms lag;
 //   - pools: a round trip to a worker process against a bare pipe echo,
 //     tiny calls with many in flight, and CPU-bound tasks spread over two
-//     workers against running them one after the other.
+//     workers against running them one after the other;
+//   - parallel: loops over many elements in two worker processes: tiny
+//     elements mapped in chunks (process.MapFunc.Map), with a Deferred per
+//     element (cooperate.Parallel over CallChunked) and with a frame per
+//     element, against Python's multiprocessing; and elements of 200 µs of
+//     CPU through cooperate.Parallel over two worker processes and over
+//     goroutines, against cooperate.Each on the reactor, with the reactor's
+//     lag while they run.
 //
 // The command starts itself again as the pools' worker processes, so it
 // calls process.Main first thing.
@@ -33,7 +40,12 @@
 // The pools have no Twisted column. bench/python/multiprocessing_bench.py
 // measures their round trip and throughput in Python's multiprocessing
 // instead, beside scheduler/process's own benchmarks; the command does not
-// run it: run it with python3, whose standard library is all it needs.
+// run it: run it with python3, whose standard library is all it needs. The
+// parallel suite's baselines are Python's multiprocessing too:
+// bench/python/parallel_bench.py, which the command runs ($PYTHON, or
+// python3 on the PATH) right after each of twine's runs, so that both are
+// measured in turns; without python3 it says so in one line and leaves
+// those baselines out.
 //
 // Usage:
 //

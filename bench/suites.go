@@ -14,5 +14,6 @@ func allSuites() []suite {
 		lagSuite(),
 		poolsSuite(),
 		framingSuite(),
+		parallelSuite(),
 	}
 }

@@ -1,0 +1,371 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+	"iter"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twinego/twine/cooperate"
+	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/reactor"
+	"github.com/twinego/twine/scheduler/process"
+)
+
+// The parallel suite: loops whose elements go to two worker processes (or
+// goroutines), as Twisted's parallel(iterable, count, callable) idiom and
+// Python's multiprocessing.Pool.map do. Its baselines are Python's
+// multiprocessing, run by bench/python/parallel_bench.py right after each
+// of twine's runs when python3 is there, and cooperate.Each on the reactor
+// for CPU-bound elements.
+func parallelSuite() suite {
+	py := pythonBaseline()
+	tiny := func(name string, twine runFunc, doc string, pyScenario, pyName string) scenario {
+		sc := scenario{name: name, doc: doc, metrics: []metric{timeMetric("element", "")}, twine: twine}
+		if py != nil {
+			sc.baseline, sc.baselineName = py(pyScenario), pyName
+		}
+		return sc
+	}
+	cpuMetrics := []metric{
+		timeMetric("element", ""),
+		{key: "p99", label: "p99 lag", kind: kindTime},
+	}
+	return suite{
+		name: "parallel",
+		doc:  "Loops over elements in two worker processes or goroutines: process.MapFunc and cooperate.Parallel",
+		scenarios: []scenario{
+			tiny("map_tiny", withPool(2, mapTiny),
+				"MapFunc.Map of a function returning its argument over many elements, automatic chunks, two workers; per element",
+				"map_auto", "Python multiprocessing Pool(2).map, automatic chunksize"),
+			tiny("map_tiny_deferreds", withPool(2, mapTinyDeferreds),
+				"cooperate.Parallel over the same elements with CallChunked: a Deferred per element, handed over one by one; per element",
+				"map_auto", "Python multiprocessing Pool(2).map, automatic chunksize"),
+			tiny("map_tiny_calls", withPool(2, mapTinyCalls),
+				"cooperate.Parallel with a Func.Call per element, 512 in flight, one frame each; per element",
+				"imap_1", "Python multiprocessing Pool(2).imap, chunksize 1"),
+			{
+				name:         "cpu_processes",
+				doc:          "cooperate.Parallel of elements of about 200 µs of CPU, 4 in flight over two worker processes, a 1 ms timer probing the reactor's lag; per element",
+				metrics:      cpuMetrics,
+				twine:        cpuLoop(cpuProcesses),
+				baseline:     cpuLoop(cpuEach),
+				baselineName: "cooperate.Each on the reactor",
+			},
+			{
+				name:         "cpu_goroutines",
+				doc:          "the same with reactor.DeferToGoroutine, 4 in flight; per element",
+				metrics:      cpuMetrics,
+				twine:        cpuLoop(cpuGoroutines),
+				baseline:     cpuLoop(cpuEach),
+				baselineName: "cooperate.Each on the reactor",
+			},
+		},
+	}
+}
+
+// mapIdentity returns its argument, as the Python baseline's function does;
+// registered with its chunked form.
+var mapIdentity = process.RegisterMap("bench.identity", func(_ context.Context, n int) (int, error) {
+	return n, nil
+})
+
+// tinyElements is how many elements one map of the tiny scenarios maps.
+func tinyElements(cfg *config) int {
+	if cfg.quick {
+		return 20_000
+	}
+	return 200_000
+}
+
+// callElements is how many elements map_tiny_calls maps, a frame each.
+func callElements(cfg *config) int {
+	if cfg.quick {
+		return 5_000
+	}
+	return 20_000
+}
+
+func upTo(n int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for i := range n {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+}
+
+// mapTiny times MapFunc.Map, results gathered in order.
+func mapTiny(cfg *config, _ *runningReactor, p *process.Pool) (sample, error) {
+	n := tinyElements(cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), poolWait)
+	defer cancel()
+	once := func() error {
+		got, err := mapIdentity.Map(p, upTo(n)).Wait(ctx)
+		if err == nil && (len(got) != n || got[n-1] != n-1) {
+			err = errUnexpected("map: last result", got[len(got)-1], n-1)
+		}
+		return err
+	}
+	// The first map sizes nothing for the next (each Map learns its chunk
+	// size anew), but it warms the workers' decoders up.
+	if err := once(); err != nil {
+		return sample{}, err
+	}
+	return micro(perOp(n, once))(cfg)
+}
+
+// mapTinyDeferreds times cooperate.Parallel with MapFunc.CallChunked.
+func mapTinyDeferreds(cfg *config, r *runningReactor, p *process.Pool) (sample, error) {
+	return parallelOver(cfg, r, tinyElements(cfg), 4*process.MaxCallChunk, func(n int) *deferred.Deferred[int] {
+		return mapIdentity.CallChunked(p, n)
+	})
+}
+
+// mapTinyCalls times cooperate.Parallel with a Func.Call per element.
+func mapTinyCalls(cfg *config, r *runningReactor, p *process.Pool) (sample, error) {
+	return parallelOver(cfg, r, callElements(cfg), 512, func(n int) *deferred.Deferred[int] {
+		return mapIdentity.Call(p, n)
+	})
+}
+
+// parallelOver times cooperate.Parallel over n elements with body, each
+// result added up on the reactor.
+func parallelOver(cfg *config, r *runningReactor, n, inFlight int, body func(int) *deferred.Deferred[int]) (sample, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), poolWait)
+	defer cancel()
+	once := func() error {
+		sum := 0
+		d, err := reactor.BlockingCall(ctx, r.Reactor, func() (*deferred.Deferred[struct{}], error) {
+			c := cooperate.New(r, cooperate.WithLogger(quietLogger))
+			d := cooperate.Parallel(c, upTo(n), inFlight, body, func(_, v int) error {
+				sum += v
+				return nil
+			})
+			return deferred.Then(d, func(struct{}) (struct{}, error) {
+				c.Stop()
+				return struct{}{}, nil
+			}), nil
+		})
+		if err == nil {
+			_, err = d.Wait(ctx)
+		}
+		if want := n * (n - 1) / 2; err == nil && sum != want {
+			err = errUnexpected("parallel: sum", sum, want)
+		}
+		return err
+	}
+	if err := once(); err != nil {
+		return sample{}, err
+	}
+	return micro(perOp(n, once))(cfg)
+}
+
+// The CPU-bound scenarios: elements of about cpuWork each, a probe on the
+// reactor.
+const cpuWork = 200 * time.Microsecond
+
+// cpuElements is how many elements one run of a CPU-bound scenario runs.
+func cpuElements(cfg *config) int {
+	if cfg.quick {
+		return 1_000
+	}
+	return 20_000
+}
+
+// cpuRounds returns the rounds of spinFor that take about cpuWork.
+func cpuRounds() int { return int(int64(stepRounds()) * int64(cpuWork) / int64(lagStep)) }
+
+// A cpuWay runs n elements of rounds each on r, adding their results into
+// *sum on the reactor, and returns the Deferred of the loop's end.
+type cpuWay func(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64) (*deferred.Deferred[struct{}], func(), error)
+
+// cpuLoop makes the runFunc of a CPU-bound scenario: the loop run one way,
+// timed per element, and the reactor's lag while it ran, probed by a 1 ms
+// timer.
+func cpuLoop(way cpuWay) runFunc {
+	return withReactor(func(cfg *config, r *runningReactor) (sample, error) {
+		n, rounds := cpuElements(cfg), cpuRounds()
+		want := uint64(0)
+		one := spinFor(rounds) // every element computes the same
+		for range n {
+			want += one
+		}
+		type outcome struct {
+			elapsed time.Duration
+			lags    []time.Duration
+			err     error
+		}
+		ended := make(chan outcome, 1)
+		var sum uint64
+		r.CallSoon(func() {
+			c := cooperate.New(r, cooperate.WithLogger(quietLogger))
+			var lags []time.Duration
+			var probe func()
+			var call interface{ Cancel() error }
+			probe = func() {
+				due := time.Now().Add(lagProbe)
+				call = r.CallLater(lagProbe, func() {
+					lags = append(lags, max(0, time.Since(due)))
+					probe()
+				})
+			}
+			probe()
+			start := time.Now()
+			d, cleanup, err := way(r.Reactor, c, n, rounds, &sum)
+			if err != nil {
+				ended <- outcome{err: err}
+				return
+			}
+			d.AddBoth(func(_ struct{}, err error) (struct{}, error) {
+				elapsed := time.Since(start)
+				_ = call.Cancel()
+				c.Stop()
+				if cleanup != nil {
+					cleanup()
+				}
+				ended <- outcome{elapsed: elapsed, lags: lags, err: err}
+				return struct{}{}, nil
+			})
+		})
+		var o outcome
+		select {
+		case o = <-ended:
+		case <-time.After(poolWait):
+			return sample{}, fmt.Errorf("the loop over %d elements never ended", n)
+		}
+		if o.err != nil {
+			return sample{}, o.err
+		}
+		if sum != want {
+			return sample{}, errUnexpected("sum of the elements", sum, want)
+		}
+		if len(o.lags) == 0 {
+			return sample{}, errNoProbe
+		}
+		slices.Sort(o.lags)
+		return sample{
+			values: map[string]float64{
+				"time": float64(o.elapsed.Nanoseconds()) / float64(n),
+				"p99":  float64(percentile(o.lags, 99)),
+			},
+			allocs: -1,
+			bytes:  -1,
+		}, nil
+	})
+}
+
+// cpuEach runs the elements with cooperate.Each on the reactor.
+func cpuEach(_ *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64) (*deferred.Deferred[struct{}], func(), error) {
+	return cooperate.Each(c, upTo(n), func(int) error {
+		*sum += spinFor(rounds)
+		return nil
+	}).Done(), nil, nil
+}
+
+// cpuGoroutines runs them with cooperate.Parallel over DeferToGoroutine,
+// 4 in flight, as over the two worker processes: each processor has the
+// next element at hand when one ends, and the reactor, readied by the
+// result, runs before it.
+func cpuGoroutines(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64) (*deferred.Deferred[struct{}], func(), error) {
+	d := cooperate.Parallel(c, upTo(n), 4, func(int) *deferred.Deferred[uint64] {
+		return reactor.DeferToGoroutine(r, func() (uint64, error) { return spinFor(rounds), nil })
+	}, func(_ int, v uint64) error {
+		*sum += v
+		return nil
+	})
+	return d, nil, nil
+}
+
+// cpuProcesses runs them with cooperate.Parallel over two worker
+// processes, started and warmed up before the loop.
+func cpuProcesses(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64) (*deferred.Deferred[struct{}], func(), error) {
+	p, err := process.NewPool(r, process.WithMinWorkers(2), process.WithMaxWorkers(2), process.WithLogger(quietLogger))
+	if err != nil {
+		return nil, nil, err
+	}
+	closePool := func() {
+		// On the reactor, with nothing left in flight: Close only stops
+		// the workers.
+		ctx, cancel := context.WithTimeout(context.Background(), poolWait)
+		defer cancel()
+		_ = p.Close(ctx)
+	}
+	warm := deferred.All(poolSpin.Call(p, 1), poolSpin.Call(p, 1), poolSpin.Call(p, 1), poolSpin.Call(p, 1))
+	d := deferred.ThenDeferred(warm, func([]uint64) *deferred.Deferred[struct{}] {
+		return cooperate.Parallel(c, upTo(n), 4, func(int) *deferred.Deferred[uint64] {
+			return poolSpin.Call(p, rounds)
+		}, func(_ int, v uint64) error {
+			*sum += v
+			return nil
+		})
+	})
+	return d, closePool, nil
+}
+
+// The Python baseline.
+
+//go:embed python/parallel_bench.py
+var parallelScript []byte
+
+// pythonNote is said once, when the Python baseline cannot run.
+var pythonNote sync.Once
+
+// pythonBaseline returns a maker of Python baseline runFuncs, or nil, after
+// saying why in one line, when there is no python3 ($PYTHON, or python3 on
+// the PATH).
+func pythonBaseline() func(scenario string) runFunc {
+	python := os.Getenv("PYTHON")
+	if python == "" {
+		python = "python3"
+	}
+	path, err := exec.LookPath(python)
+	if err != nil {
+		pythonNote.Do(func() {
+			fmt.Fprintf(os.Stderr, "bench: parallel: no %s, so no Python multiprocessing baseline (install python3 to have it)\n", python)
+		})
+		return nil
+	}
+	return func(scenario string) runFunc {
+		return func(cfg *config) (sample, error) {
+			dir, err := os.MkdirTemp("", "twine-bench-python-")
+			if err != nil {
+				return sample{}, err
+			}
+			defer os.RemoveAll(dir)
+			file := filepath.Join(dir, "parallel_bench.py")
+			if err := os.WriteFile(file, parallelScript, 0o644); err != nil {
+				return sample{}, err
+			}
+			n := tinyElements(cfg)
+			if scenario == "imap_1" {
+				n = callElements(cfg)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), poolWait)
+			defer cancel()
+			var stderr bytes.Buffer
+			cmd := exec.CommandContext(ctx, path, file, scenario, "--n", strconv.Itoa(n), "--workers", "2")
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				return sample{}, fmt.Errorf("python %s: %w: %s", scenario, err, lastLine(stderr.String()))
+			}
+			figures, err := parseTwisted(bytes.NewReader(out))
+			f, ok := figures[scenario]
+			if err != nil || !ok || f.Unit != "us/element" {
+				return sample{}, fmt.Errorf("python %s: unexpected output %q", scenario, strings.TrimSpace(string(out)))
+			}
+			return sample{values: map[string]float64{"time": f.Value * 1e3}, allocs: -1, bytes: -1}, nil
+		}
+	}
+}
