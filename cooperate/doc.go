@@ -67,6 +67,24 @@
 //	}
 //	// ... and c.Stop() stops the lanes and waits for them.
 //
+// # Parallel loops
+//
+// [Parallel] and [Map] are Twisted's parallel(iterable, count, callable)
+// idiom: a loop whose body hands each element to work done elsewhere (a
+// worker process, a goroutine, a network call) and returns the Deferred of
+// its result, with at most n elements in flight. The iterator is advanced by
+// a task of the Cooperator, so a slow one takes turns with the loop's other
+// work; results are handed over on the loop as they arrive ([Parallel]) or
+// gathered in input order ([Map]). The first failure cancels what is in
+// flight and releases the iterator, unless [CollectErrors] says to go on;
+// cancelling the returned Deferred does the same; a [Progress] counts the
+// elements for a progress bar:
+//
+//	c := cooperate.New(r)
+//	sizes := cooperate.Map(c, slices.Values(urls), 8, func(url string) *deferred.Deferred[int] {
+//		return reactor.DeferToGoroutine(r, func() (int, error) { return fetchSize(url) })
+//	})
+//
 // [LoopingCall] calls a function every interval of a [scheduler.Clock];
 // [DeferLater] calls one after a delay and hands its result in a Deferred.
 //
@@ -75,6 +93,7 @@
 //	Cooperator(terminationPredicateFactory, scheduler)  New(loop, WithTerminator(f), WithScheduler(s))
 //	cooperate(iterator) / coiterate(iterator)           c.Cooperate(seq) / Coiterate(c, seq)
 //	for x in xs: work(x); yield                         Each(c, xs, work)
+//	parallel(iterable, count, callable)                 Parallel(c, seq, n, body, each) / Map(c, seq, n, body)
 //	task.pause() / resume() / stop() / whenDone()       t.Pause() / Resume() / Stop() / Done()
 //	TaskDone, TaskStopped, TaskFailed, NotPaused        ErrTaskDone, ErrTaskStopped, ErrTaskFailed, ErrNotPaused
 //	SchedulerStopped                                    ErrSchedulerStopped

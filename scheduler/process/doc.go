@@ -46,6 +46,16 @@
 // yields many values for one call, delivered in order on the loop, with
 // flow control: a worker runs only a window of values ahead of the caller.
 //
+// To map a function over many elements, register it with [RegisterMap],
+// which registers its chunked form beside it. [MapFunc.Map] sends the
+// elements many to a task, as multiprocessing's Pool.map does, sized from
+// the time they take or as [WithChunkSize] says, and gathers the results
+// in order; [MapFunc.CallChunked] gives each element a Deferred of its own
+// while the calls made in one turn of the loop share a task, the body for a
+// cooperate.Parallel loop over tiny elements. A Call per element, given to
+// cooperate.Parallel or cooperate.Map, suits elements whose work outweighs
+// a round trip.
+//
 // The wire is a pair of pipes per worker (its stdin and stdout; its stderr
 // goes to the pool's logger, line by line) carrying length-prefixed frames
 // of bounded size ([WithMaxFrame]). Each frame carries a request id, so that
@@ -99,7 +109,12 @@
 //	ProcessStarter(env=..., path=...)               WithEnv(kv...), WithDir(dir)
 //	multiprocessing.Pool(n, maxtasksperchild=k)     NewPool(loop, WithMaxWorkers(n), WithRecycleAfter(k))
 //	pool.apply_async(f, (x,))                       f.Call(pool, x)
-//	pool.map(f, xs, chunksize=1)                    a Call per x, gathered by deferred.All
+//	pool.map(f, xs, chunksize=n)                    RegisterMap(name, fn) in a package variable, then
+//	                                                m.Map(pool, seq, WithChunkSize(n)) (chunks sized for you without it)
+//	pool.imap(f, xs, chunksize=n)                   cooperate.Parallel(c, seq, count, func(x A) *deferred.Deferred[R] {
+//	                                                        return m.CallChunked(pool, x) }, each)
+//	pool.map(f, xs, chunksize=1)                    cooperate.Map(c, seq, count, func(x A) *deferred.Deferred[R] {
+//	                                                        return f.Call(pool, x) })
 //	a generator, consumed with imap                 process.RegisterStream and StreamFunc.Stream
 //
 // Where it differs: the functions are registered Go functions, not classes
