@@ -150,8 +150,9 @@ func (r *Reactor) Stopped() bool {
 
 // CallLater runs f on the reactor goroutine once d has passed (a negative d
 // counts as zero): Twisted's callLater. The returned [scheduler.Call] can
-// cancel, reset or delay it from any goroutine. Calls due at the same time
-// run in the order they were scheduled.
+// cancel, reset or delay it from any goroutine, and its String describes it
+// as Twisted's DelayedCall repr does. Calls due at the same time run in the
+// order they were scheduled.
 //
 // After the reactor has shut down, CallLater returns a Call that is already
 // inactive: f never runs, Active reports false, and Cancel returns

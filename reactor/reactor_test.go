@@ -1,6 +1,7 @@
 package reactor_test
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -387,4 +388,16 @@ func TestStoppedAndTryCallSoon(t *testing.T) {
 	assert.Equal(t, 2, ran)
 	assert.Panics(t, func() { r.TryCallSoon(nil) })
 	var _ scheduler.StoppableLoop = r
+}
+
+func TestCallLaterCallString(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		call := r.CallLater(3*time.Second, func() {})
+		<-time.After(time.Second) // fake time
+		assert.Regexp(t, `^<Call 0x[0-9a-f]+ \[2s\] called=false cancelled=false reactor_test\.TestCallLaterCallString\.func1\.1 \(reactor_test\.go:\d+\)>$`,
+			fmt.Sprint(call), "as Twisted's DelayedCall repr")
+		require.NoError(t, call.Cancel())
+		assert.Regexp(t, `^<Call 0x[0-9a-f]+ \[2s\] called=false cancelled=true>$`, fmt.Sprint(call))
+	})
 }

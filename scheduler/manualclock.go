@@ -48,8 +48,9 @@ func (c *ManualClock) Now() time.Time {
 }
 
 // CallLater schedules f to run d after Now (a negative d counts as zero) and
-// returns the [Call], which Cancel, Reset and Delay control. f runs inside a
-// later Advance, once the time has reached its due time. A nil f panics.
+// returns the [Call], which Cancel, Reset and Delay control and whose String
+// describes it as Twisted's DelayedCall repr does. f runs inside a later
+// Advance, once the time has reached its due time. A nil f panics.
 func (c *ManualClock) CallLater(d time.Duration, f func()) Call {
 	if f == nil {
 		panic("scheduler: ManualClock.CallLater: nil function")

@@ -24,6 +24,11 @@ var ErrAlreadyCancelled = errors.New("scheduler: call already cancelled")
 // the call has run and [ErrAlreadyCancelled] once it has been cancelled.
 // Active reports whether it is still due to run; When reports the time it is
 // due (or was due) to run.
+//
+// The calls that [ManualClock] and the reactor hand out also implement
+// [fmt.Stringer], as Twisted's DelayedCall has a repr: their String shows
+// how long until the call is due, its state and, while it is pending, the
+// function it will run.
 type Call interface {
 	Cancel() error
 	Reset(d time.Duration) error

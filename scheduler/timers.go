@@ -1,9 +1,12 @@
 package scheduler
 
 import (
+	"fmt"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/twinego/twine/internal/funcinfo"
 )
 
 // Timers is a queue of functions due at given times: the one timer queue of
@@ -252,6 +255,28 @@ func (t *timer) When() time.Time {
 	when := t.when
 	t.q.mu.Unlock()
 	return t.q.epoch.Add(when)
+}
+
+// String describes the call as Twisted's DelayedCall repr does: its
+// address, how long until it is due (negative once past), whether it has
+// been called or cancelled, and, while it is pending, its function's name
+// and where that function is defined, as in
+// "<Call 0xc000012345 [10.5s] called=false cancelled=false main.tick (main.go:12)>".
+// A call lets go of its function once it has run or been cancelled, so the
+// name is missing then. It is safe from any goroutine, and costs about a
+// microsecond while the call is pending: it is for debugging, not for hot
+// paths.
+func (t *timer) String() string {
+	q := t.q
+	now := q.elapsed()
+	q.mu.Lock()
+	when, state, f := t.when, t.state, t.f
+	q.mu.Unlock()
+	s := fmt.Sprintf("<Call %p [%v] called=%t cancelled=%t", t, when-now, state == called, state == cancelled)
+	if f != nil {
+		s += " " + funcinfo.String(f)
+	}
+	return s + ">"
 }
 
 func (t *timer) check() error {
