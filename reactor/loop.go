@@ -153,7 +153,7 @@ func (r *Reactor) runOne(f func()) {
 // v, so that the stack is the panicking goroutine's.
 func (r *Reactor) logPanic(msg string, v any, attrs ...any) {
 	pe := deferred.NewPanicError(v)
-	r.log.Error(msg, append(attrs, "err", pe, "stack", string(pe.Stack))...)
+	r.log.Error(msg, append(attrs, "err", pe, "stack", stackValue(pe.Stack))...)
 }
 
 // testHookBeforeSleep, when set by a test, runs on the reactor goroutine

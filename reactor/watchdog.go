@@ -1,9 +1,7 @@
 package reactor
 
 import (
-	"bytes"
 	"runtime"
-	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -97,22 +95,30 @@ func (w *watchdog) watch(stop <-chan struct{}, ticker *time.Ticker) {
 			continue
 		}
 		if now-seenAt >= w.threshold && reported != g {
+			stack, callback, ok := w.reactorStack()
+			if !ok {
+				// No reactor goroutine: the one that ran the callback has
+				// just ended in runtime.Goexit, and another takes over.
+				// Look again at the next tick.
+				continue
+			}
 			reported = g
 			// Log first, then publish: the reactor's "finished" report
 			// can then never come before this one.
 			w.r.log.Warn("reactor: callback is holding the loop",
 				"held", now-seenAt, "threshold", w.threshold,
-				"stack", w.reactorStack())
+				"callback", callback, "stack", stack)
 			w.since.Store(int64(seenAt))
 			w.stalled.Store(g)
 		}
 	}
 }
 
-// reactorStack returns the stack of the reactor goroutine. A goroutine
-// cannot read another's stack directly, so it takes every goroutine's stack
-// and keeps the reactor's.
-func (w *watchdog) reactorStack() string {
+// reactorStack returns the stack of the reactor goroutine and the callback
+// it runs (see parseStack), and false if there is no reactor goroutine at
+// the moment. A goroutine cannot read another's stack directly, so it takes
+// every goroutine's stack and keeps the reactor's.
+func (w *watchdog) reactorStack() (stack stackTrace, callback string, ok bool) {
 	buf := make([]byte, 64<<10)
 	for {
 		n := runtime.Stack(buf, true)
@@ -122,14 +128,10 @@ func (w *watchdog) reactorStack() string {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
-	head := []byte("goroutine " + strconv.FormatUint(w.r.gid.Load(), 10) + " [")
-	i := bytes.Index(buf, head)
-	if i < 0 {
-		return string(buf)
+	s, ok := goroutineStack(buf, w.r.gid.Load())
+	if !ok {
+		return nil, "", false
 	}
-	s := buf[i:]
-	if j := bytes.Index(s, []byte("\n\n")); j >= 0 {
-		s = s[:j]
-	}
-	return string(s)
+	stack, callback = parseStack(s)
+	return stack, callback, true
 }

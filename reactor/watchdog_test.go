@@ -1,6 +1,13 @@
 package reactor_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -94,4 +101,71 @@ func TestWatchdogSleepsWithTheReactor(t *testing.T) {
 			"reactor: slow callback finished",
 		}, rec.messages())
 	})
+}
+
+// syncBuffer is a bytes.Buffer that the watchdog goroutine and the test may
+// share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestWatchdogReportReadsThroughTextAndJSONHandlers(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		handler func(io.Writer) slog.Handler
+	}{
+		{"text", func(w io.Writer) slog.Handler { return slog.NewTextHandler(w, nil) }},
+		{"json", func(w io.Writer) slog.Handler { return slog.NewJSONHandler(w, nil) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var out syncBuffer
+				r := reactor.New(reactor.WithWatchdog(100*time.Millisecond), reactor.WithLogger(slog.New(tt.handler(&out))))
+				r.CallWhenRunning(func() {
+					slowCallback(200 * time.Millisecond)
+					_ = r.Stop()
+				})
+				require.NoError(t, r.Run())
+				lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+				require.Len(t, lines, 2, "the report and the end of the slow callback")
+				report := lines[0]
+				assert.Contains(t, report, "reactor: callback is holding the loop")
+				assert.NotContains(t, report, `\n`, "no escaped newlines")
+				assert.NotContains(t, report, `\t`, "no escaped tabs")
+				assert.NotContains(t, report, "0x", "no argument words")
+				callback := `reactor_test\.TestWatchdogReportReadsThroughTextAndJSONHandlers\.func\d+\.1\.1 \(watchdog_test\.go:\d+\)`
+				if tt.name == "json" {
+					var rec struct {
+						Callback string
+						Stack    []string
+					}
+					require.NoError(t, json.Unmarshal([]byte(report), &rec))
+					require.NotEmpty(t, rec.Stack, "the stack is an array of calls")
+					i := slices.IndexFunc(rec.Stack, func(s string) bool { return strings.HasPrefix(s, "reactor_test.slowCallback ") })
+					require.GreaterOrEqual(t, i, 0, "the call that holds the loop: %q", rec.Stack)
+					assert.Regexp(t, `^reactor_test\.slowCallback \(watchdog_test\.go:\d+\)$`, rec.Stack[i])
+					assert.Regexp(t, "^"+callback+"$", rec.Stack[i+1])
+					assert.Regexp(t, "^"+callback+"$", rec.Callback,
+						"the callback is the function given to CallWhenRunning, not the reactor's code that calls it")
+					assert.NotContains(t, rec.Stack[len(rec.Stack)-1], "runOne", "the reactor's loop is left out")
+					return
+				}
+				assert.Regexp(t, `stack="(?:[^"]*; )?reactor_test\.slowCallback \(watchdog_test\.go:\d+\); `+callback+`; `, report)
+				assert.Regexp(t, `callback="`+callback+`"`, report)
+			})
+		})
+	}
 }
