@@ -620,11 +620,12 @@ func TestLanesOptions(t *testing.T) {
 
 func TestLanesOnReactor(t *testing.T) {
 	r := reactor.New()
-	reactorG := goid() // Run runs the reactor on the calling goroutine
+	var reactorG uint64 // set before any lane runs
 	sums := make([]int, 8)
 	doneOffReactor := 0
 	var stepsOnReactor atomic.Int32
 	r.CallWhenRunning(func() {
+		reactorG = goid()
 		c := cooperate.New(r, cooperate.WithLanes(2))
 		ds := make([]*deferred.Deferred[struct{}], len(sums))
 		for i := range sums {

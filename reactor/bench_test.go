@@ -82,8 +82,8 @@ func BenchmarkCallSoon8Producers(b *testing.B) {
 
 // BenchmarkDeferToGoroutineRoundTrip: from the reactor goroutine, hand a
 // function to a goroutine and get its result back on the reactor, one
-// after the other (Twisted's deferToThread). The reactor runs on the
-// benchmark goroutine, which calls b.Loop from its callbacks.
+// after the other (Twisted's deferToThread). The benchmark goroutine waits
+// in Run while the reactor goroutine calls b.Loop from its callbacks.
 func BenchmarkDeferToGoroutineRoundTrip(b *testing.B) {
 	r := reactor.New(reactor.WithWatchdog(0), reactor.WithLogger(newLogger()))
 	work := func() (int, error) { return 1, nil }

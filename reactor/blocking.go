@@ -11,7 +11,9 @@ import (
 
 // BlockingCall runs f on the reactor goroutine and waits for its result:
 // Twisted's blockingCallFromThread, for code on another goroutine that needs
-// reactor-owned state. A panic in f becomes a [*deferred.PanicError].
+// reactor-owned state. A panic in f becomes a [*deferred.PanicError]; an f
+// that calls [runtime.Goexit] returns a [*GoexitError] (and the reactor
+// shuts down, as [Reactor.Run] says).
 //
 // Called on the reactor goroutine, where waiting would deadlock, it returns
 // [ErrOnReactor] without running f. It returns [ErrNotRunning] without
@@ -22,7 +24,7 @@ func BlockingCall[T any](ctx context.Context, r *Reactor, f func() (T, error)) (
 	if f == nil {
 		panic("reactor: BlockingCall: nil function")
 	}
-	return blockingCall(ctx, r, "BlockingCall", func() *deferred.Deferred[T] {
+	return blockingCall(ctx, r, "BlockingCall", f, func() *deferred.Deferred[T] {
 		v, err := callGuarded(f)
 		if err != nil {
 			return deferred.Fail[T](err)
@@ -39,10 +41,12 @@ func BlockingCallDeferred[T any](ctx context.Context, r *Reactor, f func() *defe
 	if f == nil {
 		panic("reactor: BlockingCallDeferred: nil function")
 	}
-	return blockingCall(ctx, r, "BlockingCallDeferred", f)
+	return blockingCall(ctx, r, "BlockingCallDeferred", f, f)
 }
 
-func blockingCall[T any](ctx context.Context, r *Reactor, name string, f func() *deferred.Deferred[T]) (T, error) {
+// blockingCall runs f on the reactor goroutine for BlockingCall (name) and
+// waits for it. user is the caller's function, to name in reports.
+func blockingCall[T any](ctx context.Context, r *Reactor, name string, user any, f func() *deferred.Deferred[T]) (T, error) {
 	if ctx == nil {
 		panic("reactor: " + name + ": nil context")
 	}
@@ -62,6 +66,13 @@ func blockingCall[T any](ctx context.Context, r *Reactor, name string, f func() 
 	}
 	ch := make(chan result, 1)
 	ok := r.enqueue(func() {
+		returned := false
+		defer func() {
+			if !returned { // runtime.Goexit: tell the caller, who would wait for ever
+				r.noteGoexit(user, name+" function")
+				ch <- result{zero, r.exiting}
+			}
+		}()
 		d := callDeferred(f)
 		if d == nil {
 			d = deferred.Fail[T](deferred.NewPanicError("reactor: " + name + ": nil Deferred"))
@@ -70,6 +81,7 @@ func blockingCall[T any](ctx context.Context, r *Reactor, name string, f func() 
 			ch <- result{v, err}
 			return zero, nil
 		})
+		returned = true
 	})
 	if !ok {
 		return zero, ErrNotRunning

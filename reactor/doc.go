@@ -1,7 +1,8 @@
 // Package reactor is twine's event loop: Twisted's reactor, for Go.
 //
-// A [Reactor] runs every callback on one goroutine, the one that calls
-// [Reactor.Run], so the state that callbacks share needs no locks. Other
+// A [Reactor] runs every callback on one goroutine, the reactor goroutine,
+// which [Reactor.Run] starts and waits for, so the state that callbacks
+// share needs no locks. Other
 // goroutines hand it work with [Reactor.CallSoon] (Twisted's callFromThread)
 // and [Reactor.CallLater] (callLater); [DeferToGoroutine] (deferToThread)
 // runs a blocking function on a bounded set of goroutines and delivers its

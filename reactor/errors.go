@@ -22,3 +22,7 @@ var ErrOnReactor = errors.New("reactor: blocking call on the reactor goroutine")
 // ErrNoTrigger is returned by [Reactor.RemoveSystemEventTrigger] for a trigger
 // that was never added, was already removed, or has already fired.
 var ErrNoTrigger = errors.New("reactor: no such trigger")
+
+// ErrGoexit is what a [*GoexitError] wraps: a function the reactor ran
+// ended its goroutine with [runtime.Goexit].
+var ErrGoexit = errors.New("reactor: runtime.Goexit")

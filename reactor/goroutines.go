@@ -14,9 +14,10 @@ import (
 // function waits, so an idle reactor holds none.
 //
 // A panic in f is recovered and fails the Deferred with a
-// [*deferred.PanicError]. f itself must not touch reactor-owned state: it runs
-// concurrently with the reactor. It is safe to call DeferToGoroutine from any
-// goroutine, before Run too.
+// [*deferred.PanicError]; an f that calls [runtime.Goexit] fails it with a
+// [*GoexitError], and another goroutine takes its place. f itself must not
+// touch reactor-owned state: it runs concurrently with the reactor. It is
+// safe to call DeferToGoroutine from any goroutine, before Run too.
 //
 // Shutdown waits for the functions already running and delivers their
 // results before [Reactor.Run] returns; functions still waiting when the
@@ -53,7 +54,16 @@ type goJob[T any] struct {
 }
 
 func (j *goJob[T]) run() {
+	returned := false
+	defer func() {
+		if !returned { // runtime.Goexit: report it, as the goroutine ends
+			j.err = newGoexitError(j.f, "DeferToGoroutine function")
+			j.f = nil
+			j.r.enqueue(j.deliver)
+		}
+	}()
 	j.v, j.err = callGuarded(j.f)
+	returned = true
 	j.f = nil
 	// The pool is still busy with this job, so shutdown has not closed the
 	// queue: the result is delivered.
@@ -127,30 +137,51 @@ func (p *pool) submit(j job) bool {
 	return true
 }
 
-// work runs j, then every job that waits, then leaves.
+// work runs j (if not nil), then every job that waits, then leaves. A job
+// that ends the goroutine with runtime.Goexit has reported it itself; a new
+// goroutine takes this one's place and goes on with the jobs that wait.
 func (p *pool) work(j job) {
-	defer p.wg.Done()
+	left := false
+	defer func() {
+		if !left {
+			p.wg.Add(1)
+			go p.work(nil)
+		}
+		p.wg.Done()
+	}()
 	for {
-		j.run()
-		p.mu.Lock()
-		if p.head < len(p.waiting) {
-			j = p.waiting[p.head]
-			p.waiting[p.head] = nil
-			p.head++
-			if p.head == len(p.waiting) {
-				p.waiting, p.head = p.waiting[:0], 0
-			}
-			p.mu.Unlock()
-			continue
+		if j != nil {
+			j.run()
 		}
-		p.running--
-		last := p.closed && p.running == 0
-		p.mu.Unlock()
-		if last {
-			p.idleNow()
+		if j = p.next(); j == nil {
+			left = true
+			return
 		}
-		return
 	}
+}
+
+// next takes the next waiting job for a pool goroutine, or returns nil if
+// none waits: the goroutine then leaves, and the last to leave a closed
+// pool tells the reactor.
+func (p *pool) next() job {
+	p.mu.Lock()
+	if p.head < len(p.waiting) {
+		j := p.waiting[p.head]
+		p.waiting[p.head] = nil
+		p.head++
+		if p.head == len(p.waiting) {
+			p.waiting, p.head = p.waiting[:0], 0
+		}
+		p.mu.Unlock()
+		return j
+	}
+	p.running--
+	last := p.closed && p.running == 0
+	p.mu.Unlock()
+	if last {
+		p.idleNow()
+	}
+	return nil
 }
 
 // close refuses further jobs and returns those that never started.

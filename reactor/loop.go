@@ -12,7 +12,7 @@ import (
 // AddIdler), or else sleeps on one channel receive and one time.Timer reset
 // to the earliest due time.
 func (r *Reactor) loop() {
-	var batch []func()
+	r.runBatch() // what a goroutine ended by runtime.Goexit left
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	armed := false
@@ -40,19 +40,14 @@ func (r *Reactor) loop() {
 		}
 
 		var at time.Duration
-		batch, at = r.queue.take(batch)
-		if len(batch) > 0 {
+		r.batch, at = r.queue.take(r.batch)
+		r.next = 0
+		if len(r.batch) > 0 {
 			if idl != nil {
 				r.busy(*idl)
 			}
 			lag = max(lag, r.elapsed()-at)
-			for i, f := range batch {
-				batch[i] = nil
-				r.runOne(f)
-			}
-			if cap(batch) > 1<<16 {
-				batch = nil // let a burst's buffer go
-			}
+			r.runBatch()
 		}
 		if lag >= 0 {
 			r.lag.add(lag)
@@ -133,19 +128,43 @@ func (r *Reactor) poke() {
 	r.wakeIdlers()
 }
 
+// runBatch runs the functions of r.batch from r.next on, then empties it
+// for the next take. r.next moves past each function before it runs, so
+// that the goroutine that takes over after one calls runtime.Goexit goes on
+// with the next.
+func (r *Reactor) runBatch() {
+	for r.next < len(r.batch) {
+		f := r.batch[r.next]
+		r.batch[r.next] = nil
+		r.next++
+		r.runOne(f)
+	}
+	r.batch, r.next = r.batch[:0], 0
+	if cap(r.batch) > 1<<16 {
+		r.batch = nil // let a burst's buffer go
+	}
+}
+
 // runOne runs one callback on the reactor goroutine. A panic is recovered
-// and logged; the watchdog learns when a callback it reported has ended.
+// and logged; a runtime.Goexit is noted for serve, which reports it; the
+// watchdog learns when a callback it reported has ended.
 func (r *Reactor) runOne(f func()) {
 	g := r.gen.Add(1)
+	returned := false
 	defer func() {
-		if v := recover(); v != nil {
-			r.logPanic("reactor: callback panicked", v)
+		if !returned {
+			if v := recover(); v != nil {
+				r.logPanic("reactor: callback panicked", v)
+			} else {
+				r.noteGoexit(f, "callback")
+			}
 		}
 		if r.wd != nil && r.wd.stalled.Load() == g {
 			r.wd.ended(g)
 		}
 	}()
 	f()
+	returned = true
 }
 
 // logPanic logs a recovered panic value v as a *deferred.PanicError, with

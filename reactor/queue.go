@@ -62,12 +62,20 @@ func (q *soonQueue) isClosed() bool {
 	return q.closed
 }
 
-// close refuses further functions and returns those still waiting.
-func (q *soonQueue) close() []func() {
+// drain hands every queued function to the caller, in order, keeping
+// spare (emptied by the caller) as the next buffer, and reports true. If
+// none is queued, or if last is true, it closes the queue in the same step,
+// so that nothing can slip in between, and reports false; the functions it
+// returns then are the last ones the queue takes.
+func (q *soonQueue) drain(spare []func(), last bool) ([]func(), bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.closed = true
 	items := q.items
-	q.items = nil
-	return items
+	if len(items) == 0 || last {
+		q.closed = true
+		q.items = nil
+		return items, false
+	}
+	q.items = spare[:0]
+	return items, true
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/twinego/twine/scheduler"
 )
 
-// Reactor is an event loop: Twisted's reactor. [Reactor.Run] makes the
-// calling goroutine the reactor goroutine, and every function given to
+// Reactor is an event loop: Twisted's reactor. [Reactor.Run] starts the
+// reactor goroutine and waits for it, and every function given to
 // CallSoon, CallLater and CallWhenRunning, every system event trigger and
 // every [DeferToGoroutine] result runs there, one at a time, never
 // concurrently, so the state they share needs no locks.
@@ -26,7 +26,9 @@ import (
 // [scheduler.Idler] added with [Reactor.AddIdler] may wait in its place,
 // for events of its own; the process pools' does so, and may spin a little
 // first. A panic in a callback is recovered, logged through the reactor's
-// [slog.Logger] as a [*deferred.PanicError], and the loop goes on.
+// [slog.Logger] as a [*deferred.PanicError], and the loop goes on; a
+// callback that calls [runtime.Goexit] is logged and shuts the reactor
+// down (see [Reactor.Run]).
 //
 // *Reactor implements [scheduler.Loop], so a Cooperator can run on it.
 type Reactor struct {
@@ -50,7 +52,16 @@ type Reactor struct {
 	lag    lagWindow
 	wd     *watchdog
 
-	shutdownDone bool // the shutdown event has fired; reactor goroutine only
+	// Owned by the reactor goroutine: a goroutine that takes over after
+	// runtime.Goexit (see serve) goes on from where these stand.
+	shutdownDone bool         // the shutdown event has fired
+	loopDone     bool         // the loop has ended; finish runs
+	finishing    bool         // finish has told the idlers and closed the timers
+	batch        []func()     // the CallSoon functions being run
+	next         int          // the next of them to run
+	cont         func()       // runs first on the next goroutine: an event going on
+	exiting      *GoexitError // the function ending the goroutine now
+	exitErr      error        // the first such function, for Run to return
 
 	bgStop chan struct{}  // closed to stop the helper goroutines
 	bg     sync.WaitGroup // the watchdog and signal goroutines
@@ -140,10 +151,11 @@ func (r *Reactor) TryCallSoon(f func()) bool {
 }
 
 // Stopped reports whether the reactor has shut down for good: its shutdown
-// event has fired, Run has run the last functions queued with CallSoon or
-// is about to return, and from now on CallSoon drops what it is given and
-// CallLater returns an inactive Call. A reactor that has not run yet, or is
-// still shutting down, has not stopped. Safe from any goroutine.
+// event has fired, Run has run the functions queued with CallSoon, and
+// those they queued in turn, and runs nothing more; from now on CallSoon
+// drops what it is given and CallLater returns an inactive Call. A reactor
+// that has not run yet, or is still shutting down, has not stopped. Safe
+// from any goroutine.
 func (r *Reactor) Stopped() bool {
 	return r.queue.isClosed()
 }
@@ -181,31 +193,73 @@ func (r *Reactor) CallWhenRunning(f func()) {
 	if f == nil {
 		panic("reactor: Reactor.CallWhenRunning: nil function")
 	}
-	if r.events.addIfNotDone(Startup, After, func() *deferred.Deferred[struct{}] { f(); return nil }) {
+	if r.events.addIfNotDone(Startup, After, func() *deferred.Deferred[struct{}] { f(); return nil }, f) {
 		return
 	}
 	r.enqueue(f)
 }
 
-// Run runs the reactor on the calling goroutine until it has been stopped
-// and has shut down. It fires the startup event, runs callbacks as they come
-// due, and after [Reactor.Stop] fires the shutdown event. Before returning it
-// waits for the goroutines that [DeferToGoroutine] started and delivers their
+// Run runs the reactor until it has been stopped and has shut down. It
+// fires the startup event, runs callbacks as they come due, and after
+// [Reactor.Stop] fires the shutdown event. Before returning it waits for
+// the goroutines that [DeferToGoroutine] started and delivers their
 // results, runs every function CallSoon accepted, and cancels the timers
-// still pending.
+// still pending. With nothing to do, Run waits, as Twisted's reactor.run
+// does, however long it takes: an idle reactor is never mistaken for a
+// deadlock by the Go runtime.
+//
+// The callbacks run on the reactor goroutine, which Run starts and then
+// waits for: a callback that ends its goroutine with [runtime.Goexit] (as
+// t.FailNow does) ends only that goroutine, never Run's caller. Go cannot
+// undo such an exit, so the reactor takes it as a fault: it logs a
+// [*GoexitError] naming the function, goes on on a new reactor goroutine
+// with the work that was queued, and shuts down in order (an event that
+// was firing goes on with its next trigger); Run then returns the error.
 //
 // A reactor runs once: Run on a reactor that is running or has run returns
-// [ErrAlreadyRun] at once. Run otherwise returns nil.
+// [ErrAlreadyRun] at once. Run otherwise returns nil, or the
+// [*GoexitError] of the first function that ended the reactor goroutine.
 func (r *Reactor) Run() error {
 	if !r.state.CompareAndSwap(stateNew, stateRunning) {
 		return ErrAlreadyRun
 	}
-	r.gid.Store(goid())
 	r.startHelpers()
-	r.runOne(func() { r.fireEvent(Startup, nil) })
-	r.loop()
+	r.cont = func() { r.fireEvent(Startup, nil) }
+	done := make(chan bool, 1)
+	for {
+		go r.serve(done)
+		if <-done {
+			break
+		}
+	}
+	r.state.Store(stateStopped)
+	return r.exitErr
+}
+
+// serve is the reactor goroutine: it runs the loop, then finishes the
+// reactor off, and sends true on done. A function that ends the goroutine
+// with runtime.Goexit makes it send false instead, once it has reported
+// the exit, and Run starts another serve, which goes on from where this
+// one stood.
+func (r *Reactor) serve(done chan<- bool) {
+	finished := false
+	defer func() {
+		if !finished {
+			r.goexited()
+		}
+		done <- finished
+	}()
+	r.gid.Store(goid())
+	if f := r.cont; f != nil {
+		r.cont = nil
+		r.runOne(f)
+	}
+	if !r.loopDone {
+		r.loop()
+		r.loopDone = true
+	}
 	r.finish()
-	return nil
+	finished = true
 }
 
 // Stop starts an orderly shutdown, from any goroutine: the reactor fires the
@@ -226,26 +280,48 @@ func (r *Reactor) Stop() error {
 func (r *Reactor) shutdown() {
 	r.fireEvent(Shutdown, func() {
 		r.shutdownDone = true
+		// Each job that never started is failed by a callback of its own,
+		// so that the others are failed too should one's errback call
+		// runtime.Goexit.
 		for _, j := range r.pool.close() {
-			j.stop()
+			r.enqueue(j.stop)
 		}
 	})
 }
 
-// finish tears the reactor down once the loop has ended.
+// finish tears the reactor down once the loop has ended. It may run again,
+// on a new goroutine, after a leftover function called runtime.Goexit.
 func (r *Reactor) finish() {
-	r.idlers.done.Store(true)
-	if list := r.idlers.list.Load(); list != nil {
-		r.busy(*list) // the idlers must not count on the loop any more
+	if !r.finishing {
+		r.finishing = true
+		r.idlers.done.Store(true)
+		if list := r.idlers.list.Load(); list != nil {
+			r.busy(*list) // the idlers must not count on the loop any more
+		}
+		r.timers.Close()
 	}
-	r.timers.Close()
-	for _, f := range r.queue.close() {
-		r.runOne(f)
+	// Run what CallSoon took, and what that queues in turn, until nothing
+	// is left: only then does the queue refuse work, so that once Stopped
+	// reports true nothing more runs here. A function that keeps queueing
+	// itself is cut off after maxDrainRounds: what it queues then is
+	// refused (TryCallSoon says so).
+	for round := 0; ; round++ {
+		r.runBatch()
+		var ok bool
+		r.batch, ok = r.queue.drain(r.batch, round >= maxDrainRounds)
+		r.next = 0
+		if !ok {
+			break
+		}
 	}
+	r.runBatch()
 	close(r.bgStop)
 	r.bg.Wait()
 	r.pool.wait()
-	r.state.Store(stateStopped)
 }
+
+// maxDrainRounds bounds the rounds of functions that finish runs after the
+// loop has ended.
+const maxDrainRounds = 1000
 
 var _ scheduler.StoppableLoop = (*Reactor)(nil)

@@ -401,3 +401,47 @@ func TestCallLaterCallString(t *testing.T) {
 		assert.Regexp(t, `^<Call 0x[0-9a-f]+ \[2s\] called=false cancelled=true>$`, fmt.Sprint(call))
 	})
 }
+
+func TestFunctionsQueuedByTheLastFunctionsStillRun(t *testing.T) {
+	// Run goes on running what CallSoon took after the loop has ended until
+	// nothing is left, so that nothing accepted is dropped, and only then
+	// reports Stopped.
+	r, _ := newReactor()
+	var order []string
+	var stoppedInLast bool
+	r.AddSystemEventTrigger(reactor.After, reactor.Shutdown, func() *deferredUnit {
+		r.CallSoon(func() {
+			order = append(order, "leftover")
+			assert.True(t, r.TryCallSoon(func() {
+				order = append(order, "queued by the leftover")
+				stoppedInLast = r.Stopped()
+			}))
+		})
+		return nil
+	})
+	r.CallWhenRunning(func() { _ = r.Stop() })
+	require.NoError(t, r.Run())
+	assert.Equal(t, []string{"leftover", "queued by the leftover"}, order)
+	assert.False(t, stoppedInLast, "a reactor still running functions has not stopped")
+	assert.True(t, r.Stopped())
+}
+
+func TestAFunctionThatKeepsQueueingItselfAfterTheLoopIsCutOff(t *testing.T) {
+	r, _ := newReactor()
+	runs, refused := 0, 0
+	var again func()
+	again = func() {
+		runs++
+		if !r.TryCallSoon(again) {
+			refused++
+		}
+	}
+	r.AddSystemEventTrigger(reactor.After, reactor.Shutdown, func() *deferredUnit {
+		r.CallSoon(again)
+		return nil
+	})
+	r.CallWhenRunning(func() { _ = r.Stop() })
+	require.NoError(t, r.Run())
+	assert.Equal(t, 1, refused, "told, not dropped without a word")
+	assert.Greater(t, runs, 100)
+}

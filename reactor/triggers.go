@@ -62,8 +62,9 @@ func (e Event) String() string {
 }
 
 type trigger struct {
-	id uint64
-	f  func() *deferred.Deferred[struct{}]
+	id   uint64
+	f    func() *deferred.Deferred[struct{}]
+	name any // the function to name in reports: f, or the one f wraps
 }
 
 // How far an event has fired.
@@ -114,24 +115,25 @@ func (r *Reactor) AddSystemEventTrigger(phase Phase, event Event, f func() *defe
 	e := &r.events
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.addLocked(event, phase, f)
+	return e.addLocked(event, phase, f, f)
 }
 
-func (e *events) addLocked(event Event, phase Phase, f func() *deferred.Deferred[struct{}]) TriggerID {
+func (e *events) addLocked(event Event, phase Phase, f func() *deferred.Deferred[struct{}], name any) TriggerID {
 	e.lastID++
-	e.triggers[event][phase] = append(e.triggers[event][phase], trigger{id: e.lastID, f: f})
+	e.triggers[event][phase] = append(e.triggers[event][phase], trigger{id: e.lastID, f: f, name: name})
 	return TriggerID{event: event, phase: phase, id: e.lastID}
 }
 
 // addIfNotDone adds a trigger unless event has finished firing its after
-// phase, and reports whether it did.
-func (e *events) addIfNotDone(event Event, phase Phase, f func() *deferred.Deferred[struct{}]) bool {
+// phase, and reports whether it did. name is the function to name in
+// reports.
+func (e *events) addIfNotDone(event Event, phase Phase, f func() *deferred.Deferred[struct{}], name any) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.progress[event] == fired {
 		return false
 	}
-	e.addLocked(event, phase, f)
+	e.addLocked(event, phase, f, name)
 	return true
 }
 
@@ -178,64 +180,100 @@ func (e *events) setProgress(event Event, progress int) {
 	e.mu.Unlock()
 }
 
-// fireEvent fires event's before phase on the reactor goroutine, then, once
-// the Deferreds it returned have fired (or shutdown's timeout), the during
-// and after phases, then calls then (if not nil).
-func (r *Reactor) fireEvent(event Event, then func()) {
-	var waits []*deferred.Deferred[struct{}]
-	for {
-		t, ok := r.events.pop(event, Before, firingBefore)
-		if !ok {
-			break
-		}
-		if d := r.callTrigger(event, Before, t); d != nil {
-			waits = append(waits, d)
-		}
-	}
-	r.events.setProgress(event, waitingBefore)
-	var timeout time.Duration
-	if event == Shutdown {
-		timeout = r.cfg.shutdownTimeout
-	}
-	r.awaitAll(event, waits, timeout, func() { r.finishEvent(event, then) })
+// firing is an event on its way through its phases. It keeps where the
+// event stands, so that a goroutine that takes over after a trigger called
+// runtime.Goexit goes on with the next trigger.
+type firing struct {
+	event Event
+	phase Phase                          // the phase firing, or After+1 once done
+	begun bool                           // the during phase has begun
+	waits []*deferred.Deferred[struct{}] // what the before triggers returned
+	then  func()                         // called once the event has fired
 }
 
-// finishEvent fires the during and after phases of event.
-func (r *Reactor) finishEvent(event Event, then func()) {
-	if event == Startup && r.state.Load() != stateRunning {
-		// Stop came while startup waited: shutdown has taken over.
-		r.events.setProgress(event, fired)
-		return
-	}
-	r.running.Store(event == Startup)
-	for _, p := range [...]struct {
-		phase    Phase
-		progress int
-	}{{During, firingDuring}, {After, firingAfter}} {
+// fireEvent fires event on the reactor goroutine: its before phase, then,
+// once the Deferreds it returned have fired (or shutdown's timeout), its
+// during and after phases, then calls then (if not nil).
+func (r *Reactor) fireEvent(event Event, then func()) {
+	r.fire(&firing{event: event, then: then})
+}
+
+// fire fires f from where it stands.
+func (r *Reactor) fire(f *firing) {
+	if f.phase == Before {
 		for {
-			t, ok := r.events.pop(event, p.phase, p.progress)
+			t, ok := r.events.pop(f.event, Before, firingBefore)
 			if !ok {
 				break
 			}
-			r.callTrigger(event, p.phase, t)
+			if d := r.callTrigger(f, t); d != nil {
+				f.waits = append(f.waits, d)
+			}
+		}
+		r.events.setProgress(f.event, waitingBefore)
+		var timeout time.Duration
+		if f.event == Shutdown {
+			timeout = r.cfg.shutdownTimeout
+		}
+		waits := f.waits
+		f.waits = nil
+		r.awaitAll(f.event, waits, timeout, func() {
+			f.phase = During
+			r.fire(f)
+		})
+		return
+	}
+	if !f.begun {
+		if f.event == Startup && r.state.Load() != stateRunning {
+			// Stop came while startup waited: shutdown has taken over.
+			r.events.setProgress(f.event, fired)
+			return
+		}
+		f.begun = true
+		r.running.Store(f.event == Startup)
+	}
+	for ; f.phase <= After; f.phase++ {
+		progress := firingDuring
+		if f.phase == After {
+			progress = firingAfter
+		}
+		for {
+			t, ok := r.events.pop(f.event, f.phase, progress)
+			if !ok {
+				break
+			}
+			r.callTrigger(f, t)
 		}
 	}
-	r.events.setProgress(event, fired)
-	if then != nil {
+	r.events.setProgress(f.event, fired)
+	if f.then != nil {
+		then := f.then
+		f.then = nil
 		then()
 	}
 }
 
-// callTrigger runs one trigger, recovering and logging a panic.
-func (r *Reactor) callTrigger(event Event, phase Phase, t trigger) (d *deferred.Deferred[struct{}]) {
+// callTrigger runs one trigger of f, recovering and logging a panic. If the
+// trigger calls runtime.Goexit, it leaves the rest of the event to the
+// goroutine that takes over.
+func (r *Reactor) callTrigger(f *firing, t trigger) (d *deferred.Deferred[struct{}]) {
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
 		if v := recover(); v != nil {
 			r.logPanic("reactor: system event trigger panicked", v,
-				"event", event.String(), "phase", phase.String())
+				"event", f.event.String(), "phase", f.phase.String())
 			d = nil
+			return
 		}
+		r.noteGoexit(t.name, f.phase.String()+" "+f.event.String()+" trigger")
+		r.cont = func() { r.fire(f) }
 	}()
-	return t.f()
+	d = t.f()
+	returned = true
+	return d
 }
 
 // awaitAll calls cont on the reactor goroutine once every Deferred in ds has
