@@ -28,7 +28,16 @@
 // startup event and [Reactor.Stop] the shutdown event, each in three phases
 // (before, during, after) of [Reactor.AddSystemEventTrigger] triggers;
 // shutdown waits, within [WithShutdownTimeout], for the Deferreds that its
-// before triggers return. [WithSignals] turns SIGINT and SIGTERM into Stop.
+// before triggers return. A reactor with nothing to do waits until it is
+// stopped, as Twisted's does.
+//
+// Unlike Twisted's reactor.run, a reactor does not catch SIGINT and SIGTERM
+// unless asked: [WithSignals] turns them into Stop. Signal handling belongs
+// to the whole process, and a library that took Ctrl-C over unasked would
+// stop its reactor while the rest of the program ran on; signals also
+// cannot reach the testing/synctest bubbles reactors are tested in. A
+// program that lives for its reactor, as Twisted's do, passes WithSignals,
+// as the example above does.
 //
 // Beyond Twisted, the reactor watches itself: a watchdog ([WithWatchdog])
 // logs a callback that holds the loop too long, with the reactor goroutine's

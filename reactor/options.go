@@ -82,9 +82,17 @@ func WithMaxGoroutines(n int) Option {
 
 // WithSignals makes the reactor turn the given signals into an orderly
 // [Reactor.Stop] while it runs; with no arguments, SIGINT and SIGTERM. The
-// reactor stops listening for them when it has shut down. Twisted installs
-// such handlers by default; twine leaves signals alone unless asked, since a
-// library should not take them over.
+// reactor stops listening for them when it has shut down.
+//
+// Twisted's reactor.run installs such handlers by default; a twine reactor
+// leaves signals alone unless given this option, on purpose. Signal
+// handling is the whole process's: a Go program ends on SIGINT unless it
+// asks otherwise, and a reactor that caught SIGINT unasked would turn
+// Ctrl-C into "stop this reactor" while the rest of the program (or its
+// other reactors) ran on. Signals also never reach a reactor inside a
+// testing/synctest bubble, where reactors are tested, so a default would
+// have every test opt out. A program whose reactor is its whole life, as
+// Twisted's are, passes WithSignals() to [New] or [React].
 func WithSignals(sigs ...os.Signal) Option {
 	if len(sigs) == 0 {
 		sigs = []os.Signal{os.Interrupt, syscall.SIGTERM}

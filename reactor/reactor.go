@@ -204,9 +204,11 @@ func (r *Reactor) CallWhenRunning(f func()) {
 // [Reactor.Stop] fires the shutdown event. Before returning it waits for
 // the goroutines that [DeferToGoroutine] started and delivers their
 // results, runs every function CallSoon accepted, and cancels the timers
-// still pending. With nothing to do, Run waits, as Twisted's reactor.run
-// does, however long it takes: an idle reactor is never mistaken for a
-// deadlock by the Go runtime.
+// still pending. With nothing to do, Run waits until it is stopped, as
+// Twisted's reactor.run does: while a reactor runs, the Go runtime never
+// ends the program as deadlocked ("all goroutines are asleep"), even when
+// every goroutine waits. (Inside a testing/synctest bubble, a reactor that
+// nothing will stop is still reported as a deadlock by the bubble.)
 //
 // The callbacks run on the reactor goroutine, which Run starts and then
 // waits for: a callback that ends its goroutine with [runtime.Goexit] (as
@@ -223,6 +225,8 @@ func (r *Reactor) Run() error {
 	if !r.state.CompareAndSwap(stateNew, stateRunning) {
 		return ErrAlreadyRun
 	}
+	holdKeepAlive()
+	defer releaseKeepAlive()
 	r.startHelpers()
 	r.cont = func() { r.fireEvent(Startup, nil) }
 	done := make(chan bool, 1)
