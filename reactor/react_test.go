@@ -2,6 +2,7 @@ package reactor_test
 
 import (
 	"errors"
+	"log/slog"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -68,4 +69,18 @@ func TestReactPanicBecomesPanicError(t *testing.T) {
 	var pe *deferred.PanicError
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, "main panicked", pe.Value)
+}
+
+func TestReactLogsAFailureThatComesAfterItReturned(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := &logRecorder{}
+		d := deferred.New[struct{}]()
+		err := reactor.React(func(r *reactor.Reactor) *deferredUnit {
+			r.CallLater(time.Second, func() { _ = r.Stop() })
+			return d
+		}, reactor.WithLogger(slog.New(rec)))
+		require.NoError(t, err, "the reactor stopped before the Deferred fired")
+		d.Errback(errors.New("too late"))
+		assert.Equal(t, "too late", rec.attrs(t, "reactor: React's Deferred failed after the reactor had shut down")["err"].String())
+	})
 }
