@@ -94,6 +94,11 @@ type events struct {
 // f may return a Deferred, or nil. Each event fires its "before" triggers,
 // waits for all the Deferreds they returned, then fires its "during" and
 // "after" triggers; Deferreds returned in those phases are not waited for.
+// As in Twisted, the during and after triggers run inside the callback of
+// the last of those Deferreds to fire, when it fires on the reactor
+// goroutine (so they have run when its Callback returns); fired on another
+// goroutine, it hands them to the reactor goroutine, which runs them in its
+// next pass.
 // Shutdown waits at most the shutdown timeout ([WithShutdownTimeout]) for the
 // before-shutdown Deferreds, then logs the timeout and goes on. A failed
 // Deferred, or a panic in f, is logged and does not stop the event.
@@ -278,7 +283,9 @@ func (r *Reactor) callTrigger(f *firing, t trigger) (d *deferred.Deferred[struct
 
 // awaitAll calls cont on the reactor goroutine once every Deferred in ds has
 // fired, or once timeout (if positive) has passed, whichever comes first.
-// Failures are logged and consumed.
+// Failures are logged and consumed. As in Twisted, cont runs inside the
+// callback of the last Deferred to fire when that one fires on the reactor
+// goroutine; one fired on another goroutine hands over to the reactor's.
 func (r *Reactor) awaitAll(event Event, ds []*deferred.Deferred[struct{}], timeout time.Duration, cont func()) {
 	if len(ds) == 0 {
 		cont()
@@ -300,8 +307,7 @@ func (r *Reactor) awaitAll(event Event, ds []*deferred.Deferred[struct{}], timeo
 	}
 	for _, d := range ds {
 		d.AddBoth(func(_ struct{}, err error) (struct{}, error) {
-			// d may fire on any goroutine: count it on the reactor's.
-			r.enqueue(func() {
+			count := func() {
 				if err != nil {
 					r.log.Error("reactor: before-"+event.String()+" trigger failed", "err", err)
 				}
@@ -314,7 +320,12 @@ func (r *Reactor) awaitAll(event Event, ds []*deferred.Deferred[struct{}], timeo
 					_ = timer.Cancel()
 				}
 				cont()
-			})
+			}
+			if r.onReactor() {
+				count()
+			} else {
+				r.enqueue(count)
+			}
 			return struct{}{}, nil
 		})
 	}

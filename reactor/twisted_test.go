@@ -211,3 +211,449 @@ func TestReactCoroutineFunctionTests_singleStopErrback(t *testing.T) {
 // Not carried over from ReactTests: test_arguments (main takes no argv in
 // twine: it closes over what it needs) and test_defaultReactor (there is no
 // global reactor: React makes one).
+
+// The three-phase event tests. Twisted tests its _ThreePhaseEvent helper
+// and the reactor's fireSystemEvent on made-up events; twine's reactor has
+// two events, startup and shutdown, fired by Run and Stop. These tests fire
+// shutdown: "fireEvent" is Stop, and what Twisted checks right after a call
+// is checked right after it in the same reactor callback.
+
+// record returns a trigger that appends name to events.
+func record(events *[]string, name string) func() *deferredUnit {
+	return func() *deferredUnit {
+		*events = append(*events, name)
+		return nil
+	}
+}
+
+// shutdownIn runs r in a bubble; drive runs on the reactor once it runs and
+// must stop it. It returns what Run returned.
+func shutdownIn(r *reactor.Reactor, drive func()) error {
+	r.CallWhenRunning(drive)
+	return runInBubble(r)
+}
+
+func TestThreePhaseEventTests_addInvalidPhase(t *testing.T) {
+	r, _ := newReactor()
+	assert.PanicsWithValue(t, "reactor: Reactor.AddSystemEventTrigger: invalid phase", func() {
+		r.AddSystemEventTrigger(reactor.Phase(7), reactor.Shutdown, func() *deferredUnit { return nil })
+	})
+}
+
+// test_addBeforeTrigger, test_addDuringTrigger and test_addAfterTrigger
+// check that a trigger lands in its phase's list; here, that it runs in
+// its phase and not before the event fires.
+func TestThreePhaseEventTests_addBeforeDuringAfterTrigger(t *testing.T) {
+	for _, phase := range []reactor.Phase{reactor.Before, reactor.During, reactor.After} {
+		t.Run(phase.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r, _ := newReactor()
+				var events []string
+				r.AddSystemEventTrigger(phase, reactor.Shutdown, record(&events, "trigger"))
+				err := shutdownIn(r, func() {
+					assert.Empty(t, events)
+					_ = r.Stop()
+				})
+				require.NoError(t, err)
+				assert.Equal(t, []string{"trigger"}, events)
+			})
+		})
+	}
+}
+
+func TestThreePhaseEventTests_removeTrigger(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		id := r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, record(&events, "removed"))
+		require.NoError(t, r.RemoveSystemEventTrigger(id))
+		require.NoError(t, shutdownIn(r, func() { _ = r.Stop() }))
+		assert.Empty(t, events)
+	})
+}
+
+// Twisted raises ValueError; twine returns ErrNoTrigger.
+func TestThreePhaseEventTests_removeNonexistentTrigger(t *testing.T) {
+	r, _ := newReactor()
+	assert.ErrorIs(t, r.RemoveSystemEventTrigger(reactor.TriggerID{}), reactor.ErrNoTrigger)
+}
+
+func TestThreePhaseEventTests_removeRemovedTrigger(t *testing.T) {
+	r, _ := newReactor()
+	id := r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit { return nil })
+	require.NoError(t, r.RemoveSystemEventTrigger(id))
+	assert.ErrorIs(t, r.RemoveSystemEventTrigger(id), reactor.ErrNoTrigger)
+}
+
+func TestThreePhaseEventTests_fireEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		r.AddSystemEventTrigger(reactor.After, reactor.Shutdown, record(&events, "first after"))
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "first during"))
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, record(&events, "first before"))
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, record(&events, "second before"))
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "second during"))
+		r.AddSystemEventTrigger(reactor.After, reactor.Shutdown, record(&events, "second after"))
+		require.NoError(t, shutdownIn(r, func() {
+			assert.Empty(t, events)
+			_ = r.Stop()
+		}))
+		assert.Equal(t, []string{
+			"first before", "second before", "first during", "second during", "first after", "second after",
+		}, events)
+	})
+}
+
+// The during and after phases run inside the Callback of the last Deferred
+// a before trigger returned, when it is fired on the reactor goroutine.
+func TestThreePhaseEventTests_asynchronousBefore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		beforeResult := deferred.New[struct{}]()
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit { return beforeResult })
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "during"))
+		r.AddSystemEventTrigger(reactor.After, reactor.Shutdown, record(&events, "after"))
+		require.NoError(t, shutdownIn(r, func() {
+			_ = r.Stop()
+			r.CallLater(time.Second, func() {
+				assert.Empty(t, events, "shutdown waits for the before trigger's Deferred")
+				beforeResult.Callback(struct{}{})
+				assert.Equal(t, []string{"during", "after"}, events, "at once, inside Callback")
+			})
+		}))
+		assert.Equal(t, []string{"during", "after"}, events)
+	})
+}
+
+// Twisted logs the exception; twine logs the panic.
+func TestThreePhaseEventTests_beforeTriggerException(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, rec := newReactor()
+		var events []string
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit { panic(errExpected) })
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, record(&events, "before"))
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "during"))
+		require.NoError(t, shutdownIn(r, func() { _ = r.Stop() }))
+		assert.Equal(t, []string{"before", "during"}, events)
+		assert.Equal(t, []string{"reactor: system event trigger panicked"}, rec.messages())
+	})
+}
+
+func TestThreePhaseEventTests_duringTriggerException(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, rec := newReactor()
+		var events []string
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, func() *deferredUnit { panic(errExpected) })
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "during"))
+		r.AddSystemEventTrigger(reactor.After, reactor.Shutdown, record(&events, "after"))
+		require.NoError(t, shutdownIn(r, func() { _ = r.Stop() }))
+		assert.Equal(t, []string{"during", "after"}, events)
+		assert.Equal(t, []string{"reactor: system event trigger panicked"}, rec.messages())
+	})
+}
+
+// Twisted warns that removing a trigger that has run will raise in a
+// future version; twine returns ErrNoTrigger, and the event goes on.
+func TestThreePhaseEventTests_synchronousRemoveAlreadyExecutedBefore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		beforeHandle := r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, record(&events, "first before"))
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit {
+			assert.ErrorIs(t, r.RemoveSystemEventTrigger(beforeHandle), reactor.ErrNoTrigger)
+			return nil
+		})
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, record(&events, "second before"))
+		require.NoError(t, shutdownIn(r, func() { _ = r.Stop() }))
+		assert.Equal(t, []string{"first before", "second before"}, events)
+	})
+}
+
+func TestThreePhaseEventTests_synchronousRemovePendingBefore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		var beforeHandle reactor.TriggerID
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit {
+			assert.NoError(t, r.RemoveSystemEventTrigger(beforeHandle))
+			return nil
+		})
+		beforeHandle = r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, record(&events, "first before"))
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, record(&events, "second before"))
+		require.NoError(t, shutdownIn(r, func() { _ = r.Stop() }))
+		assert.Equal(t, []string{"second before"}, events)
+	})
+}
+
+func TestThreePhaseEventTests_synchronousBeforeRemovesDuring(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		var duringHandle reactor.TriggerID
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit {
+			assert.NoError(t, r.RemoveSystemEventTrigger(duringHandle))
+			return nil
+		})
+		duringHandle = r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "during"))
+		r.AddSystemEventTrigger(reactor.After, reactor.Shutdown, record(&events, "after"))
+		require.NoError(t, shutdownIn(r, func() { _ = r.Stop() }))
+		assert.Equal(t, []string{"after"}, events)
+	})
+}
+
+func TestThreePhaseEventTests_asynchronousBeforeRemovesDuring(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		beforeResult := deferred.New[struct{}]()
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit { return beforeResult })
+		duringHandle := r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "during"))
+		r.AddSystemEventTrigger(reactor.After, reactor.Shutdown, record(&events, "after"))
+		require.NoError(t, shutdownIn(r, func() {
+			_ = r.Stop()
+			r.CallLater(time.Second, func() {
+				assert.NoError(t, r.RemoveSystemEventTrigger(duringHandle))
+				beforeResult.Callback(struct{}{})
+				assert.Equal(t, []string{"after"}, events)
+			})
+		}))
+		assert.Equal(t, []string{"after"}, events)
+	})
+}
+
+func TestThreePhaseEventTests_synchronousBeforeRemovesConspicuouslySimilarDuring(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		trigger := record(&events, "trigger")
+		var duringTrigger reactor.TriggerID
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, trigger)
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit {
+			assert.NoError(t, r.RemoveSystemEventTrigger(duringTrigger))
+			return nil
+		})
+		duringTrigger = r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, trigger)
+		require.NoError(t, shutdownIn(r, func() { _ = r.Stop() }))
+		assert.Equal(t, []string{"trigger"}, events)
+	})
+}
+
+func TestThreePhaseEventTests_synchronousRemovePendingDuring(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		var duringHandle reactor.TriggerID
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, func() *deferredUnit {
+			assert.NoError(t, r.RemoveSystemEventTrigger(duringHandle))
+			return nil
+		})
+		duringHandle = r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "first during"))
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "second during"))
+		require.NoError(t, shutdownIn(r, func() { _ = r.Stop() }))
+		assert.Equal(t, []string{"second during"}, events)
+	})
+}
+
+// Twisted fires the event twice; twine's shutdown fires once, and a second
+// Stop returns ErrNotRunning.
+func TestThreePhaseEventTests_triggersRunOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, record(&events, "before"))
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "during"))
+		r.AddSystemEventTrigger(reactor.After, reactor.Shutdown, record(&events, "after"))
+		require.NoError(t, shutdownIn(r, func() {
+			assert.NoError(t, r.Stop())
+			assert.ErrorIs(t, r.Stop(), reactor.ErrNotRunning)
+		}))
+		assert.Equal(t, []string{"before", "during", "after"}, events)
+	})
+}
+
+// Not carried over from ThreePhaseEventTests: test_removeAlmostValidTrigger
+// (a TriggerID cannot be forged with another phase: its fields are
+// unexported) and test_finishedBeforeTriggersCleared (it checks private
+// state of Twisted's helper).
+
+func TestSystemEventTests_beforeDuringAfterPhase(t *testing.T) {
+	// test_beforePhase, test_duringPhase, test_afterPhase: a trigger is not
+	// called until its event fires.
+	for _, phase := range []reactor.Phase{reactor.Before, reactor.During, reactor.After} {
+		t.Run(phase.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				r, _ := newReactor()
+				var events []string
+				r.AddSystemEventTrigger(phase, reactor.Shutdown, record(&events, "trigger"))
+				require.NoError(t, shutdownIn(r, func() {
+					r.CallLater(time.Second, func() {
+						assert.Empty(t, events)
+						_ = r.Stop()
+					})
+				}))
+				assert.Equal(t, []string{"trigger"}, events)
+			})
+		})
+	}
+}
+
+// Twisted raises KeyError; twine panics, naming the method.
+func TestSystemEventTests_unknownPhase(t *testing.T) {
+	r, _ := newReactor()
+	assert.Panics(t, func() {
+		r.AddSystemEventTrigger(reactor.Phase(-1), reactor.Shutdown, func() *deferredUnit { return nil })
+	})
+}
+
+func TestSystemEventTests_beforePreceedsDuring(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, record(&events, "before"))
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "during"))
+		require.NoError(t, shutdownIn(r, func() { _ = r.Stop() }))
+		assert.Equal(t, []string{"before", "during"}, events)
+	})
+}
+
+func TestSystemEventTests_duringPreceedsAfter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "during"))
+		r.AddSystemEventTrigger(reactor.After, reactor.Shutdown, record(&events, "after"))
+		require.NoError(t, shutdownIn(r, func() { _ = r.Stop() }))
+		assert.Equal(t, []string{"during", "after"}, events)
+	})
+}
+
+func TestSystemEventTests_beforeReturnsDeferred(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		triggerDeferred := deferred.New[struct{}]()
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit { return triggerDeferred })
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "during"))
+		require.NoError(t, shutdownIn(r, func() {
+			_ = r.Stop()
+			r.CallLater(time.Second, func() {
+				assert.Empty(t, events)
+				triggerDeferred.Callback(struct{}{})
+				assert.Equal(t, []string{"during"}, events)
+			})
+		}))
+	})
+}
+
+func TestSystemEventTests_multipleBeforeReturnDeferred(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		firstDeferred, secondDeferred := deferred.New[struct{}](), deferred.New[struct{}]()
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit { return firstDeferred })
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit { return secondDeferred })
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "during"))
+		require.NoError(t, shutdownIn(r, func() {
+			_ = r.Stop()
+			r.CallLater(time.Second, func() {
+				assert.Empty(t, events)
+				firstDeferred.Callback(struct{}{})
+				assert.Empty(t, events)
+				secondDeferred.Callback(struct{}{})
+				assert.Equal(t, []string{"during"}, events)
+			})
+		}))
+	})
+}
+
+func TestSystemEventTests_subsequentBeforeTriggerFiresPriorBeforeDeferred(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		firstDeferred, secondDeferred := deferred.New[struct{}](), deferred.New[struct{}]()
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit { return firstDeferred })
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit {
+			firstDeferred.Callback(struct{}{})
+			return nil
+		})
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit {
+			events = append(events, "before")
+			return secondDeferred
+		})
+		r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, record(&events, "during"))
+		require.NoError(t, shutdownIn(r, func() {
+			_ = r.Stop()
+			r.CallLater(time.Second, func() {
+				assert.Equal(t, []string{"before"}, events)
+				secondDeferred.Callback(struct{}{})
+				assert.Equal(t, []string{"before", "during"}, events)
+			})
+		}))
+	})
+}
+
+func TestSystemEventTests_removeSystemEventTrigger(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, record(&events, "first"))
+		require.NoError(t, r.RemoveSystemEventTrigger(
+			r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, record(&events, "second"))))
+		require.NoError(t, shutdownIn(r, func() {
+			assert.Empty(t, events)
+			_ = r.Stop()
+		}))
+		assert.Equal(t, []string{"first"}, events)
+	})
+}
+
+// Twisted raises TypeError, ValueError or KeyError; twine returns
+// ErrNoTrigger for an ID removed already and for the zero ID.
+func TestSystemEventTests_removeNonExistentSystemEventTrigger(t *testing.T) {
+	r, _ := newReactor()
+	b := r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, func() *deferredUnit { return nil })
+	require.NoError(t, r.RemoveSystemEventTrigger(b))
+	assert.ErrorIs(t, r.RemoveSystemEventTrigger(reactor.TriggerID{}), reactor.ErrNoTrigger)
+	assert.ErrorIs(t, r.RemoveSystemEventTrigger(b), reactor.ErrNoTrigger)
+}
+
+// Twisted fires two made-up events that wait for Deferreds at the same
+// time and finish independently. twine's two events are startup and
+// shutdown: shutdown waits for its own before Deferreds whatever startup
+// waits for, and, by design, a Stop that comes while startup waits skips
+// the rest of startup (where Twisted would still run its after phase).
+func TestSystemEventTests_interactionBetweenDifferentEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r, _ := newReactor()
+		var events []string
+		firstDeferred, secondDeferred := deferred.New[struct{}](), deferred.New[struct{}]()
+		r.AddSystemEventTrigger(reactor.Before, reactor.Startup, func() *deferredUnit {
+			events = append(events, "before startup")
+			// Stuck before its during phase, waiting for firstDeferred.
+			r.CallSoon(func() {
+				assert.Equal(t, []string{"before startup"}, events)
+				_ = r.Stop()
+			})
+			return firstDeferred
+		})
+		r.AddSystemEventTrigger(reactor.After, reactor.Startup, record(&events, "after startup"))
+		r.AddSystemEventTrigger(reactor.Before, reactor.Shutdown, func() *deferredUnit {
+			events = append(events, "before shutdown")
+			r.CallLater(time.Second, func() {
+				// Both stuck, each waiting for its own Deferred.
+				assert.Equal(t, []string{"before startup", "before shutdown"}, events)
+				firstDeferred.Callback(struct{}{})
+				assert.Equal(t, []string{"before startup", "before shutdown"}, events,
+					"startup's rest is skipped: shutdown has taken over")
+				secondDeferred.Callback(struct{}{})
+				assert.Equal(t, []string{"before startup", "before shutdown", "after shutdown"}, events)
+			})
+			return secondDeferred
+		})
+		r.AddSystemEventTrigger(reactor.After, reactor.Shutdown, record(&events, "after shutdown"))
+		require.NoError(t, runInBubble(r))
+		assert.Equal(t, []string{"before startup", "before shutdown", "after shutdown"}, events)
+	})
+}
