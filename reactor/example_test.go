@@ -73,6 +73,27 @@ func ExampleReactor_CallLater() {
 	// second
 }
 
+// CallInGoroutine runs blocking work whose result nobody waits for off the
+// reactor, on the goroutines DeferToGoroutine uses: Twisted's callInThread.
+// A panic in it is logged, not lost.
+func ExampleReactor_CallInGoroutine() {
+	r := reactor.New()
+	r.CallWhenRunning(func() {
+		err := r.CallInGoroutine(func() {
+			fmt.Println("written off the reactor") // a blocking write, say
+			r.CallSoon(func() { _ = r.Stop() })    // back to the reactor to stop it
+		})
+		if err != nil {
+			fmt.Println(err)
+		}
+	})
+	_ = r.Run()
+	fmt.Println("after shutdown:", r.CallInGoroutine(func() {}))
+	// Output:
+	// written off the reactor
+	// after shutdown: reactor: stopped
+}
+
 // DeferToGoroutine runs blocking work off the reactor and delivers its
 // result on the reactor goroutine.
 func ExampleDeferToGoroutine() {

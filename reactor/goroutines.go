@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/internal/funcinfo"
 )
 
 // DeferToGoroutine runs f on a goroutine of the reactor's bounded set and
@@ -37,6 +38,56 @@ func DeferToGoroutine[T any](r *Reactor, f func() (T, error)) *deferred.Deferred
 		return deferred.Fail[T](ErrStopped)
 	}
 	return j.d
+}
+
+// CallInGoroutine runs f on a goroutine of the reactor's bounded set, as
+// [DeferToGoroutine] does, for work whose result nobody waits for:
+// Twisted's callInThread. f shares the set's places and its order with
+// DeferToGoroutine's functions, and must not touch reactor-owned state.
+//
+// Nothing is lost without a word: a panic in f is recovered and logged
+// through the reactor's logger with f's name and the stack, and so is an f
+// that calls [runtime.Goexit] (another goroutine takes its place). It is
+// safe from any goroutine, before Run too. Once the reactor's shutdown
+// event has fired it returns [ErrStopped] and f never runs; an f still
+// waiting for a place then never starts either, and the log says so. A nil
+// f panics.
+func (r *Reactor) CallInGoroutine(f func()) error {
+	if f == nil {
+		panic("reactor: Reactor.CallInGoroutine: nil function")
+	}
+	if !r.pool.submit(&callJob{r: r, f: f}) {
+		return ErrStopped
+	}
+	return nil
+}
+
+// callJob is a CallInGoroutine function.
+type callJob struct {
+	r *Reactor
+	f func()
+}
+
+func (j *callJob) run() {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		if v := recover(); v != nil {
+			j.r.logPanic("reactor: CallInGoroutine function panicked", v, "func", funcinfo.String(j.f))
+			return
+		}
+		e := newGoexitError(j.f, "CallInGoroutine function")
+		j.r.log.Error("reactor: CallInGoroutine function called runtime.Goexit",
+			"func", funcinfo.String(j.f), "stack", stackValue(e.Stack))
+	}()
+	j.f()
+	returned = true
+}
+
+func (j *callJob) stop() {
+	j.r.log.Warn("reactor: CallInGoroutine function dropped at shutdown", "func", funcinfo.String(j.f))
 }
 
 // job is a function waiting for, or running on, a pool goroutine.
