@@ -1,6 +1,7 @@
 package cooperate
 
 import (
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,8 @@ type Cooperator struct {
 	scheduled bool           // a tick is scheduled
 	tickGen   uint64         // identifies the tick wanted; older ones do nothing
 	stopped   bool
+	stopErr   error  // what tasks fail with once stopped
+	unhook    func() // cancels the loop's OnStop, if it has one
 	inTick    bool
 	running   *Task   // the task whose iterator is executing, if any
 	release   []*Task // finished tasks whose iterators wait to be released
@@ -138,7 +141,40 @@ func New(loop scheduler.Loop, opts ...Option) *Cooperator {
 	if cfg.logger == nil {
 		cfg.logger = slog.Default()
 	}
-	return newCooperator(loop, cfg)
+	c := newCooperator(loop, cfg)
+	c.bind()
+	return c
+}
+
+// errLoopStopped is what the tasks of a Cooperator whose loop has stopped
+// for good fail with: the Cooperator has stopped too.
+var errLoopStopped = fmt.Errorf("%w: %w", ErrSchedulerStopped, scheduler.ErrLoopStopped)
+
+// bind ties c to the life of its loop, if the loop can stop for good: on a
+// loop that has stopped, c is stopped at once; on one that tells when it
+// stops (the reactor), c stops then.
+func (c *Cooperator) bind() {
+	switch l := c.loop.(type) {
+	case scheduler.StopNotifier:
+		unhook, ok := l.OnStop(func() {
+			c.unhook = nil
+			// The loop runs this between callbacks, never inside a step:
+			// a slice still marked as running was cut short by a step
+			// that called runtime.Goexit, which ended the loop's
+			// goroutine there (and that task's iterator with it).
+			c.inTick, c.running = false, nil
+			c.stopWith(errLoopStopped)
+		})
+		if !ok {
+			c.stopWith(errLoopStopped)
+			return
+		}
+		c.unhook = unhook
+	case scheduler.StoppableLoop:
+		if l.Stopped() {
+			c.stopWith(errLoopStopped)
+		}
+	}
 }
 
 // newCooperator returns a Cooperator on loop configured by cfg: the one
@@ -172,6 +208,13 @@ func newCooperator(loop scheduler.Loop, cfg config) *Cooperator {
 // the same way. A step under way when Stop is called from inside it
 // finishes first. Stopping twice does nothing more.
 //
+// A Cooperator also stops when its loop stops for good, if the loop tells
+// ([scheduler.StopNotifier], as the reactor does): then, on the loop's
+// goroutine as it stops, and at once for a Cooperator made on a loop that
+// has already stopped ([scheduler.StoppableLoop]), its tasks fail with an
+// error that wraps both ErrSchedulerStopped and [scheduler.ErrLoopStopped],
+// instead of waiting for ever for a slice that will never come.
+//
 // With [WithLanes], Stop also stops the lanes and waits for them: each lane
 // ends its slice after the step under way, fails its tasks and releases their
 // iterators on its own goroutine, and exits. When Stop returns, no step runs
@@ -179,14 +222,24 @@ func newCooperator(loop scheduler.Loop, cfg config) *Cooperator {
 // inside Stop, on the loop, as without lanes. A step that waits for the loop
 // would make Stop wait forever.
 func (c *Cooperator) Stop() {
+	if c.unhook != nil {
+		c.unhook()
+		c.unhook = nil
+	}
+	c.stopWith(ErrSchedulerStopped)
+}
+
+// stopWith stops c, failing its tasks with err.
+func (c *Cooperator) stopWith(err error) {
 	if c.stopped {
 		return
 	}
 	c.stopped = true
+	c.stopErr = err
 	if c.lanes != nil {
 		c.lanes.stop()
 		for c.liveHead != nil {
-			c.liveHead.lt.settle(stateSchedulerStopped, ErrSchedulerStopped)
+			c.liveHead.lt.settle(stateSchedulerStopped, err)
 		}
 		return
 	}
@@ -195,12 +248,13 @@ func (c *Cooperator) Stop() {
 		c.backstop.Stop()
 	}
 	for c.liveHead != nil {
-		c.liveHead.finish(stateSchedulerStopped, ErrSchedulerStopped)
+		c.liveHead.finish(stateSchedulerStopped, err)
 	}
 }
 
 // Running reports whether the Cooperator accepts tasks: true until
-// [Cooperator.Stop]. Twisted's Cooperator.running.
+// [Cooperator.Stop], or until its loop stops for good. Twisted's
+// Cooperator.running.
 func (c *Cooperator) Running() bool {
 	return !c.stopped
 }

@@ -106,7 +106,7 @@ func (p *lanePool) adopt(inner *Task) *Task {
 	lt.ctl.Store(1 << ctlWeightShift)
 	c.linkLive(h)
 	if c.stopped {
-		lt.settle(stateSchedulerStopped, ErrSchedulerStopped)
+		lt.settle(stateSchedulerStopped, c.stopErr)
 		return h
 	}
 	if !p.started {

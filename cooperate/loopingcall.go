@@ -1,6 +1,7 @@
 package cooperate
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/twinego/twine/deferred"
@@ -36,7 +37,12 @@ type LoopingCall struct {
 	hasLast    bool
 	call       scheduler.Call
 	d          *deferred.Deferred[*LoopingCall]
+	unhook     func() // cancels the clock's OnStop, if it has one
 }
+
+// errClockStopped is what a LoopingCall's Deferred fails with when its
+// clock has stopped for good.
+var errClockStopped = fmt.Errorf("cooperate: LoopingCall: %w", scheduler.ErrLoopStopped)
 
 // NewLoopingCall returns a LoopingCall that calls f on clock once started.
 // When f returns an error or panics, the loop stops and the Deferred
@@ -102,12 +108,32 @@ func newLoopingCall(op string, clock scheduler.Clock, counted bool, f func(int) 
 // negative interval starts nothing and returns a Deferred that has already
 // failed with [ErrNegativeInterval]. Starting a LoopingCall whose previous
 // Start's Deferred has not fired yet panics.
+//
+// A clock that stops for good ends the loop, since nothing will call the
+// function any more: on a clock that has stopped already
+// ([scheduler.StoppableLoop]), Start calls nothing and returns a Deferred
+// that has already failed, and on one that tells when it stops
+// ([scheduler.StopNotifier], as the reactor does) the Deferred fails then,
+// on the clock's goroutine; either way with an error that wraps
+// [scheduler.ErrLoopStopped].
 func (lc *LoopingCall) Start(interval time.Duration, now bool) *deferred.Deferred[*LoopingCall] {
 	if lc.d != nil {
 		panic("cooperate: LoopingCall.Start: already running")
 	}
 	if interval < 0 {
 		return deferred.Fail[*LoopingCall](ErrNegativeInterval)
+	}
+	switch cl := lc.clock.(type) {
+	case scheduler.StopNotifier:
+		unhook, ok := cl.OnStop(lc.clockStopped)
+		if !ok {
+			return deferred.Fail[*LoopingCall](errClockStopped)
+		}
+		lc.unhook = unhook
+	case scheduler.StoppableLoop:
+		if cl.Stopped() {
+			return deferred.Fail[*LoopingCall](errClockStopped)
+		}
 	}
 	d := deferred.New[*LoopingCall]()
 	lc.d = d
@@ -232,11 +258,11 @@ func (lc *LoopingCall) invoke(count int) (w Waitable, err error) {
 
 // callDone goes on after a call that finished at time at.
 func (lc *LoopingCall) callDone(at time.Time, err error) {
+	if lc.d == nil {
+		return // the clock stopped while the call was under way
+	}
 	if err != nil {
-		lc.running = false
-		d := lc.d
-		lc.d = nil
-		d.Errback(err)
+		lc.fail(err)
 		return
 	}
 	if lc.running {
@@ -246,10 +272,40 @@ func (lc *LoopingCall) callDone(at time.Time, err error) {
 	lc.succeed()
 }
 
+// clockStopped ends the loop when its clock stops for good.
+func (lc *LoopingCall) clockStopped() {
+	lc.unhook = nil
+	if lc.d == nil {
+		return
+	}
+	if lc.call != nil {
+		_ = lc.call.Cancel()
+		lc.call = nil
+	}
+	lc.fail(errClockStopped)
+}
+
+func (lc *LoopingCall) fail(err error) {
+	lc.running = false
+	lc.release()
+	d := lc.d
+	lc.d = nil
+	d.Errback(err)
+}
+
 func (lc *LoopingCall) succeed() {
+	lc.release()
 	d := lc.d
 	lc.d = nil
 	d.Callback(lc)
+}
+
+// release lets go of the clock's OnStop.
+func (lc *LoopingCall) release() {
+	if lc.unhook != nil {
+		lc.unhook()
+		lc.unhook = nil
+	}
 }
 
 // intervalOf is the number of whole intervals from the start to t.

@@ -17,7 +17,7 @@ func (c *Cooperator) adopt(t *Task) *Task {
 func (c *Cooperator) add(t *Task) {
 	c.linkLive(t)
 	if c.stopped {
-		t.finish(stateSchedulerStopped, ErrSchedulerStopped)
+		t.finish(stateSchedulerStopped, c.stopErr)
 		return
 	}
 	c.pushRunnable(t)

@@ -24,7 +24,9 @@ const (
 //
 // A task finishes once: done when its iterator is exhausted, failed when a
 // step returns an error or panics (or a value it waits on fails), stopped by
-// [Task.Stop], or failed with [ErrSchedulerStopped] by [Cooperator.Stop].
+// [Task.Stop], or failed with [ErrSchedulerStopped] by [Cooperator.Stop]
+// (or with an error wrapping it and [scheduler.ErrLoopStopped] when its
+// loop stops for good).
 // Its [Task.Done] Deferreds fire then, after it has left its Cooperator, so
 // their callbacks may use the Cooperator freely.
 //
@@ -227,7 +229,8 @@ func (t *Task) Stop() error {
 // whenDone. It succeeds when the iterator is exhausted, and fails with the
 // step's error when a step fails (a *deferred.PanicError for a panic), with
 // [ErrTaskStopped] when the task is stopped, and with [ErrSchedulerStopped]
-// when its Cooperator is. Each call returns a Deferred of its own, so
+// when its Cooperator is (with an error wrapping it and
+// [scheduler.ErrLoopStopped] when that is because its loop stopped). Each call returns a Deferred of its own, so
 // callbacks added to one do not change what another receives; on a finished
 // task it has already fired. With [WithLanes] it fires on the loop, through
 // its CallSoon, once the lane has released the task's iterator, so that its

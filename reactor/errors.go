@@ -1,6 +1,10 @@
 package reactor
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/twinego/twine/scheduler"
+)
 
 // ErrAlreadyRun is returned by [Reactor.Run] when the reactor is running or
 // has run: a reactor runs once, as Twisted's does.
@@ -12,8 +16,19 @@ var ErrAlreadyRun = errors.New("reactor: already run")
 var ErrNotRunning = errors.New("reactor: not running")
 
 // ErrStopped is the error a [DeferToGoroutine] Deferred fails with when the
-// reactor shut down before its function could start.
-var ErrStopped = errors.New("reactor: stopped")
+// reactor shut down before its function could start, and what
+// [Reactor.CallInGoroutine] returns then. It wraps [scheduler.ErrLoopStopped],
+// which code written for any [scheduler.StoppableLoop] checks for.
+var ErrStopped error = &wrapError{"reactor: stopped", scheduler.ErrLoopStopped}
+
+// wrapError is an error with a message of its own that wraps another.
+type wrapError struct {
+	msg string
+	err error
+}
+
+func (e *wrapError) Error() string { return e.msg }
+func (e *wrapError) Unwrap() error { return e.err }
 
 // ErrOnReactor is returned by [BlockingCall] when it is called on the reactor
 // goroutine, where waiting would deadlock.

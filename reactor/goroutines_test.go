@@ -12,6 +12,7 @@ import (
 
 	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/reactor"
+	"github.com/twinego/twine/scheduler"
 )
 
 func TestDeferToGoroutineFiresOnTheReactor(t *testing.T) {
@@ -191,4 +192,17 @@ func TestManyDeferToGoroutineCalls(t *testing.T) {
 	})
 	require.NoError(t, r.Run())
 	assert.Equal(t, n*(n-1)/2, sum)
+}
+
+func TestDeferToGoroutineOnAStoppedReactor(t *testing.T) {
+	r, _ := newReactor()
+	r.CallWhenRunning(func() { _ = r.Stop() })
+	require.NoError(t, r.Run())
+	ran := false
+	d := reactor.DeferToGoroutine(r, func() (int, error) { ran = true; return 1, nil })
+	_, err := d.Result()
+	assert.ErrorIs(t, err, reactor.ErrStopped)
+	assert.ErrorIs(t, err, scheduler.ErrLoopStopped, "the loop-stopped error every loop user knows")
+	assert.False(t, ran)
+	assert.ErrorIs(t, r.CallInGoroutine(func() {}), scheduler.ErrLoopStopped)
 }

@@ -46,11 +46,12 @@ type Reactor struct {
 	gen      atomic.Uint64 // callbacks started
 	wakeups  atomic.Uint64 // times the reactor goroutine woke from sleep
 
-	events events
-	pool   pool
-	idlers idlers
-	lag    lagWindow
-	wd     *watchdog
+	events    events
+	stopHooks stopHooks
+	pool      pool
+	idlers    idlers
+	lag       lagWindow
+	wd        *watchdog
 
 	// Owned by the reactor goroutine: a goroutine that takes over after
 	// runtime.Goexit (see serve) goes on from where these stand.
@@ -303,6 +304,9 @@ func (r *Reactor) finish() {
 			r.busy(*list) // the idlers must not count on the loop any more
 		}
 		r.timers.Close()
+		// The OnStop functions go first, as a batch, so that one that ends
+		// the goroutine leaves the others to the goroutine that takes over.
+		r.batch, r.next = append(r.batch[:0], r.stopHooks.take()...), 0
 	}
 	// Run what CallSoon took, and what that queues in turn, until nothing
 	// is left: only then does the queue refuse work, so that once Stopped
@@ -328,4 +332,4 @@ func (r *Reactor) finish() {
 // loop has ended.
 const maxDrainRounds = 1000
 
-var _ scheduler.StoppableLoop = (*Reactor)(nil)
+var _ scheduler.StopNotifier = (*Reactor)(nil)

@@ -73,3 +73,22 @@ type StoppableLoop interface {
 	// It is safe from any goroutine.
 	Stopped() bool
 }
+
+// A StopNotifier is a [StoppableLoop] that tells the code bound to it when
+// it stops, so that work it can no longer run (a Cooperator's tasks, a
+// LoopingCall) fails with [ErrLoopStopped] instead of waiting for ever.
+// The reactor is one.
+type StopNotifier interface {
+	StoppableLoop
+
+	// OnStop arranges for f to run once, on the loop's goroutine, when the
+	// loop stops for good: after its last timer has been cancelled, before
+	// it refuses work, so that what f queues with CallSoon still runs.
+	// Functions given to OnStop run in the order given. It returns a
+	// function that cancels the arrangement (it does nothing once f has
+	// run, and may be called more than once), and true; or, once the loop
+	// has gone past the point where it runs them, a cancel that does
+	// nothing and false, and f never runs. It is safe from any goroutine.
+	// A nil f panics.
+	OnStop(f func()) (cancel func(), ok bool)
+}
