@@ -94,6 +94,24 @@ func ExampleReactor_CallInGoroutine() {
 	// after shutdown: reactor: stopped
 }
 
+// OnStop lets code bound to the reactor hear that it has stopped for good,
+// so that what it still owes fails instead of waiting for ever.
+func ExampleReactor_OnStop() {
+	r := reactor.New()
+	pending := deferred.New[string]() // a result that will never come
+	r.OnStop(func() {
+		pending.Errback(reactor.ErrStopped)
+	})
+	pending.AddErrback(func(err error) (string, error) {
+		fmt.Println("failed:", err)
+		return "", nil
+	})
+	r.CallWhenRunning(func() { _ = r.Stop() })
+	_ = r.Run()
+	// Output:
+	// failed: reactor: stopped
+}
+
 // DeferToGoroutine runs blocking work off the reactor and delivers its
 // result on the reactor goroutine.
 func ExampleDeferToGoroutine() {
