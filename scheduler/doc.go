@@ -14,6 +14,11 @@
 //	clock.CallLater(time.Second, func() { fmt.Println("tick") })
 //	clock.Advance(time.Second) // prints "tick"
 //
+// A loop may stop for good, as the reactor does when its Run returns: a
+// [StoppableLoop] says so, and a [StopNotifier] tells the code bound to it,
+// which then fails what it still owes with [ErrLoopStopped] rather than
+// leave it waiting for ever.
+//
 // A loop may also lend its idle time: an [IdleLoop] (the reactor is one)
 // lets an [Idler] wait for events of its own on the loop's goroutine, in
 // place of the loop's sleep. The worker-process pools of scheduler/process
