@@ -593,9 +593,10 @@ func countTo(n int) iter.Seq[int] {
 }
 
 func TestParallelLoopStoppedForGood(t *testing.T) {
-	// The reactor stops while an element is in flight; its result comes
-	// later, on another goroutine: the loop fails rather than wait for a
-	// drain that can never run.
+	// The reactor stops while an element is in flight: the Cooperator's
+	// tasks fail as the loop stops, the loop with them, rather than wait
+	// for a result that nothing could deliver. The element's result, when
+	// it comes later on another goroutine, fires nothing twice.
 	r := reactor.New(reactor.WithWatchdog(0))
 	pending := deferred.New[int]()
 	var d *deferred.Deferred[[]int]
@@ -609,11 +610,17 @@ func TestParallelLoopStoppedForGood(t *testing.T) {
 	})
 	require.NoError(t, r.Run())
 	_, err := d.Result()
-	require.ErrorIs(t, err, deferred.ErrNotFired, "fired before its element's result came")
-	go pending.Callback(7)
-	_, err = d.Wait(t.Context())
 	require.ErrorIs(t, err, scheduler.ErrLoopStopped)
+	require.ErrorIs(t, err, cooperate.ErrSchedulerStopped)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		pending.Callback(7)
+	}()
+	<-done
+	_, err = d.Result()
+	require.ErrorIs(t, err, scheduler.ErrLoopStopped, "a late result changes nothing")
 	// Nothing runs on the loop any more: stopping the Cooperator here
-	// releases the task's iterator, and fires nothing twice.
+	// fires nothing twice.
 	c.Stop()
 }
