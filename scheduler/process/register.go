@@ -194,15 +194,20 @@ func (f *Func[A, R]) entry(method string) *entry {
 	return f.e
 }
 
-// Call runs f with arg on a worker of p and returns a Deferred that fires on
-// p's loop with f's result, or fails with its error: a [*RemoteError] for an
-// error f returned, a *deferred.PanicError for a panic, a [*WorkerError] if
-// the worker went away meanwhile, [ErrFrameTooLarge] or an encoding error if
-// arg or the result could not cross, [ErrClosed] if p is closed. The Deferred
-// never fires inside Call, even for an error known at once, unless p's loop
-// has stopped for good: the task is then not run, and the Deferred fails at
-// once with an error wrapping scheduler.ErrLoopStopped (see [Pool.Close] for
-// the results of tasks that were running when the loop stopped).
+// Call runs f with arg on r and returns a Deferred that fires with f's
+// result, or fails with its error. r is a [*Pool] (worker processes of this
+// machine) or any other [Runner] (scheduler/remote's pool of workers reached
+// through a message broker); the Runner's documentation says what it adds.
+//
+// On a [*Pool] p, the Deferred fires on p's loop with f's result, or fails
+// with its error: a [*RemoteError] for an error f returned, a
+// *deferred.PanicError for a panic, a [*WorkerError] if the worker went away
+// meanwhile, [ErrFrameTooLarge] or an encoding error if arg or the result
+// could not cross, [ErrClosed] if p is closed. The Deferred never fires
+// inside Call, even for an error known at once, unless p's loop has stopped
+// for good: the task is then not run, and the Deferred fails at once with an
+// error wrapping scheduler.ErrLoopStopped (see [Pool.Close] for the results
+// of tasks that were running when the loop stopped).
 //
 // Tasks are sent to workers in the order of the calls, as workers have room
 // for them ([WithMaxInFlight]); they may finish in any order. arg is encoded
@@ -213,9 +218,20 @@ func (f *Func[A, R]) entry(method string) *entry {
 // worker to cancel the task's context; the Deferred fails with
 // deferred.ErrCancelled at once, on the goroutine that cancels it (as any
 // cancelled Deferred does), and what the worker sends back later is dropped.
-// Call may be used from any goroutine. A nil p panics.
-func (f *Func[A, R]) Call(p *Pool, arg A) *deferred.Deferred[R] {
+// Call may be used from any goroutine. A nil r, or a nil *Pool, panics.
+func (f *Func[A, R]) Call(r Runner, arg A) *deferred.Deferred[R] {
 	e := f.entry("Func.Call")
+	p, local := r.(*Pool)
+	if !local {
+		if r == nil {
+			panic("process: Func.Call: nil Pool or Runner")
+		}
+		c := newTypedCall[A, R](e, arg)
+		r.RunCall(&c.Call)
+		return c.d
+	}
+	// A Pool's own calls take the short way, a task that holds the
+	// argument and the result itself.
 	if p == nil {
 		panic("process: Func.Call: nil Pool")
 	}
