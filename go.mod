@@ -3,6 +3,7 @@ module github.com/twinego/twine
 go 1.25.0
 
 require (
+	github.com/rabbitmq/amqp091-go v1.17.0
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sync v0.22.0
