@@ -15,5 +15,6 @@ func allSuites() []suite {
 		poolsSuite(),
 		framingSuite(),
 		parallelSuite(),
+		remoteSuite(),
 	}
 }
