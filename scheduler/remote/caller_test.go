@@ -34,7 +34,7 @@ func TestTaskTimeout(t *testing.T) {
 	tag := uniqueTag(t)
 	g := gateFor(tag)
 	busy := hold.Call(busyPool, tag)
-	<-g.started
+	g.waitStarted(t)
 
 	clock := scheduler.NewManualClock()
 	p, _ := newPool(t, clock, url, queue, remote.WithTaskTimeout(time.Minute))
@@ -67,7 +67,7 @@ func TestCancelRunningTask(t *testing.T) {
 	tag := uniqueTag(t)
 	g := gateFor(tag)
 	d := hold.Call(p, tag)
-	<-g.started
+	g.waitStarted(t)
 	d.Cancel()
 	_, err := wait(t, d)
 	assert.ErrorIs(t, err, deferred.ErrCancelled)
@@ -89,7 +89,7 @@ func TestCancelWaitingCall(t *testing.T) {
 	tag := uniqueTag(t)
 	g := gateFor(tag)
 	busy := hold.Call(p, tag)
-	<-g.started
+	g.waitStarted(t)
 	d := square.Call(p, 2)
 	assert.Equal(t, 1, p.Stats().Waiting)
 	d.Cancel()
@@ -157,7 +157,7 @@ func TestResultAfterTheLoopStopped(t *testing.T) {
 	tag := uniqueTag(t)
 	g := gateFor(tag)
 	d := hold.Call(p, tag)
-	<-g.started
+	g.waitStarted(t)
 	require.NoError(t, r.Stop())
 	require.NoError(t, <-stopped)
 	close(g.release)

@@ -105,13 +105,13 @@ func TestWorkerAcksOnlyAfterTheResultIsConfirmed(t *testing.T) {
 	tag := uniqueTag(t)
 	g := gateFor(tag)
 	d := hold.Call(p, tag)
-	<-g.started
+	g.waitStarted(t)
 	px.freeze(false, true) // the worker hears nothing more from the broker
 	close(g.release)
 	assert.Equal(t, tag, must(t, d), "the result reached the caller")
 
 	px.cut() // the worker's connection goes; the broker takes the task back
-	<-g.started
+	g.waitStarted(t)
 	eventually(t, func() bool { return p.Stats().Duplicates == 1 }, "the task runs again")
 }
 
@@ -145,7 +145,7 @@ func TestPrefetchIsConcurrency(t *testing.T) {
 	url, queue := broker(t)
 	r := startReactor(t)
 	p, _ := newPool(t, r, url, queue)
-	runWorker(t, url, queue, remote.WithConcurrency(1))
+	w1, _, _ := runWorker(t, url, queue, remote.WithConcurrency(1))
 
 	tag := uniqueTag(t)
 	a, b := gateFor(tag+".a"), gateFor(tag+".b")
@@ -160,12 +160,10 @@ func TestPrefetchIsConcurrency(t *testing.T) {
 	case <-time.After(waitLimit):
 		require.FailNow(t, "no task started")
 	}
-	runWorker(t, url, queue, remote.WithConcurrency(1))
-	select {
-	case <-second.started:
-	case <-time.After(waitLimit):
-		require.FailNow(t, "the second worker did not get the second task")
-	}
+	w2, _, _ := runWorker(t, url, queue, remote.WithConcurrency(1))
+	second.waitStarted(t)
+	assert.Equal(t, int64(1), w1.Stats().Received, "the first worker took more than it runs at once")
+	assert.Equal(t, int64(1), w2.Stats().Received)
 	close(a.release)
 	close(b.release)
 	must(t, da)
@@ -263,6 +261,7 @@ func TestSigtermDrains(t *testing.T) {
 
 	w2 := startWorker(t, url, queue)
 	assert.Equal(t, w2.cmd.Process.Pid, must(t, d3))
+	assert.Zero(t, p.Stats().Redelivered, "the draining worker was given a task, and handed it back")
 }
 
 // TestDrainIsBounded: a worker told to stop waits for its tasks only as
@@ -319,13 +318,13 @@ func TestBrokerClosesConnections(t *testing.T) {
 	tag := uniqueTag(t)
 	g := gateFor(tag)
 	d := hold.Call(p, tag)
-	<-g.started
+	g.waitStarted(t)
 	assert.Equal(t, 2, brokertest.CloseConnections(t, "twine "+queue+" "))
 	plogs.waitFor(t, "pool lost its connection", "CONNECTION_FORCED")
 	wlogs.waitFor(t, "worker lost its connection", "CONNECTION_FORCED")
 	wlogs.waitFor(t, "worker reconnected")
 	close(g.release)
-	<-g.started // delivered again
+	g.waitStarted(t) // delivered again
 	assert.Equal(t, tag, must(t, d))
 	assert.Equal(t, 16, must(t, square.Call(p, 4)))
 }
@@ -343,7 +342,7 @@ func TestBrokerRestart(t *testing.T) {
 	tag := uniqueTag(t)
 	g := gateFor(tag)
 	running := hold.Call(p, tag)
-	<-g.started
+	g.waitStarted(t)
 	var ds []*deferredInt
 	for i := range 10 {
 		ds = append(ds, &deferredInt{i, square.Call(p, i)})
@@ -378,6 +377,37 @@ func TestResultQueueExpires(t *testing.T) {
 	logs.waitFor(t, "pool cannot reconnect")
 	// Polled by publishing to it: a declaration or a get would keep it.
 	eventually(t, func() bool { return !routable(t, url, reply) }, "the result queue %s expires", reply)
+}
+
+// TestLostResultQueueRepublishes: a pool that was away while its result
+// queue was deleted (and a worker answered into nothing meanwhile) finds
+// the queue gone when it comes back, and publishes its unanswered tasks
+// again.
+func TestLostResultQueueRepublishes(t *testing.T) {
+	url, queue := broker(t)
+	px, purl := newProxy(t, url)
+	r := startReactor(t)
+	p, logs := newPool(t, r, purl, queue)
+	tag := uniqueTag(t)
+	g := gateFor(tag)
+	d := hold.Call(p, tag)
+	eventually(t, func() bool { return depth(t, url, queue) == 1 }, "the task is in the queue")
+
+	px.setRefuse(true)
+	px.cut()
+	logs.waitFor(t, "pool cannot reconnect")
+	_, err := rawChannel(t, url).QueueDelete(queue+".reply."+p.ID(), false, false, false)
+	require.NoError(t, err)
+	_, wlogs, _ := runWorker(t, url, queue)
+	g.waitStarted(t)
+	close(g.release)
+	wlogs.waitFor(t, "the caller's result queue is gone")
+
+	px.setRefuse(false)
+	logs.waitFor(t, "result queue was gone; publishing its unanswered tasks again", "tasks=1")
+	g.waitStarted(t)
+	assert.Equal(t, tag, must(t, d))
+	assert.Equal(t, int64(1), p.Stats().Republished)
 }
 
 // TestResultsGoToTheirCaller: two pools on one queue each get the results

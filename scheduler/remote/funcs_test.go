@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/twinego/twine/scheduler/process"
 )
@@ -104,6 +105,16 @@ func gateFor(tag string) *gate {
 		stopped: make(chan error, 16),
 	})
 	return g.(*gate)
+}
+
+// waitStarted waits for the gate's task to start, within waitLimit.
+func (g *gate) waitStarted(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.started:
+	case <-time.After(waitLimit):
+		t.Fatal("the task did not start")
+	}
 }
 
 var tagSeq atomic.Int64

@@ -34,19 +34,19 @@ const waitLimit = 60 * time.Second
 // broker returns the broker's URL and a queue name of the test's own, whose
 // queues and exchanges are deleted when the test ends. Without a broker,
 // it skips the test (or fails it, in CI).
-func broker(t *testing.T) (url, queue string) {
+func broker(t testing.TB) (url, queue string) {
 	t.Helper()
 	return setUpQueue(t, brokertest.Require(t))
 }
 
 // brokerAlone is broker for a test that restarts the broker: no other test
 // uses it meanwhile.
-func brokerAlone(t *testing.T) (url, queue string) {
+func brokerAlone(t testing.TB) (url, queue string) {
 	t.Helper()
 	return setUpQueue(t, brokertest.RequireAlone(t))
 }
 
-func setUpQueue(t *testing.T, url string) (string, string) {
+func setUpQueue(t testing.TB, url string) (string, string) {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	name := strings.NewReplacer("/", ".", " ", "_").Replace(t.Name())
@@ -88,7 +88,7 @@ func startReactor(t testing.TB) *reactor.Reactor {
 
 // newPool makes a pool on loop for queue, closed when the test ends (before
 // the queue is deleted), and the sink of its logs.
-func newPool(t *testing.T, loop scheduler.Loop, url, queue string, opts ...remote.Option) (*remote.Pool, *logSink) {
+func newPool(t testing.TB, loop scheduler.Loop, url, queue string, opts ...remote.Option) (*remote.Pool, *logSink) {
 	t.Helper()
 	sink := newLogSink()
 	opts = append([]remote.Option{remote.WithURL(url), remote.WithQueue(queue), remote.WithLogger(slog.New(sink)), fast()}, opts...)
@@ -107,7 +107,7 @@ func newPool(t *testing.T, loop scheduler.Loop, url, queue string, opts ...remot
 // runWorker runs a worker in this process for queue until the test ends,
 // and returns it, the sink of its logs, and a function that stops it early
 // and returns what Run returned.
-func runWorker(t *testing.T, url, queue string, opts ...remote.Option) (*remote.Worker, *logSink, func() error) {
+func runWorker(t testing.TB, url, queue string, opts ...remote.Option) (*remote.Worker, *logSink, func() error) {
 	t.Helper()
 	sink := newLogSink()
 	opts = append([]remote.Option{remote.WithURL(url), remote.WithQueue(queue), remote.WithLogger(slog.New(sink)), fast()}, opts...)

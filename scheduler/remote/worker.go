@@ -123,6 +123,28 @@ type wsession struct {
 
 	connClosed, tasksClosed, pubClosed, ctlClosed chan *amqp.Error
 	consCancelled                                 chan string
+
+	// The results go out through one goroutine, and the tasks are
+	// acknowledged by another, so that the tasks' goroutines do not
+	// contend for the channels.
+	answers chan *answer
+	settled chan settled
+	dead    chan struct{} // closed when the session is over
+	wg      sync.WaitGroup
+}
+
+// answer is a result to publish, and what to do with its task once the
+// broker has had its word.
+type answer struct {
+	in   *incoming
+	msg  amqp.Publishing
+	then func(outcome) // on the acknowledging goroutine, unless lost
+	done chan outcome
+}
+
+type settled struct {
+	a *answer
+	o outcome
 }
 
 // Run connects to the broker and serves tasks until ctx ends, then drains
@@ -153,9 +175,11 @@ func (w *Worker) Run(ctx context.Context) error {
 	for {
 		err := w.serve(ctx, s, &tasks)
 		if err == nil {
-			return w.drain(s, &tasks)
+			err = w.drain(s, &tasks)
+			w.end(s)
+			return err
 		}
-		_ = s.conn.Close()
+		w.end(s)
 		w.log.Warn("remote: worker lost its connection", "queue", w.cfg.queue, "error", err)
 		b.reset()
 		for {
@@ -236,7 +260,55 @@ func (w *Worker) setUp(conn *amqp.Connection) (*wsession, error) {
 	s.pubClosed = pub.NotifyClose(make(chan *amqp.Error, 1))
 	s.ctlClosed = ctl.NotifyClose(make(chan *amqp.Error, 1))
 	s.consCancelled = s.tasks.NotifyCancel(make(chan string, 1))
+	s.answers = make(chan *answer, w.cfg.concurrency+64)
+	s.settled = make(chan settled, w.cfg.concurrency+64)
+	s.dead = make(chan struct{})
+	s.wg.Add(2)
+	go w.publishAnswers(s)
+	go w.settle(s)
 	return s, nil
+}
+
+// end ends a session: its connection is closed, and its goroutines ended.
+func (w *Worker) end(s *wsession) {
+	close(s.dead)
+	_ = s.conn.Close()
+	s.wg.Wait()
+}
+
+// publishAnswers publishes the session's results as they come.
+func (w *Worker) publishAnswers(s *wsession) {
+	defer s.wg.Done()
+	for {
+		select {
+		case a := <-s.answers:
+			if err := s.pub.publish(context.Background(), "", a.in.replyTo, true, a.msg, func(o outcome) { s.settled <- settled{a, o} }); err != nil {
+				a.done <- lost
+			}
+		case <-s.dead:
+			return
+		}
+	}
+}
+
+// settle acts on the broker's word on each result: it acknowledges the
+// task, or hands it back, and tells the task's goroutine.
+func (w *Worker) settle(s *wsession) {
+	defer s.wg.Done()
+	for {
+		select {
+		case st := <-s.settled:
+			if st.o == returned {
+				w.log.Warn("remote: the caller's result queue is gone; dropping the result", "task", st.a.in.id, "func", st.a.in.fn, "queue", st.a.in.replyTo)
+			}
+			if st.o != lost && st.a.then != nil {
+				st.a.then(st.o)
+			}
+			st.a.done <- st.o
+		case <-s.dead:
+			return
+		}
+	}
 }
 
 // serve takes tasks and cancellations from s until ctx ends (nil) or s
@@ -359,21 +431,21 @@ func (w *Worker) runTask(s *wsession, d *amqp.Delivery, in *incoming, f *process
 	if stack != nil {
 		msg.Headers[hStack] = stack
 	}
-	switch w.answer(s, in, msg) {
-	case acked, returned:
+	// If the connection is lost meanwhile, the task goes with it: the
+	// broker delivers it again.
+	w.answer(s, in, msg, func(o outcome) {
+		if o == nacked {
+			_ = d.Nack(false, true)
+			w.mu.Lock()
+			w.stats.Requeued++
+			w.mu.Unlock()
+			return
+		}
 		_ = d.Ack(false)
 		w.mu.Lock()
 		w.stats.Answered++
 		w.mu.Unlock()
-	case nacked:
-		_ = d.Nack(false, true)
-		w.mu.Lock()
-		w.stats.Requeued++
-		w.mu.Unlock()
-	case lost:
-		// The connection is gone, and the task with it: the broker
-		// delivers it again.
-	}
+	})
 }
 
 // call runs f, within timeout if there is one, and returns the result's
@@ -436,34 +508,42 @@ func (w *Worker) outcome(f *process.Function, codec process.Codec, v any, err er
 	return statusOK, body, nil
 }
 
-// answer publishes a result to its caller and waits for the broker's word.
-// lost means that the session is gone.
-func (w *Worker) answer(s *wsession, in *incoming, msg amqp.Publishing) outcome {
-	done := make(chan outcome, 1)
-	if err := s.pub.publish(context.Background(), "", in.replyTo, true, msg, func(o outcome) { done <- o }); err != nil {
+// answer publishes a result to its caller, waits for the broker's word,
+// and has then run with it on the session's acknowledging goroutine. lost
+// means that the session is gone, and then is not run.
+func (w *Worker) answer(s *wsession, in *incoming, msg amqp.Publishing, then func(outcome)) outcome {
+	a := &answer{in: in, msg: msg, then: then, done: make(chan outcome, 1)}
+	select {
+	case s.answers <- a:
+	case <-s.dead:
 		return lost
 	}
-	o := <-done
-	if o == returned {
-		w.log.Warn("remote: the caller's result queue is gone; dropping the result", "task", in.id, "func", in.fn, "queue", in.replyTo)
+	select {
+	case o := <-a.done:
+		return o
+	case <-s.dead:
+		return lost
 	}
-	return o
 }
 
 // reject answers a task that cannot run, if it says where to, and rejects
 // it to the dead-letter queue.
 func (w *Worker) reject(s *wsession, d *amqp.Delivery, in *incoming, prob *problem) {
 	w.log.Warn("remote: rejecting a task to the dead-letter queue", "task", in.id, "func", in.fn, "queue", w.cfg.queue, "reason", prob.text)
-	if prob.status != "" {
-		if w.answer(s, in, resultMessage(in.id, prob.status, in.deliveries, []byte(prob.text))) == lost {
-			return // delivered again, and rejected again
+	rejected := func(outcome) {
+		if d.Reject(false) == nil {
+			w.mu.Lock()
+			w.stats.Rejected++
+			w.mu.Unlock()
 		}
 	}
-	if d.Reject(false) == nil {
-		w.mu.Lock()
-		w.stats.Rejected++
-		w.mu.Unlock()
+	if prob.status == "" {
+		rejected(lost)
+		return
 	}
+	// If the session is lost meanwhile, the task is delivered again, and
+	// rejected again.
+	w.answer(s, in, resultMessage(in.id, prob.status, in.deliveries, []byte(prob.text)), rejected)
 }
 
 // abandon fails a task delivered more times than the limit allows, and
@@ -474,14 +554,13 @@ func (w *Worker) abandon(s *wsession, d *amqp.Delivery, in *incoming) {
 		"task", in.id, "func", in.fn, "deliveries", in.deliveries, "dead_letter_queue", w.topo.dead)
 	msg := resultMessage(in.id, statusDead, in.deliveries, fmt.Appendf(nil, "delivered %d times without an answer", in.deliveries))
 	msg.Headers[hDeadQueue] = w.topo.dead
-	if w.answer(s, in, msg) == lost {
-		return
-	}
-	if d.Nack(false, true) == nil {
-		w.mu.Lock()
-		w.stats.Abandoned++
-		w.mu.Unlock()
-	}
+	w.answer(s, in, msg, func(outcome) {
+		if d.Nack(false, true) == nil {
+			w.mu.Lock()
+			w.stats.Abandoned++
+			w.mu.Unlock()
+		}
+	})
 }
 
 // cancelTask acts on a caller's cancellation: the task's context is
