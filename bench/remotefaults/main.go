@@ -4,7 +4,7 @@
 // delivery guarantees, too long for CI:
 //
 //	go run ./bench/remotefaults                 # 10,000 tasks, a worker killed every second
-//	go run ./bench/remotefaults -restart        # 10,000 tasks, the broker restarted midway
+//	go run ./bench/remotefaults -restart        # 10,000 tasks of 200 ms, the broker restarted midway
 //	go run ./bench/remotefaults -tasks 50000 -kill 500ms
 //
 // It starts two worker processes (this program started again). With -kill,
@@ -40,9 +40,19 @@ import (
 	"github.com/twinego/twine/scheduler/remote"
 )
 
-// work is the task: a little CPU, so that tasks are in hand when a worker
-// dies, and a result the caller checks.
-var work = process.Register("bench.remotefaults.work", func(_ context.Context, n int) (int, error) {
+// pause is how long each task sleeps, in a worker process (-work).
+var pause time.Duration
+
+// work is the task: a little CPU and a pause, so that tasks are in hand
+// when a worker dies or the broker goes, and a result the caller checks.
+var work = process.Register("bench.remotefaults.work", func(ctx context.Context, n int) (int, error) {
+	if pause > 0 {
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
 	x := uint64(n) | 1
 	for range 2000 {
 		x ^= x << 13
@@ -55,7 +65,11 @@ var work = process.Register("bench.remotefaults.work", func(_ context.Context, n
 	return n * 2, nil
 })
 
-const envWorker = "TWINE_REMOTEFAULTS_QUEUE"
+// The environment of a worker process: its queue, and its tasks' pause.
+const (
+	envWorker = "TWINE_REMOTEFAULTS_QUEUE"
+	envPause  = "TWINE_REMOTEFAULTS_PAUSE"
+)
 
 func main() {
 	if q := os.Getenv(envWorker); q != "" {
@@ -65,10 +79,15 @@ func main() {
 	kill := flag.Duration("kill", time.Second, "kill one of the two workers this often (0: never)")
 	restart := flag.Bool("restart", false, "restart the broker's application once a third of the results are in")
 	inFlight := flag.Int("inflight", 500, "tasks out at once")
+	pauseFlag := flag.Duration("work", 0, "how long each task sleeps (default: none, or 200ms with -restart, so that the run outlasts the restart)")
 	flag.Parse()
 	if *restart {
 		*kill = 0
+		if *pauseFlag == 0 {
+			*pauseFlag = 200 * time.Millisecond
+		}
 	}
+	_ = os.Setenv(envPause, pauseFlag.String())
 	if err := run(os.Stdout, *tasks, *inFlight, *kill, *restart); err != nil {
 		fmt.Fprintln(os.Stderr, "remotefaults:", err)
 		os.Exit(1)
@@ -77,6 +96,7 @@ func main() {
 
 // serve is a worker process.
 func serve(queue string) int {
+	pause, _ = time.ParseDuration(os.Getenv(envPause))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -123,12 +143,13 @@ func run(out io.Writer, tasks, inFlight int, kill time.Duration, restart bool) (
 	case kill == 0:
 		mode = "nothing broken"
 	}
-	fmt.Fprintf(out, "%d tasks, %d in flight, 2 worker processes, %s\n", tasks, inFlight, mode)
+	fmt.Fprintf(out, "%d tasks of %s each, %d in flight, 2 worker processes of concurrency 64, %s\n", tasks, os.Getenv(envPause), inFlight, mode)
 
 	t := &tally{fired: make([]int, tasks)}
 	var st remote.Stats
 	start := time.Now()
 	var restarted chan error
+	var restartedAt time.Duration
 	err = reactor.React(func(r *reactor.Reactor) *deferred.Deferred[struct{}] {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -168,6 +189,7 @@ func run(out io.Writer, tasks, inFlight int, kill time.Duration, restart bool) (
 				}
 				if t.done++; t.done == tasks/3 && restart {
 					restarted = make(chan error, 1)
+					restartedAt = time.Since(start)
 					go func() { restarted <- restartBroker() }()
 				}
 				if t.done == tasks {
@@ -212,6 +234,9 @@ func run(out io.Writer, tasks, inFlight int, kill time.Duration, restart bool) (
 	fmt.Fprintf(out, "duplicate executions dropped:    %d\n", st.Duplicates)
 	fmt.Fprintf(out, "tasks published again:           %d\n", st.Republished)
 	fmt.Fprintf(out, "pool reconnects:                 %d\n", st.Reconnects)
+	if restart {
+		fmt.Fprintf(out, "broker restarted at:             %v\n", restartedAt.Round(time.Millisecond))
+	}
 	fmt.Fprintf(out, "workers killed:                  %d\n", f.killed())
 	if t.lastErr != nil {
 		fmt.Fprintf(out, "last error:                      %v\n", t.lastErr)

@@ -169,13 +169,14 @@ func WithDeliveryLimit(n int) Option {
 }
 
 // WithTaskTimeout bounds a task's time (default: no bound). For a [Pool],
-// a task that has no answer d after its call fails with [ErrTimeout], and
-// the workers are told to drop it or cancel its context; the workers also
-// get the bound with the task and give its function a context that ends
-// at d. For a [Worker], it bounds how long a function may run: its context
-// ends after d, and if it has not returned a moment later the worker
-// answers [ErrTimeout] for it (the function's goroutine cannot be killed;
-// it is left to finish). Zero or a negative d sets no bound.
+// a task that has no answer d after its call fails with [ErrTimeout] (the
+// timer runs on the pool's loop), and the workers are told to drop it or
+// cancel its context; the workers also get the bound with the task, as the
+// deadline of its function's context. For a [Worker], it bounds how long a
+// function may run, whatever its caller says: at d its context ends and the
+// worker answers [ErrTimeout] for it at once. The function's goroutine
+// cannot be killed: it is left to finish, and what it returns is dropped.
+// Zero or a negative d sets no bound.
 func WithTaskTimeout(d time.Duration) Option {
 	return func(c *config) { c.taskTimeout = d }
 }
