@@ -26,7 +26,14 @@
 //     element, against Python's multiprocessing; and elements of 200 µs of
 //     CPU through cooperate.Parallel over two worker processes and over
 //     goroutines, against cooperate.Each on the reactor, with the reactor's
-//     lag while they run.
+//     lag while they run;
+//   - remote: scheduler/remote through the RabbitMQ broker (TWINE_AMQP_URL,
+//     or the local one): tiny calls with many in flight and the round trip,
+//     against a bare amqp091-go program that pays only for the same
+//     delivery guarantees, and, where Debian's python3-celery is
+//     installed, against Celery (bench/celery). Without a broker the
+//     suite is left out with a note. The long runs under faults are a
+//     command of their own, go run ./bench/remotefaults.
 //
 // The command starts itself again as the pools' worker processes, so it
 // calls process.Main first thing.
