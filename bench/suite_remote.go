@@ -20,8 +20,8 @@ import (
 
 // The remote suite: scheduler/remote's pool and worker through the RabbitMQ
 // broker, every delivery guarantee on, beside the bare amqp091-go program
-// (remote_bare.go) that pays only for those guarantees, and, in full runs
-// where Debian's python3-celery is installed, beside Celery (remote_celery.go).
+// (remote_bare.go) that pays only for those guarantees, and, where Debian's
+// python3-celery is installed, beside Celery (remote_celery.go).
 // Without a broker the suite is left out, with a note.
 func remoteSuite() suite {
 	s := suite{

@@ -4,11 +4,12 @@
 //
 // It starts two worker processes (this program started again), each
 // serving the registered function slowSquare four tasks at a time, then maps
-// slowSquare over the items from its reactor, at most 16 in flight, with
-// Twisted's parallel idiom: several cooperative tasks share one iterator,
-// and each waits on the Deferred of the call it made. When a third of the
-// results are in, it kills the first worker with SIGKILL. The broker hands
-// the tasks that worker was running to the other one, and the loop goes on.
+// slowSquare over the items from its reactor with cooperate.Parallel, at
+// most 16 calls in flight: the same loop runs over a local process pool,
+// goroutines or, here, workers reached through the broker. When a third of
+// the results are in, it kills the first worker with SIGKILL. The broker
+// hands the tasks that worker was running to the other one, and the loop
+// goes on.
 //
 // The broker is at TWINE_AMQP_URL, or amqp://guest:guest@127.0.0.1:5672/.
 // The program uses queues of its own, and deletes them at the end.
@@ -128,14 +129,15 @@ func run(out io.Writer, items int) (err error) {
 		}
 		results := make([]int, items)
 		done := 0
-		each := func(i, v int) {
+		each := func(i, v int) error {
 			results[i] = v
 			if done++; done == items/3 {
 				fmt.Fprintf(out, "%d of %d results in: killing worker 1 (SIGKILL)\n", done, items)
-				procs[0].kill()
+				return procs[0].kill()
 			}
+			return nil
 		}
-		loop := parallel(cooperate.New(r), count(items), inFlight, func(n int) *deferred.Deferred[int] {
+		loop := cooperate.Parallel(cooperate.New(r), count(items), inFlight, func(n int) *deferred.Deferred[int] {
 			return slowSquare.Call(pool, n)
 		}, each)
 		d := deferred.Then(loop, func(struct{}) (struct{}, error) {
@@ -180,49 +182,6 @@ func count(n int) iter.Seq[int] {
 			}
 		}
 	}
-}
-
-// parallel calls body on every value of seq, with at most n of its
-// Deferreds unfired at a time, and each with the index and the result of
-// every element: Twisted's parallel(iterable, count, callable) idiom, n
-// cooperative tasks that share one iterator, each waiting on the Deferred
-// of its element before it takes the next. The returned Deferred fires when
-// all are done, or fails with the first error.
-func parallel[T, R any](c *cooperate.Cooperator, seq iter.Seq[T], n int, body func(T) *deferred.Deferred[R], each func(int, R)) *deferred.Deferred[struct{}] {
-	next, stop := iter.Pull(seq)
-	index := 0
-	var failed error
-	work := func(yield func(any) bool) {
-		for failed == nil {
-			v, ok := next()
-			if !ok {
-				return
-			}
-			i := index
-			index++
-			d := body(v).AddCallbacks(func(r R) (R, error) {
-				each(i, r)
-				return r, nil
-			}, func(err error) (R, error) {
-				if failed == nil {
-					failed = fmt.Errorf("element %d: %w", i, err)
-				}
-				var zero R
-				return zero, nil
-			})
-			if !yield(cooperate.Wait(d)) {
-				return
-			}
-		}
-	}
-	tasks := make([]*deferred.Deferred[struct{}], n)
-	for i := range tasks {
-		tasks[i] = c.Cooperate(work).Done()
-	}
-	return deferred.Then(deferred.All(tasks...), func([]struct{}) (struct{}, error) {
-		stop()
-		return struct{}{}, failed
-	})
 }
 
 // worker is a worker process.
