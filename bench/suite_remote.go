@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -48,7 +49,11 @@ func remoteSuite() suite {
 	}
 	if err := brokerProbe(); err != nil {
 		// Left out: a run without a broker still passes.
-		fmt.Fprintf(os.Stderr, "bench: remote: no RabbitMQ at %s (%v): the suite's scenarios are left out\n", brokerURL(), err)
+		u := "(an unparsable URL)"
+		if pu, perr := url.Parse(brokerURL()); perr == nil {
+			u = pu.Redacted()
+		}
+		fmt.Fprintf(os.Stderr, "bench: remote: no RabbitMQ at %s (%v): the suite's scenarios are left out\n", u, err)
 		s.scenarios = nil
 		return s
 	}
