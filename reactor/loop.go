@@ -51,6 +51,7 @@ func (r *Reactor) loop() {
 		}
 		if lag >= 0 {
 			r.lag.add(lag)
+			r.poll() // work was done: look for events without waiting
 		}
 		if r.shutdownDone && r.pool.idle() {
 			return

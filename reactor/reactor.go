@@ -50,6 +50,7 @@ type Reactor struct {
 	stopHooks stopHooks
 	pool      pool
 	idlers    idlers
+	pollers   pollers
 	lag       lagWindow
 	wd        *watchdog
 
