@@ -58,8 +58,9 @@ type Transport interface {
 	// The transport is a push producer of the bytes it reads: PauseProducing
 	// stops reading from the connection (so the peer's writes back up,
 	// through TCP's flow control) until ResumeProducing; StopProducing is
-	// AbortConnection. A protocol pauses it to apply backpressure to a
-	// peer that sends faster than it can handle.
+	// LoseConnection, as Twisted's FileDescriptor.stopProducing is. A
+	// protocol pauses it to apply backpressure to a peer that sends faster
+	// than it can handle.
 	PushProducer
 }
 
