@@ -13,9 +13,11 @@ type Transport interface {
 	// Write queues p to be sent and returns len(p), nil. It never blocks:
 	// what the kernel does not take at once waits in the transport's write
 	// buffer, which is copied, so p may be reused at once. After
-	// LoseConnection or once the connection has ended, Write drops p, as
-	// Twisted's does, and returns 0 and an error that errors.Is matches
-	// against [ErrConnectionClosed]. A streaming producer registered on the
+	// LoseConnection or LoseWriteConnection, or once the connection has
+	// ended, Write drops p and returns 0 and an error that errors.Is
+	// matches against [ErrConnectionClosed]; the one exception is a
+	// producer still registered after LoseConnection, whose writes are
+	// its output and go out before the close, as in Twisted. A streaming producer registered on the
 	// transport is paused inside the Write that takes the buffer over its
 	// high water mark.
 	Write(p []byte) (int, error)
