@@ -86,3 +86,7 @@ var ErrCannotListen = errors.New("protocol: cannot listen")
 // with the cause (syscall.ECONNREFUSED, [ErrUserCancelled], a
 // *net.DNSError through errors.As) tells them apart.
 var ErrConnect = errors.New("protocol: connection attempt failed")
+
+// ErrTimeout is the cause under [ErrConnect] when a connection attempt took
+// longer than its timeout: Twisted's TimeoutError.
+var ErrTimeout = errors.New("protocol: connection attempt timed out")

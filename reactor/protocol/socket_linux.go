@@ -1,0 +1,89 @@
+package protocol
+
+import (
+	"net"
+	"os"
+	"strconv"
+	"syscall"
+)
+
+// socket makes a non-blocking stream socket, outside Go's poller.
+func socket(family int) (int, error) {
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	return fd, nil
+}
+
+// tcpSockaddr converts a TCP address to the system's form. An address with
+// no IP is the IPv4 wildcard, as Twisted's interface ”.
+func tcpSockaddr(a *net.TCPAddr) (int, syscall.Sockaddr, error) {
+	if a.IP == nil || a.IP.To4() != nil {
+		sa := &syscall.SockaddrInet4{Port: a.Port}
+		if a.IP != nil {
+			copy(sa.Addr[:], a.IP.To4())
+		}
+		return syscall.AF_INET, sa, nil
+	}
+	if ip := a.IP.To16(); ip != nil {
+		sa := &syscall.SockaddrInet6{Port: a.Port}
+		copy(sa.Addr[:], ip)
+		if a.Zone != "" {
+			if n, err := strconv.Atoi(a.Zone); err == nil {
+				sa.ZoneId = uint32(n)
+			} else if ifi, err := net.InterfaceByName(a.Zone); err == nil {
+				sa.ZoneId = uint32(ifi.Index)
+			} else {
+				return 0, nil, err
+			}
+		}
+		return syscall.AF_INET6, sa, nil
+	}
+	return 0, nil, &net.AddrError{Err: "not an IP address", Addr: a.IP.String()}
+}
+
+// sockaddrAddr converts an address of the system's form back to Go's.
+func sockaddrAddr(sa syscall.Sockaddr) net.Addr {
+	switch sa := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(append([]byte(nil), sa.Addr[:]...)).To16(), Port: sa.Port}
+	case *syscall.SockaddrInet6:
+		a := &net.TCPAddr{IP: net.IP(append([]byte(nil), sa.Addr[:]...)), Port: sa.Port}
+		if sa.ZoneId != 0 {
+			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
+				a.Zone = ifi.Name
+			} else {
+				a.Zone = strconv.Itoa(int(sa.ZoneId))
+			}
+		}
+		return a
+	case *syscall.SockaddrUnix:
+		return &net.UnixAddr{Name: sa.Name, Net: "unix"}
+	}
+	return &net.UnixAddr{Net: "unix"} // an unnamed Unix socket's peer
+}
+
+// localAddr is the socket's own address.
+func localAddr(fd int) net.Addr {
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		return nil
+	}
+	return sockaddrAddr(sa)
+}
+
+// peerAddr is the address of the socket's peer.
+func peerAddr(fd int) net.Addr {
+	sa, err := syscall.Getpeername(fd)
+	if err != nil {
+		return nil
+	}
+	return sockaddrAddr(sa)
+}
+
+// unixSockaddr converts a Unix socket's path; a leading '@' names Linux's
+// abstract namespace, as in Go's net package.
+func unixSockaddr(path string) *syscall.SockaddrUnix {
+	return &syscall.SockaddrUnix{Name: path}
+}
