@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -333,4 +334,28 @@ func (h *harness) stopListening(port *protocol.Port) {
 	h.t.Helper()
 	ch := on(h, func() <-chan result[struct{}] { return watch(port.StopListening()) })
 	require.NoError(h.t, recv(h.t, ch, "StopListening's Deferred").err)
+}
+
+// unansweringAddr returns the address of a listening socket whose queue is
+// full, so that it drops the SYNs of further connections: an attempt to
+// connect to it can only wait, or time out.
+func unansweringAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { syscall.Close(ln) })
+	require.NoError(t, syscall.Bind(ln, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
+	require.NoError(t, syscall.Listen(ln, 0))
+	sa, err := syscall.Getsockname(ln)
+	require.NoError(t, err)
+	addr := (&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: sa.(*syscall.SockaddrInet4).Port}).String()
+	for range 4 { // fill the queue; stop at the first dial that is not answered
+		d := net.Dialer{Timeout: 200 * time.Millisecond}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	return addr
 }
