@@ -45,6 +45,9 @@ func main() {
 	if os.Getenv(envEcho) == "1" {
 		os.Exit(echoChild())
 	}
+	if mode := os.Getenv(envNetChild); mode != "" {
+		os.Exit(netChild(mode))
+	}
 	process.Main()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -15,6 +15,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envEcho) == "1" {
 		os.Exit(echoChild())
 	}
+	if mode := os.Getenv(envNetChild); mode != "" {
+		os.Exit(netChild(mode))
+	}
 	process.Main()
 	goleak.VerifyTestMain(m)
 }

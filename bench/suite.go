@@ -59,6 +59,7 @@ type kind uint8
 const (
 	kindTime    kind = iota // nanoseconds
 	kindPercent             // a percentage
+	kindBytes               // bytes
 )
 
 // A metric is one figure of a scenario.
@@ -75,11 +76,16 @@ type metric struct {
 	twisted string
 }
 
-// unit is the metric's unit as written in results: "ns/op", "ns", "%".
+// unit is the metric's unit as written in results: "ns/op", "ns", "%",
+// "B/conn", "B".
 func (m metric) unit() string {
 	switch {
 	case m.kind == kindPercent:
 		return "%"
+	case m.kind == kindBytes && m.per != "":
+		return "B/" + m.per
+	case m.kind == kindBytes:
+		return "B"
 	case m.per != "":
 		return "ns/" + m.per
 	default:

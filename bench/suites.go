@@ -16,5 +16,6 @@ func allSuites() []suite {
 		framingSuite(),
 		parallelSuite(),
 		remoteSuite(),
+		netSuite(),
 	}
 }
