@@ -1,5 +1,9 @@
 // Package protocol is networking on the reactor: Twisted's protocols,
-// factories, transports and endpoints, for Go.
+// factories, transports, listening ports and connectors, for Go.
+//
+// Use it to port a Twisted server or client, or to write one that keeps
+// every connection's state on the reactor goroutine, with no locks, beside
+// the reactor's timers, Deferreds and cooperative tasks.
 //
 // A [Protocol] is the code that speaks on one connection. Its methods
 // (ConnectionMade, DataReceived, ConnectionLost) run on the reactor
@@ -8,16 +12,34 @@
 // whose methods never block: what the kernel does not take at once waits in
 // the transport's buffer, and a [Producer] registered on the transport is
 // paused while that buffer is full. A [Factory] builds a protocol for each
-// connection. A [ServerEndpoint] listens and a [ClientEndpoint] connects,
-// each answering with a Deferred, as Twisted's endpoints do.
+// connection. [ListenTCP] and [ListenUnix] listen, as Twisted's listenTCP
+// and listenUNIX, and return a [Port]; [ConnectTCP] and [ConnectUnix]
+// connect for a [ClientFactory], as connectTCP and connectUNIX, and return
+// a [Connector]. A [ServerEndpoint] listens and a [ClientEndpoint]
+// connects, each answering with a Deferred, as Twisted's endpoints do.
 //
 //	type Echo struct{ protocol.Base }
 //
 //	func (e *Echo) DataReceived(data []byte) { e.Transport.Write(data) }
 //
+//	r := reactor.New()
+//	port, err := protocol.ListenTCP(r, "127.0.0.1:8000",
+//		protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return &Echo{} }))
+//	...
+//	r.Run()
+//
 // The reasons a connection ends keep Twisted's tree ([ErrConnectionDone],
 // [ErrConnectionLost], [ErrConnectionAborted], all [ErrConnectionClosed]),
-// tested with errors.Is.
+// tested with errors.Is. A protocol callback that panics has its connection
+// aborted, and the panic logged; the reactor and the other connections go
+// on. When the reactor stops, its ports close first, then every connection
+// is lost, each protocol hearing ConnectionLost once.
+//
+// On Linux the reactor goroutine waits for its sockets itself, in an epoll
+// set of its own, in place of its sleep; while it is busy it looks for
+// ready sockets after each pass of its loop. Reads and writes happen on the
+// reactor goroutine, with no hand-off to another. TCP and Unix sockets are
+// on Linux only for now.
 //
 // Datagrams have [DatagramProtocol] and child processes [ProcessProtocol],
 // with the same rules.
