@@ -38,8 +38,11 @@
 // On Linux the reactor goroutine waits for its sockets itself, in an epoll
 // set of its own, in place of its sleep; while it is busy it looks for
 // ready sockets after each pass of its loop. Reads and writes happen on the
-// reactor goroutine, with no hand-off to another. TCP and Unix sockets are
-// on Linux only for now.
+// reactor goroutine, with no hand-off to another. On macOS and the BSDs, a
+// goroutine per socket waits through Go's own poller and hands each event
+// to the reactor with CallSoon; the reads and writes still happen on the
+// reactor goroutine. Other systems have no sockets on the reactor yet
+// ([ErrUnsupported]).
 //
 // Datagrams have [DatagramProtocol] and child processes [ProcessProtocol],
 // with the same rules.

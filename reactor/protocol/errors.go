@@ -90,3 +90,14 @@ var ErrConnect = errors.New("protocol: connection attempt failed")
 // ErrTimeout is the cause under [ErrConnect] when a connection attempt took
 // longer than its timeout: Twisted's TimeoutError.
 var ErrTimeout = errors.New("protocol: connection attempt timed out")
+
+// ErrShutdown is the cause under the reason a connection ends with, or a
+// listen or a connection attempt fails with, when its reactor shuts down:
+// the connection ends with an [ErrConnectionLost] wrapping it, as in
+// Twisted, where the reactor's shutdown loses every connection.
+var ErrShutdown = errors.New("protocol: reactor shut down")
+
+// ErrUnsupported is the cause under [ErrCannotListen] and [ErrConnect] on a
+// system where twine has no sockets on the reactor yet (those other than
+// Linux, macOS, FreeBSD, NetBSD and DragonFly).
+var ErrUnsupported = errors.New("protocol: sockets on the reactor are not supported on this system")

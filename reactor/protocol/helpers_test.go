@@ -1,3 +1,5 @@
+//go:build darwin || dragonfly || freebsd || linux || netbsd
+
 package protocol_test
 
 import (
@@ -308,7 +310,7 @@ func (h *harness) pair(fam family, server, client *rec, opts ...protocol.Option)
 // openFDs counts this process's open descriptors.
 func openFDs(t *testing.T) int {
 	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
+	ents, err := os.ReadDir("/dev/fd")
 	require.NoError(t, err)
 	return len(ents)
 }
@@ -341,7 +343,7 @@ func (h *harness) stopListening(port *protocol.Port) {
 // connect to it can only wait, or time out.
 func unansweringAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	ln, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
 	require.NoError(t, err)
 	t.Cleanup(func() { syscall.Close(ln) })
 	require.NoError(t, syscall.Bind(ln, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))

@@ -1,3 +1,5 @@
+//go:build linux && !twine_portable
+
 package protocol
 
 import (
@@ -42,7 +44,7 @@ const (
 // supports on Linux: it was added after the numbers were unified.
 const sysEpollPwait2 = 441
 
-func newPoller() (*poller, error) {
+func newPoller(*engine) (*poller, error) {
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, os.NewSyscallError("epoll_create1", err)
@@ -55,7 +57,7 @@ func newPoller() (*poller, error) {
 	p := &poller{epfd: epfd, wakefd: int(wfd), evs: make([]syscall.EpollEvent, 256), pwait2: true}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(wfd), Pad: -1}
 	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, int(wfd), &ev); err != nil {
-		p.close()
+		p.closeAll()
 		return nil, os.NewSyscallError("epoll_ctl", err)
 	}
 	return p, nil
@@ -118,15 +120,35 @@ func (p *poller) wait(d time.Duration) {
 	}
 }
 
-// waitIdle is wait for the reactor's idle time: Wake ends it.
-func (p *poller) waitIdle(d time.Duration) {
+// waitIdle is wait for the reactor's idle time: Wake ends it. It reports
+// that it waited (this poller waits on the reactor goroutine).
+func (p *poller) waitIdle(d time.Duration) bool {
 	if !p.state.CompareAndSwap(pollIdle, pollWaiting) {
 		p.state.Store(pollIdle) // woken before it waited
 		d = 0
 	}
 	p.wait(d)
 	p.state.Store(pollIdle)
+	return true
 }
+
+// pollNow looks for events without waiting.
+func (p *poller) pollNow() { p.wait(0) }
+
+// found reports whether events wait to be handled.
+func (p *poller) found() bool { return p.n > 0 }
+
+// remove takes fd, registered with mask, out of the set.
+func (p *poller) remove(fd int, mask uint32) {
+	if mask != 0 {
+		_ = p.control(fd, 0, mask, 0)
+	}
+}
+
+// again tells the poller what handling an event of ev on fd found: more
+// may be ready (the handler stopped short), or it read or wrote until the
+// kernel said EAGAIN. epoll is level-triggered and needs neither.
+func (p *poller) again(fd int, gen int32, ev uint32, more bool) {}
 
 // wake ends the waitIdle in progress, or makes the next return at once.
 func (p *poller) wake() {
@@ -154,7 +176,8 @@ func (p *poller) events(f func(fd int, gen int32, readable, writable bool)) {
 	}
 }
 
-func (p *poller) close() {
+// closeAll closes the poller.
+func (p *poller) closeAll() {
 	_ = syscall.Close(p.epfd)
 	_ = syscall.Close(p.wakefd)
 }

@@ -1,20 +1,12 @@
+//go:build darwin || dragonfly || freebsd || linux || netbsd
+
 package protocol
 
 import (
 	"net"
-	"os"
 	"strconv"
 	"syscall"
 )
-
-// socket makes a non-blocking stream socket, outside Go's poller.
-func socket(family int) (int, error) {
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, os.NewSyscallError("socket", err)
-	}
-	return fd, nil
-}
 
 // tcpSockaddr converts a TCP address to the system's form. An address with
 // no IP is the IPv4 wildcard, as Twisted's interface ”.

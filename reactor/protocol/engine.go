@@ -1,7 +1,8 @@
+//go:build darwin || dragonfly || freebsd || linux || netbsd
+
 package protocol
 
 import (
-	"errors"
 	"log/slog"
 	"reflect"
 	"sync"
@@ -57,12 +58,6 @@ type handler interface {
 // bufferSize.
 const readBufferSize = 64 << 10
 
-// ErrShutdown is the cause under the reason a connection ends with, or a
-// listen or a connection attempt fails with, when its reactor shuts down:
-// the connection ends with an [ErrConnectionLost] wrapping it, as in
-// Twisted, where the reactor's shutdown loses every connection.
-var ErrShutdown = errors.New("protocol: reactor shut down")
-
 // engines holds each reactor's engine. An engine is made at the first use
 // of its reactor and found here until the reactor has stopped for good.
 var engines struct {
@@ -92,13 +87,8 @@ func engineFor(r *reactor.Reactor) (*engine, error) {
 			delete(engines.m, old)
 		}
 	}
-	p, err := newPoller()
-	if err != nil {
-		return nil, err
-	}
 	e := &engine{
 		r:          r,
-		p:          p,
 		buf:        make([]byte, readBufferSize),
 		ports:      map[*Port]struct{}{},
 		conns:      map[*conn]struct{}{},
@@ -107,6 +97,11 @@ func engineFor(r *reactor.Reactor) (*engine, error) {
 	}
 	e.handleFn = e.handle
 	e.eventFn = e.event
+	p, err := newPoller(e)
+	if err != nil {
+		return nil, err
+	}
+	e.p = p
 	_, e.removeIdler = r.AddIdler(e)
 	e.removePoller = r.AddPoller(e.poll)
 	r.AddSystemEventTrigger(reactor.During, reactor.Shutdown, e.shutdown)
@@ -132,9 +127,7 @@ func (e *engine) register(fd int, h handler) int32 {
 
 // unregister forgets fd, which the caller closes.
 func (e *engine) unregister(fd int, mask uint32) {
-	if mask != 0 {
-		_ = e.p.control(fd, 0, mask, 0)
-	}
+	e.p.remove(fd, mask)
 	if fd < len(e.slots) && e.slots[fd] != nil {
 		e.slots[fd] = nil
 		e.count--
@@ -151,8 +144,15 @@ func (e *engine) Idle(d time.Duration) (func(), bool) {
 	if len(e.dirty) > 0 {
 		d = 0 // a producer is writing: come back at once
 	}
-	e.p.waitIdle(d)
-	if e.p.n > 0 {
+	if !e.p.waitIdle(d) {
+		// This poller does not wait on the reactor goroutine: its events
+		// come with CallSoon, which wakes the reactor.
+		if len(e.dirty) > 0 {
+			e.r.CallSoon(e.flush)
+		}
+		return nil, false
+	}
+	if e.p.found() {
 		return e.handleFn, true
 	}
 	return nil, true
@@ -173,7 +173,7 @@ func (e *engine) poll() {
 	if e.count == 0 || e.closed {
 		return
 	}
-	e.p.wait(0)
+	e.p.pollNow()
 	e.handle()
 }
 
@@ -276,7 +276,7 @@ func (e *engine) shutdown() *deferred.Deferred[struct{}] {
 	}
 	e.removePoller()
 	e.removeIdler()
-	e.p.close()
+	e.p.closeAll()
 	return nil
 }
 

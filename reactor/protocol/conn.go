@@ -1,3 +1,5 @@
+//go:build darwin || dragonfly || freebsd || linux || netbsd
+
 package protocol
 
 import (
@@ -117,13 +119,20 @@ func (c *conn) ready(readable, writable bool) {
 func (c *conn) read() {
 	n, err := syscall.Read(c.fd, c.e.buf)
 	switch {
-	case err == syscall.EAGAIN || err == syscall.EINTR:
+	case err == syscall.EAGAIN:
+		c.e.p.again(c.fd, c.gen, evRead, false)
+	case err == syscall.EINTR:
+		c.e.p.again(c.fd, c.gen, evRead, true)
 	case err != nil:
 		c.lose(&DisconnectError{Reason: ErrConnectionLost, Err: os.NewSyscallError("read", err)}, true)
 	case n == 0:
 		c.readConnectionLost()
 	default:
 		c.call(func() { c.proto.DataReceived(c.e.buf[:n]) })
+		if c.mask&evRead != 0 {
+			// A read that filled the buffer may have left more behind.
+			c.e.p.again(c.fd, c.gen, evRead, n == len(c.e.buf))
+		}
 	}
 }
 
@@ -248,6 +257,9 @@ func (c *conn) flush() {
 		}
 	}
 	if c.woff < len(c.wbuf) {
+		if c.mask&evWrite != 0 {
+			c.e.p.again(c.fd, c.gen, evWrite, false)
+		}
 		c.setInterest()
 		if c.producerPaused && c.buffered() <= c.low {
 			c.resumeProducer()

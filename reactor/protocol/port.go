@@ -1,3 +1,5 @@
+//go:build darwin || dragonfly || freebsd || linux || netbsd
+
 package protocol
 
 import (
@@ -74,10 +76,11 @@ func (p *Port) ready(readable, writable bool) {
 		if p.closed {
 			return
 		}
-		fd, sa, err := syscall.Accept4(p.fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+		fd, sa, err := accept(p.fd)
 		switch err {
 		case nil:
 		case syscall.EAGAIN:
+			p.e.p.again(p.fd, p.gen, evRead, false)
 			return
 		case syscall.EINTR, syscall.ECONNABORTED, syscall.EPROTO:
 			continue
@@ -90,6 +93,9 @@ func (p *Port) ready(readable, writable bool) {
 			return
 		}
 		p.accepted(fd, sa)
+	}
+	if !p.closed && p.mask != 0 {
+		p.e.p.again(p.fd, p.gen, evRead, true) // the queue may hold more
 	}
 }
 

@@ -1,0 +1,24 @@
+//go:build dragonfly || freebsd || linux || netbsd
+
+package protocol
+
+import (
+	"os"
+	"syscall"
+)
+
+// socket makes a non-blocking stream socket, closed on exec, outside Go's
+// poller.
+func socket(family int) (int, error) {
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, os.NewSyscallError("socket", err)
+	}
+	return fd, nil
+}
+
+// accept takes a connection from a listening socket, non-blocking and
+// closed on exec.
+func accept(fd int) (int, syscall.Sockaddr, error) {
+	return syscall.Accept4(fd, syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC)
+}
