@@ -34,7 +34,9 @@ const (
 )
 
 // fdWatch waits for one descriptor, through a duplicate of it in Go's
-// poller (closed when the descriptor is removed).
+// poller (closed when the descriptor is removed). The duplicate lets the
+// engine keep its own descriptor outside Go's poller, on every system
+// alike, at the price of a second descriptor per socket.
 type fdWatch struct {
 	p    *poller
 	fd   int
