@@ -348,6 +348,10 @@ func (c *conn) AbortConnection() {
 	c.lose(ErrConnectionAborted, false)
 }
 
+// Disconnecting implements [DisconnectingTransport]: LoseConnection or
+// AbortConnection has been called, or the connection has ended.
+func (c *conn) Disconnecting() bool { return c.disconnecting || c.lost }
+
 // LocalAddr implements [Transport].
 func (c *conn) LocalAddr() net.Addr { return c.local }
 
@@ -449,4 +453,4 @@ func (c *conn) tell(reason error) {
 	}
 }
 
-var _ Transport = (*conn)(nil)
+var _ DisconnectingTransport = (*conn)(nil)

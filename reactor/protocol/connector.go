@@ -93,10 +93,11 @@ func (c *connector) Connect() {
 	guard(c.o.logger, "protocol: ClientFactory.StartedConnecting panicked", func() { c.f.StartedConnecting(c) })
 }
 
-// StopConnecting implements [Connector].
+// StopConnecting implements [Connector]: without an attempt in progress it
+// does nothing.
 func (c *connector) StopConnecting() {
 	if c.state != connectorTrying {
-		panic("protocol: Connector.StopConnecting: not connecting")
+		return
 	}
 	c.att.fail(fmt.Errorf("%w: %w", ErrConnect, ErrUserCancelled))
 }

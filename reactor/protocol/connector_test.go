@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/twinego/twine/reactor/protocol"
 )
@@ -48,7 +49,7 @@ func TestStopConnectingInStartedConnecting(t *testing.T) {
 		c := protocol.ConnectTCP(h.r, port.Addr().String(), f)
 		recv(t, f.started, "StartedConnecting")
 		c.StopConnecting()
-		assert.PanicsWithValue(t, "protocol: Connector.StopConnecting: not connecting", c.StopConnecting)
+		c.StopConnecting() // no attempt in progress: nothing to do
 	})
 	err := recv(t, f.failed, "ClientConnectionFailed")
 	assert.ErrorIs(t, err, protocol.ErrConnect)
@@ -137,4 +138,44 @@ func TestDisconnect(t *testing.T) {
 	h.do(c.Disconnect)
 	assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrConnectionDone)
 	h.do(c.Disconnect) // nothing to do
+}
+
+// ReconnectingClientFactory over real sockets: refused attempts are
+// retried after its backoff, and once a server listens the connection is
+// made; StopTrying then ends the retries.
+func TestReconnectingClientFactoryOverLoopback(t *testing.T) {
+	h := newHarness(t)
+	addr := on(h, func() string {
+		port, err := protocol.ListenTCP(h.r, "127.0.0.1:0", protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return newRec() }))
+		if err != nil {
+			return ""
+		}
+		port.StopListening()
+		return port.Addr().String()
+	})
+	require.NotEmpty(t, addr)
+	client := newRec()
+	var f *protocol.ReconnectingClientFactory
+	h.do(func() {
+		f = protocol.NewReconnectingClientFactory(h.r, func(net.Addr) protocol.Protocol { return client })
+		f.InitialDelay, f.MaxDelay = 5*time.Millisecond, 20*time.Millisecond
+		protocol.ConnectTCP(h.r, addr, f)
+	})
+	// Wait for a retry or two to be refused, then listen.
+	for on(h, func() int { return f.Retries() }) < 2 {
+		h.do(func() {})
+	}
+	server := newRec()
+	h.do(func() {
+		_, err := protocol.ListenTCP(h.r, addr, protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return server }))
+		assert.NoError(t, err)
+	})
+	recv(t, client.made, "the client's connection, after the retries")
+	recv(t, server.made, "the server's connection")
+	h.do(func() {
+		f.StopTrying()
+		client.Transport.LoseConnection()
+	})
+	recv(t, client.lost, "the client's ConnectionLost")
+	assert.False(t, on(h, func() bool { return f.ContinueTrying() }))
 }

@@ -267,3 +267,32 @@ func TestPauseProducingStopsReading(t *testing.T) {
 	h.do(func() { server.Transport.ResumeProducing() })
 	assert.Equal(t, "held", string(readAll(t, h, server, 4)))
 }
+
+// Every transport twine provides tells whether it is closing
+// (DisconnectingTransport): from LoseConnection or AbortConnection on, and
+// once the connection has ended; a half-close does not count.
+func TestDisconnecting(t *testing.T) {
+	for _, how := range []string{"lose", "abort", "peer", "half"} {
+		t.Run(how, func(t *testing.T) {
+			h := newHarness(t)
+			server, client := newRec(), newRec()
+			h.pair(tcp4, server, client)
+			d, ok := on(h, func() protocol.Transport { return client.Transport }).(protocol.DisconnectingTransport)
+			require.True(t, ok, "the transport is a DisconnectingTransport")
+			dt := func() protocol.DisconnectingTransport { return d }
+			assert.False(t, on(h, func() bool { return dt().Disconnecting() }))
+			switch how {
+			case "lose":
+				assert.True(t, on(h, func() bool { client.Transport.LoseConnection(); return dt().Disconnecting() }))
+			case "abort":
+				assert.True(t, on(h, func() bool { client.Transport.AbortConnection(); return dt().Disconnecting() }))
+			case "peer":
+				h.do(func() { server.Transport.LoseConnection() })
+				recv(t, client.lost, "the client's ConnectionLost")
+				assert.True(t, on(h, func() bool { return dt().Disconnecting() }))
+			case "half":
+				assert.False(t, on(h, func() bool { client.Transport.LoseWriteConnection(); return dt().Disconnecting() }))
+			}
+		})
+	}
+}
