@@ -13,6 +13,7 @@ import (
 
 	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/reactor/protocol"
+	"github.com/twinego/twine/reactor/protocol/basic"
 )
 
 var tcp4 = families[0]
@@ -295,4 +296,47 @@ func TestDisconnecting(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lineEcho is basic.LineReceiver answering each line, over a real socket.
+type lineEcho struct {
+	basic.LineReceiver
+	lines chan string
+}
+
+func newLineEcho() *lineEcho {
+	l := &lineEcho{lines: make(chan string, 16)}
+	l.Handler = l
+	return l
+}
+
+func (l *lineEcho) LineReceived(line []byte) {
+	l.lines <- string(line)
+	_ = l.SendLine(append([]byte("echo: "), line...))
+	if string(line) == "quit" {
+		l.Transport.LoseConnection()
+	}
+}
+
+// The framing protocols run over the socket transports: lines split
+// across writes are reassembled, a close asked for in the middle of a
+// chunk stops the lines after it (the transport is a
+// DisconnectingTransport), and the answers arrive.
+func TestLineReceiverOverTCP(t *testing.T) {
+	h := newHarness(t)
+	server := newLineEcho()
+	port := h.listen(tcp4, protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return server }))
+	client := newRec()
+	client.onMade = func(p *rec) {
+		p.Transport.Write([]byte("hel"))
+		p.Transport.Write([]byte("lo\r\nwor"))
+	}
+	h.connect(port, newClientFactory(func() protocol.Protocol { return client }))
+	assert.Equal(t, "hello", recv(t, server.lines, "the first line"))
+	h.do(func() { client.Transport.Write([]byte("ld\r\nquit\r\nunheard\r\n")) })
+	assert.Equal(t, "world", recv(t, server.lines, "the second line"))
+	assert.Equal(t, "quit", recv(t, server.lines, "the third line"))
+	assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrConnectionDone)
+	none(t, server.lines, "a line after the close")
+	assert.Equal(t, "echo: hello\r\necho: world\r\necho: quit\r\n", on(h, func() string { return client.all.String() }))
 }
