@@ -28,40 +28,69 @@ const maxOps = 1_000_000_000
 // as testing.B does, and returns that round. Allocations are the whole
 // process's, so those of the goroutines an operation hands work to count.
 func timeOps(target time.Duration, op opFunc) (timing, error) {
+	return growRounds(target, func(n int) (timing, error) { return timeRound(n, op) })
+}
+
+// timeRound runs op(n) once, after a collection, and measures it.
+func timeRound(n int, op opFunc) (timing, error) {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	cpu0 := cpuTime()
+	start := time.Now()
+	units, err := op(n)
+	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		return timing{}, err
+	}
+	return timing{
+		ops:     n,
+		units:   units,
+		elapsed: elapsed,
+		cpu:     cpu,
+		allocs:  after.Mallocs - before.Mallocs,
+		bytes:   after.TotalAlloc - before.TotalAlloc,
+	}, nil
+}
+
+// growRounds makes rounds with a growing n until one lasts at least
+// target, and returns that one.
+//
+// The first round, of one operation, only warms up: it is never the one
+// kept. A round that reaches the target only because it stalled does not
+// end the search either: its count must be enough to fill half the target
+// at the fastest rate any round has shown. Without these checks a stall
+// of a few milliseconds in a round of one or a hundred operations made
+// that round the measurement: a pool's throughput, a pipelined figure, was
+// reported as the latency of a single stalled call, hundreds of times too
+// slow.
+func growRounds(target time.Duration, round func(n int) (timing, error)) (timing, error) {
 	n := 1
-	for {
-		runtime.GC()
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		cpu0 := cpuTime()
-		start := time.Now()
-		units, err := op(n)
-		elapsed := time.Since(start)
-		cpu := cpuTime() - cpu0
-		runtime.ReadMemStats(&after)
+	best := math.Inf(1) // the fastest nanoseconds per operation seen
+	for first := true; ; first = false {
+		t, err := round(n)
 		if err != nil {
 			return timing{}, err
 		}
-		if elapsed >= target || n >= maxOps {
-			return timing{
-				ops:     n,
-				units:   units,
-				elapsed: elapsed,
-				cpu:     cpu,
-				allocs:  after.Mallocs - before.Mallocs,
-				bytes:   after.TotalAlloc - before.TotalAlloc,
-			}, nil
+		if t.elapsed > 0 {
+			best = min(best, float64(t.elapsed)/float64(n))
 		}
-		n = nextOps(n, elapsed, target)
+		if n >= maxOps || !first && t.elapsed >= target && float64(n)*best >= float64(target)/2 {
+			return t, nil
+		}
+		n = nextOps(n, best, target)
 	}
 }
 
-// nextOps predicts the operations a round needs to last target, aiming 20%
-// over, growing at most a hundredfold and at least by one.
-func nextOps(n int, elapsed, target time.Duration) int {
+// nextOps predicts the operations a round needs to last target at best
+// nanoseconds per operation, aiming 20% over, growing at most a hundredfold
+// and at least by one.
+func nextOps(n int, best float64, target time.Duration) int {
 	next := 100 * n
-	if elapsed > 0 {
-		next = int(min(float64(next), 1.2*float64(n)*float64(target)/float64(elapsed)))
+	if best > 0 && !math.IsInf(best, 1) {
+		next = int(min(float64(next), 1.2*float64(target)/best))
 	}
 	return min(max(next, n+1), maxOps)
 }

@@ -41,14 +41,53 @@ func TestPercentile(t *testing.T) {
 }
 
 func TestNextOps(t *testing.T) {
-	// Aims 20% past the target from the rate measured so far.
-	assert.Equal(t, 120, nextOps(10, time.Millisecond, 10*time.Millisecond))
-	// Grows at most a hundredfold, also when the round took no time.
-	assert.Equal(t, 100, nextOps(1, time.Nanosecond, time.Second))
-	assert.Equal(t, 100, nextOps(1, 0, time.Second))
+	// Aims 20% past the target at the fastest rate seen.
+	assert.Equal(t, 120, nextOps(10, float64(100*time.Microsecond), 10*time.Millisecond))
+	// Grows at most a hundredfold, also when no rate is known yet.
+	assert.Equal(t, 100, nextOps(1, 1, time.Second))
+	assert.Equal(t, 100, nextOps(1, math.Inf(1), time.Second))
 	// Always by at least one.
-	assert.Equal(t, 11, nextOps(10, time.Second, time.Millisecond))
-	assert.Equal(t, maxOps, nextOps(maxOps/2, time.Nanosecond, time.Hour))
+	assert.Equal(t, 11, nextOps(10, float64(time.Second), time.Millisecond))
+	assert.Equal(t, maxOps, nextOps(maxOps/2, 1, time.Hour))
+}
+
+// A stall in a short round (the process losing the processor, a worker
+// waking late) made that round the measurement: a pool's throughput was
+// reported as the time of one call, or of 100, one of them stalled,
+// thousands of percent away from the other runs. The growth must see
+// that the round's operations ran far slower than the rate the rounds
+// before it had shown, and go on.
+func TestGrowRoundsIsNotEndedByAStall(t *testing.T) {
+	const target = 5 * time.Millisecond
+	// Operations of exactly 1 µs, and a stall as long as the whole target in
+	// one round: the round kept must fill half the target at 1 µs, whichever
+	// round stalled.
+	for stalled := 1; stalled <= 4; stalled++ {
+		var rounds []int
+		got, err := growRounds(target, func(n int) (timing, error) {
+			rounds = append(rounds, n)
+			d := time.Duration(n) * time.Microsecond
+			if len(rounds) == stalled {
+				d += target
+			}
+			return timing{ops: n, units: n, elapsed: d}, nil
+		})
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, got.ops, 2500, "stall in round %d: rounds %v", stalled, rounds)
+	}
+}
+
+// An operation that takes longer than the target on its own is kept at
+// two: the first round only warms up.
+func TestGrowRoundsSlowOperation(t *testing.T) {
+	var rounds []int
+	got, err := growRounds(time.Millisecond, func(n int) (timing, error) {
+		rounds = append(rounds, n)
+		return timing{ops: n, elapsed: time.Duration(n) * 3 * time.Millisecond}, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.ops)
+	assert.Equal(t, []int{1, 2}, rounds)
 }
 
 func TestTimeOpsGrowsUntilTheTarget(t *testing.T) {
@@ -64,6 +103,7 @@ func TestTimeOpsGrowsUntilTheTarget(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, rounds)
 	assert.Equal(t, 1, rounds[0], "the first round is one operation")
+	assert.Greater(t, len(rounds), 1, "and is never the one kept")
 	for i := 1; i < len(rounds); i++ {
 		assert.Greater(t, rounds[i], rounds[i-1], "rounds grow")
 	}
