@@ -10,11 +10,12 @@ import (
 type bar struct {
 	side, colour string
 	value        float64
-	ratio        *float64 // twine against this side
+	vs           *versus // twine against this side
+	other        string  // what the ratio is against: "plain Go", "Twisted"
 }
 
 // barChart draws the headline figure of every scenario of a suite as
-// horizontal bars, twine, baseline and Twisted, on a logarithmic scale,
+// horizontal bars, twine, baseline and comparison, on a logarithmic scale,
 // with the ratios in a column on the right.
 func barChart(s suiteResult) string {
 	const W = 1100.0
@@ -38,10 +39,10 @@ func barChart(s suiteResult) string {
 			}
 			g.bars = append(g.bars, bar{side: "twine", colour: colTwine, value: m.Twine.Median})
 			if m.Baseline != nil {
-				g.bars = append(g.bars, bar{side: sc.BaselineName, colour: colBaseline, value: m.Baseline.Median, ratio: m.VsBaseline})
+				g.bars = append(g.bars, bar{side: sc.BaselineName, colour: colBaseline, value: m.Baseline.Median, vs: m.VsBaseline, other: "plain Go"})
 			}
-			if m.Twisted != nil {
-				g.bars = append(g.bars, bar{side: "Twisted", colour: colTwisted, value: m.Twisted.Value, ratio: m.VsTwisted})
+			if m.Other != nil {
+				g.bars = append(g.bars, bar{side: m.Other.Side, colour: colOther, value: m.Other.Median, vs: m.VsOther, other: m.Other.Side})
 			}
 			for _, b := range g.bars {
 				if b.value > 0 {
@@ -88,19 +89,20 @@ func barChart(s suiteResult) string {
 			x1 := x.at(b.value)
 			c.rect(left, by, x1-left, barH, b.colour, fmt.Sprintf("%s: %s", b.side, formatValue(b.value, g.unit)))
 			c.text(x1+6, by+barH-4, "start", "value", formatValue(b.value, g.unit)+"  "+b.side)
-			if b.ratio != nil {
+			if b.vs != nil {
 				cls := "even"
 				switch {
-				case *b.ratio >= 1.05:
+				case b.vs.TooNoisy:
+				case b.vs.Ratio >= 1.05:
 					cls = "good"
-				case *b.ratio <= 0.95:
+				case b.vs.Ratio <= 0.95:
 					cls = "bad"
 				}
-				other := "plain Go"
-				if b.side == "Twisted" {
-					other = "Twisted"
+				text := formatVersus(b.vs) + " vs " + b.other
+				if b.vs.TooNoisy {
+					text += " (too noisy to rank)"
 				}
-				c.text(ratioX, by+barH-4, "start", cls, formatRatio(b.ratio)+" vs "+other)
+				c.text(ratioX, by+barH-4, "start", cls, text)
 			}
 			by += barH + gap
 		}

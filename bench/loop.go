@@ -58,17 +58,17 @@ func (r *runningReactor) call(f func()) {
 	<-done
 }
 
-// withReactor makes a runFunc that starts a reactor, lets body make the
-// run on it, and stops it.
-func withReactor(body func(cfg *config, r *runningReactor) (sample, error)) runFunc {
-	return func(cfg *config) (s sample, err error) {
+// withReactor makes a side that starts a reactor for the scenario's
+// rounds, lets body make each round on it, timing with one meter, and
+// stops it after the last.
+func withReactor(body func(cfg *config, r *runningReactor, m *meter) (sample, error)) starter {
+	return func(cfg *config) (*side, error) {
 		r := startReactor()
-		defer func() {
-			if serr := r.stop(); err == nil {
-				err = serr
-			}
-		}()
-		return body(cfg, r)
+		m := newMeter(cfg.target)
+		return &side{
+			round: func() (sample, error) { return body(cfg, r, m) },
+			close: r.stop,
+		}, nil
 	}
 }
 
@@ -79,8 +79,8 @@ const callWait = time.Minute
 // chainedCalls times calls made one at a time on the reactor, each from
 // the callback of the one before, the first from a CallSoon: the round trip
 // of call, which must give want. what names the call in errors.
-func chainedCalls(cfg *config, r *runningReactor, what string, want int, call func() *deferred.Deferred[int]) (sample, error) {
-	t, err := timeOps(cfg.target, func(n int) (int, error) {
+func chainedCalls(r *runningReactor, m *meter, what string, want int, call func() *deferred.Deferred[int]) (sample, error) {
+	t, err := m.time(func(n int) (int, error) {
 		done := make(chan error, 1)
 		left := n
 		var next func()

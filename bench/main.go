@@ -19,14 +19,16 @@ import (
 type config struct {
 	runs        int
 	quick       bool
-	target      time.Duration // how long one timed measurement lasts at least
-	lagDuration time.Duration // how long one run of a lag scenario lasts
+	target      time.Duration // how long one round lasts, about
+	lagDuration time.Duration // how long one round of a lag scenario lasts
 	suites      string
 	out         string
 	compare     string
 	python      string
 	list        bool
 	render      string
+	// loadAvg reads the machine's load average; readLoadAvg when nil.
+	loadAvg func() (float64, error)
 }
 
 // Defaults, and in -quick mode.
@@ -100,12 +102,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 const usage = `Usage: go run ./bench [flags]
 
-Runs twine's benchmark scenarios, each -runs times, prints a table of the
-medians and of the ratios to plain Go (and to Twisted with -compare
-twisted), and writes results.json and report.html to -out.
+Runs twine's benchmark scenarios, -runs rounds of each side (twine, plain
+Go, and Twisted with -compare twisted) interleaved, prints a table of the
+medians with their spread and of the ratios between them, and writes
+results.json and report.html to -out.
 
 Ratios say how many times better twine does: above 1 it is faster (or,
-for a throughput, gets more done), below 1 it is slower.
+for a throughput, gets more done), below 1 it is slower. A ratio marked ?
+is too noisy to rank: the two sides' rounds overlap. The load average of
+the machine is shown beside each scenario.
 
 Flags:
 `
@@ -118,18 +123,18 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
-	fs.IntVar(&cfg.runs, "runs", defaultRuns, "runs of each scenario; the table shows their median (-quick: 3)")
+	fs.IntVar(&cfg.runs, "runs", defaultRuns, "rounds of each side of a scenario; the table shows their median (-quick: 3)")
 	fs.BoolVar(&cfg.quick, "quick", false, "short runs for CI: the whole command in well under a minute")
-	fs.DurationVar(&cfg.target, "time", defaultTarget, "least time of one timed measurement (-quick: 20ms)")
-	fs.DurationVar(&cfg.lagDuration, "lag", defaultLag, "length of one run of a lag scenario (-quick: 400ms)")
+	fs.DurationVar(&cfg.target, "time", defaultTarget, "time of one round, found on the first (-quick: 20ms)")
+	fs.DurationVar(&cfg.lagDuration, "lag", defaultLag, "length of one round of a lag scenario (-quick: 400ms)")
 	fs.StringVar(&cfg.suites, "suite", "", "comma-separated suites to run (default all; see -list)")
 	fs.StringVar(&cfg.out, "out", filepath.Join("bench", "out"), "directory for results.json and report.html")
-	fs.StringVar(&cfg.compare, "compare", "", `"twisted" to run the same scenarios in Twisted and compare`)
+	fs.StringVar(&cfg.compare, "compare", "", `"twisted" to run the same scenarios in Twisted and compare (a comma-separated list of comparisons)`)
 	python := os.Getenv("PYTHON")
 	if python == "" {
 		python = "/usr/bin/python3"
 	}
-	fs.StringVar(&cfg.python, "python", python, "Python interpreter with Twisted, for -compare twisted ($PYTHON)")
+	fs.StringVar(&cfg.python, "python", python, "Python interpreter for -compare, with Twisted for -compare twisted ($PYTHON)")
 	fs.BoolVar(&cfg.list, "list", false, "list the suites and their scenarios, and exit")
 	fs.StringVar(&cfg.render, "render", "", "run nothing: read this results.json, print its table and write its report.html to -out")
 	if err := fs.Parse(args); err != nil {
@@ -158,8 +163,11 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, fmt.Errorf("-time %v: want a positive duration", cfg.target)
 	case cfg.lagDuration < 40*time.Millisecond:
 		return nil, fmt.Errorf("-lag %v: want at least 40ms", cfg.lagDuration)
-	case cfg.compare != "" && cfg.compare != "twisted":
-		return nil, fmt.Errorf("-compare %q: the only comparison is \"twisted\"", cfg.compare)
+	}
+	for _, name := range compareList(cfg.compare) {
+		if _, ok := findComparison(name); !ok {
+			return nil, fmt.Errorf("-compare %q: the comparisons are %s", name, comparisonNames())
+		}
 	}
 	return cfg, nil
 }
@@ -171,6 +179,9 @@ func listSuites(w io.Writer, suites []suite) {
 			base := ""
 			if sc.baseline != nil {
 				base = " [baseline: " + sc.baselineName + "]"
+			}
+			if sc.other != nil {
+				base += " [" + sc.other.script.comparison + ": " + sc.other.script.file + " " + sc.other.name + "]"
 			}
 			fmt.Fprintf(w, "  %-22s %s%s\n", sc.name, sc.doc, base)
 		}

@@ -49,7 +49,8 @@ func TestParseFlagsRefusesBadValues(t *testing.T) {
 		{[]string{"-runs", "0"}, "-runs 0: want at least 1"},
 		{[]string{"-time", "0s"}, "-time 0s: want a positive duration"},
 		{[]string{"-lag", "10ms"}, "-lag 10ms: want at least 40ms"},
-		{[]string{"-compare", "asyncio"}, `-compare "asyncio": the only comparison is "twisted"`},
+		{[]string{"-compare", "asyncio"}, `-compare "asyncio": the comparisons are "twisted"`},
+		{[]string{"-compare", "twisted,asyncio"}, `-compare "asyncio": the comparisons are "twisted"`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	}
 	for _, tt := range tests {
@@ -93,21 +94,25 @@ func TestEverySuiteHasScenariosWithHeadlineTimes(t *testing.T) {
 	}
 }
 
-// fakeSuite has scenarios whose runs return figures from a list, so that
-// the run's medians and ratios are known.
-func fakeSuite() suite {
-	next := func(vals ...float64) runFunc {
+// figures makes a side whose rounds return figures from a list, so that
+// a run's medians and ratios are known.
+func figures(vals ...float64) starter {
+	return func(*config) (*side, error) {
 		i := 0
-		return func(*config) (sample, error) {
+		return &side{round: func() (sample, error) {
 			v := vals[i%len(vals)]
 			i++
 			return sample{values: map[string]float64{"time": v}, allocs: 2, bytes: 64}, nil
-		}
+		}}, nil
 	}
+}
+
+// fakeSuite has scenarios whose rounds return figures from a list.
+func fakeSuite() suite {
 	return suite{name: "fake", doc: "a fake suite", scenarios: []scenario{
-		{name: "fast", metrics: []metric{timeMetric("op", "")}, twine: next(10, 30, 20), baseline: next(40, 40, 50), baselineName: "plain"},
-		{name: "broken", metrics: []metric{timeMetric("op", "")}, twine: func(*config) (sample, error) {
-			return sample{}, errors.New("it broke")
+		{name: "fast", metrics: []metric{timeMetric("op", "")}, twine: figures(10, 30, 20), baseline: figures(40, 40, 50), baselineName: "plain"},
+		{name: "broken", metrics: []metric{timeMetric("op", "")}, twine: func(*config) (*side, error) {
+			return &side{round: func() (sample, error) { return sample{}, errors.New("it broke") }}, nil
 		}},
 	}}
 }
@@ -124,13 +129,16 @@ func TestRunSuitesMediansAndRatios(t *testing.T) {
 	assert.Equal(t, []float64{10, 30, 20}, m.Twine.Runs)
 	assert.Equal(t, 20.0, m.Twine.Median)
 	assert.Equal(t, 40.0, m.Baseline.Median)
+	assert.InDelta(t, 50.0, m.Twine.Spread, 1e-9, "half of 30-10, over 20")
+	assert.InDelta(t, 12.5, m.Baseline.Spread, 1e-9)
 	require.NotNil(t, m.VsBaseline)
-	assert.Equal(t, 2.0, *m.VsBaseline)
+	assert.Equal(t, 2.0, m.VsBaseline.Ratio)
+	assert.False(t, m.VsBaseline.TooNoisy, "every twine round beat every baseline round")
 	assert.Equal(t, 2.0, *sc.Allocs)
 	assert.Equal(t, "it broke", res.Suites[0].Scenarios[1].Error)
 
 	assert.Contains(t, progress.String(), "[ 1/2] fake/fast")
-	assert.Contains(t, progress.String(), "run 1 2 3  20.0 ns/op  (plain 40.0 ns/op)")
+	assert.Contains(t, progress.String(), "round 1 2 3  20.0 ns/op  (plain 40.0 ns/op)")
 	assert.Contains(t, progress.String(), "failed: it broke")
 }
 
@@ -144,18 +152,20 @@ func TestRunWithoutTwistedGoesOn(t *testing.T) {
 	assert.Contains(t, stderr.String(), "-compare twisted: no Python interpreter at "+missing)
 	assert.Contains(t, stderr.String(), "the Twisted column is left out")
 	assert.Contains(t, stdout.String(), "Twisted not compared: no Python interpreter at "+missing)
+	assert.Contains(t, stdout.String(), "Load average")
 	for _, name := range []string{"create_callback", "chain10", "errback_path", "all_1000", "async_10_awaits"} {
 		assert.Contains(t, stdout.String(), "deferred/"+name)
 	}
 
 	res, err := readResults(filepath.Join(dir, "results.json"))
 	require.NoError(t, err)
-	assert.False(t, res.Twisted.Available)
+	require.Len(t, res.Comparisons, 1)
+	assert.False(t, res.Comparisons[0].Available)
 	require.Len(t, res.Suites, 1)
 	for _, sc := range res.Suites[0].Scenarios {
 		assert.Empty(t, sc.Error, sc.Name)
 		assert.Positive(t, sc.Metrics[0].Twine.Median, sc.Name)
-		assert.Nil(t, sc.Metrics[0].Twisted, sc.Name)
+		assert.Nil(t, sc.Metrics[0].Other, sc.Name)
 	}
 	page, err := os.ReadFile(filepath.Join(dir, "report.html"))
 	require.NoError(t, err)
@@ -207,11 +217,11 @@ func TestPoolsSuiteRuns(t *testing.T) {
 }
 
 func TestRunScenarioTurnsAPanicIntoAFailure(t *testing.T) {
-	sc := scenario{name: "panics", metrics: []metric{timeMetric("op", "")}, twine: func(*config) (sample, error) {
-		panic("bench test: boom")
+	sc := scenario{name: "panics", metrics: []metric{timeMetric("op", "")}, twine: func(*config) (*side, error) {
+		return &side{round: func() (sample, error) { panic("bench test: boom") }}, nil
 	}}
 	var progress bytes.Buffer
-	r := runScenario(context.Background(), &config{runs: 3}, sc, &progress)
+	r := runScenario(context.Background(), &config{runs: 3}, sc, nil, &progress)
 	assert.Equal(t, "deferred: panic: bench test: boom", r.Error)
 	assert.Empty(t, r.Metrics)
 	assert.Contains(t, progress.String(), "failed: deferred: panic: bench test: boom")

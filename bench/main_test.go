@@ -18,6 +18,10 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(envNetChild); mode != "" {
 		os.Exit(netChild(mode))
 	}
+	// And as a script's server of rounds, for the tests of interleaving.
+	if os.Getenv(envFakeServer) != "" {
+		os.Exit(fakeServer())
+	}
 	process.Main()
 	goleak.VerifyTestMain(m)
 }

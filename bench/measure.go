@@ -11,7 +11,7 @@ import (
 // work (calls, steps) they made, or an error if they went wrong.
 type opFunc func(n int) (units int, err error)
 
-// A timing is the last, measured round of [timeOps].
+// A timing is one measured round of a [meter].
 type timing struct {
 	ops     int
 	units   int
@@ -24,11 +24,31 @@ type timing struct {
 // maxOps bounds the operations of one round.
 const maxOps = 1_000_000_000
 
-// timeOps runs op with a growing n until one round lasts at least target,
-// as testing.B does, and returns that round. Allocations are the whole
+// A meter times the rounds of one side of a scenario. Its first round
+// calibrates: it runs the operation with a growing count, as testing.B
+// does, until a round lasts the target, and keeps that count; that round
+// also warms the side up. Every later round runs exactly that count, so
+// that all the rounds of a side measure the same work, and a stall (the
+// process losing the processor, a collection, a worker waking late) adds
+// to one round no more than its own length over the target.
+type meter struct {
+	target time.Duration
+	ops    int // the calibrated count; 0 until the first round
+}
+
+func newMeter(target time.Duration) *meter { return &meter{target: target} }
+
+// time makes one round of op and returns it. Allocations are the whole
 // process's, so those of the goroutines an operation hands work to count.
-func timeOps(target time.Duration, op opFunc) (timing, error) {
-	return growRounds(target, func(n int) (timing, error) { return timeRound(n, op) })
+func (m *meter) time(op opFunc) (timing, error) {
+	if m.ops == 0 {
+		n, err := calibrate(m.target, op)
+		if err != nil {
+			return timing{}, err
+		}
+		m.ops = n
+	}
+	return timeRound(m.ops, op)
 }
 
 // timeRound runs op(n) once, after a collection, and measures it.
@@ -55,8 +75,17 @@ func timeRound(n int, op opFunc) (timing, error) {
 	}, nil
 }
 
-// growRounds makes rounds with a growing n until one lasts at least
-// target, and returns that one.
+// calibrate runs op with a growing count until a round lasts at least
+// target, and returns that count.
+func calibrate(target time.Duration, op opFunc) (int, error) {
+	return calibrateRounds(target, func(n int) (time.Duration, error) {
+		t, err := timeRound(n, op)
+		return t.elapsed, err
+	})
+}
+
+// calibrateRounds finds the count for calibrate, given a round that
+// returns how long n operations took.
 //
 // The first round, of one operation, only warms up: it is never the one
 // kept. A round that reaches the target only because it stalled does not
@@ -66,19 +95,19 @@ func timeRound(n int, op opFunc) (timing, error) {
 // that round the measurement: a pool's throughput, a pipelined figure, was
 // reported as the latency of a single stalled call, hundreds of times too
 // slow.
-func growRounds(target time.Duration, round func(n int) (timing, error)) (timing, error) {
+func calibrateRounds(target time.Duration, round func(n int) (time.Duration, error)) (int, error) {
 	n := 1
 	best := math.Inf(1) // the fastest nanoseconds per operation seen
 	for first := true; ; first = false {
-		t, err := round(n)
+		elapsed, err := round(n)
 		if err != nil {
-			return timing{}, err
+			return 0, err
 		}
-		if t.elapsed > 0 {
-			best = min(best, float64(t.elapsed)/float64(n))
+		if elapsed > 0 {
+			best = min(best, float64(elapsed)/float64(n))
 		}
-		if n >= maxOps || !first && t.elapsed >= target && float64(n)*best >= float64(target)/2 {
-			return t, nil
+		if n >= maxOps || !first && elapsed >= target && float64(n)*best >= float64(target)/2 {
+			return n, nil
 		}
 		n = nextOps(n, best, target)
 	}
@@ -106,15 +135,18 @@ func (t timing) perUnit() sample {
 	}
 }
 
-// micro makes a runFunc that times op for the configured target and
-// reports nanoseconds per unit of work.
-func micro(op opFunc) runFunc {
-	return func(cfg *config) (sample, error) {
-		t, err := timeOps(cfg.target, op)
-		if err != nil {
-			return sample{}, err
-		}
-		return t.perUnit(), nil
+// micro makes a side that times op for the configured target and reports
+// nanoseconds per unit of work.
+func micro(op opFunc) starter {
+	return func(cfg *config) (*side, error) {
+		m := newMeter(cfg.target)
+		return &side{round: func() (sample, error) {
+			t, err := m.time(op)
+			if err != nil {
+				return sample{}, err
+			}
+			return t.perUnit(), nil
+		}}, nil
 	}
 }
 

@@ -51,79 +51,135 @@ func TestNextOps(t *testing.T) {
 	assert.Equal(t, maxOps, nextOps(maxOps/2, 1, time.Hour))
 }
 
-// A stall in a short round (the process losing the processor, a worker
-// waking late) made that round the measurement: a pool's throughput was
-// reported as the time of one call, or of 100, one of them stalled,
-// thousands of percent away from the other runs. The growth must see
-// that the round's operations ran far slower than the rate the rounds
-// before it had shown, and go on.
-func TestGrowRoundsIsNotEndedByAStall(t *testing.T) {
+// busyOp computes for n microseconds and says it made 3 units per
+// operation; stall, when set, is called before.
+func busyOp(rounds *[]int, stall func(round int)) opFunc {
+	return func(n int) (int, error) {
+		*rounds = append(*rounds, n)
+		if stall != nil {
+			stall(len(*rounds))
+		}
+		start := time.Now()
+		for time.Since(start) < time.Duration(n)*time.Microsecond {
+		}
+		return 3 * n, nil
+	}
+}
+
+func TestMeterCalibratesOnceThenRunsTheSameCount(t *testing.T) {
+	var rounds []int
+	target := 2 * time.Millisecond
+	m := newMeter(target)
+	op := busyOp(&rounds, nil)
+	first, err := m.time(op)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(rounds), 3, "the first round calibrates: %v", rounds)
+	assert.Equal(t, 1, rounds[0], "calibration starts from one operation")
+	for i := 1; i < len(rounds)-1; i++ {
+		assert.Greater(t, rounds[i], rounds[i-1], "calibration rounds grow")
+	}
+	calibrated := rounds[len(rounds)-2]
+	assert.Equal(t, calibrated, rounds[len(rounds)-1], "the measured round runs the calibrated count")
+	assert.Equal(t, calibrated, first.ops)
+	assert.Equal(t, 3*first.ops, first.units)
+
+	rounds = nil
+	for range 3 {
+		got, err := m.time(op)
+		require.NoError(t, err)
+		assert.Equal(t, calibrated, got.ops)
+		s := got.perUnit()
+		assert.InDelta(t, float64(got.elapsed.Nanoseconds())/float64(got.units), s.values["time"], 1e-9)
+	}
+	assert.Equal(t, []int{calibrated, calibrated, calibrated}, rounds, "later rounds do not calibrate again")
+}
+
+// A stall in a short calibration round (the process losing the processor,
+// a worker waking late) made that round the measurement: a pool's
+// throughput was reported as the time of one call, or of 100, one of them
+// stalled, thousands of percent away from the other rounds. The
+// calibration must see that the round's operations ran far slower than
+// the rate the rounds before it had shown, and go on.
+func TestCalibrateIsNotEndedByAStall(t *testing.T) {
 	const target = 5 * time.Millisecond
 	// Operations of exactly 1 µs, and a stall as long as the whole target in
-	// one round: the round kept must fill half the target at 1 µs, whichever
-	// round stalled.
+	// one round: calibration must end on a count that fills half the target
+	// at 1 µs, whichever round stalled.
 	for stalled := 1; stalled <= 4; stalled++ {
 		var rounds []int
-		got, err := growRounds(target, func(n int) (timing, error) {
+		n, err := calibrateRounds(target, func(n int) (time.Duration, error) {
 			rounds = append(rounds, n)
 			d := time.Duration(n) * time.Microsecond
 			if len(rounds) == stalled {
 				d += target
 			}
-			return timing{ops: n, units: n, elapsed: d}, nil
+			return d, nil
 		})
 		require.NoError(t, err)
-		assert.GreaterOrEqual(t, got.ops, 2500, "stall in round %d: rounds %v", stalled, rounds)
+		assert.GreaterOrEqual(t, n, 2500, "stall in round %d: rounds %v", stalled, rounds)
 	}
 }
 
 // An operation that takes longer than the target on its own is kept at
 // two: the first round only warms up.
-func TestGrowRoundsSlowOperation(t *testing.T) {
+func TestCalibrateSlowOperation(t *testing.T) {
 	var rounds []int
-	got, err := growRounds(time.Millisecond, func(n int) (timing, error) {
+	n, err := calibrateRounds(time.Millisecond, func(n int) (time.Duration, error) {
 		rounds = append(rounds, n)
-		return timing{ops: n, elapsed: time.Duration(n) * 3 * time.Millisecond}, nil
+		return time.Duration(n) * 3 * time.Millisecond, nil
 	})
 	require.NoError(t, err)
-	assert.Equal(t, 2, got.ops)
+	assert.Equal(t, 2, n)
 	assert.Equal(t, []int{1, 2}, rounds)
 }
 
-func TestTimeOpsGrowsUntilTheTarget(t *testing.T) {
-	var rounds []int
-	target := 2 * time.Millisecond
-	got, err := timeOps(target, func(n int) (int, error) {
-		rounds = append(rounds, n)
-		start := time.Now()
-		for time.Since(start) < time.Duration(n)*time.Microsecond {
-		}
-		return 3 * n, nil
-	})
-	require.NoError(t, err)
-	require.NotEmpty(t, rounds)
-	assert.Equal(t, 1, rounds[0], "the first round is one operation")
-	assert.Greater(t, len(rounds), 1, "and is never the one kept")
-	for i := 1; i < len(rounds); i++ {
-		assert.Greater(t, rounds[i], rounds[i-1], "rounds grow")
-	}
-	assert.Equal(t, rounds[len(rounds)-1], got.ops, "the last round is the one reported")
-	assert.Equal(t, 3*got.ops, got.units)
-	assert.GreaterOrEqual(t, got.elapsed, target)
-
-	s := got.perUnit()
-	assert.InDelta(t, float64(got.elapsed.Nanoseconds())/float64(got.units), s.values["time"], 1e-9)
-}
-
-func TestTimeOpsStopsAtAnError(t *testing.T) {
+func TestMeterStopsAtAnError(t *testing.T) {
 	boom := errors.New("boom")
 	calls := 0
-	_, err := timeOps(time.Hour, func(int) (int, error) {
+	_, err := newMeter(time.Hour).time(func(int) (int, error) {
 		calls++
 		return 0, boom
 	})
 	assert.ErrorIs(t, err, boom)
 	assert.Equal(t, 1, calls)
+}
+
+func TestSeparated(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b []float64
+		want bool
+	}{
+		{"every round of one below every round of the other", []float64{10, 12, 11}, []float64{13, 20, 15}, true},
+		{"the other way round", []float64{30, 31, 40}, []float64{10, 12, 11}, true},
+		{"overlapping by one round", []float64{10, 14, 11}, []float64{13, 20, 15}, false},
+		{"touching", []float64{10, 13, 11}, []float64{13, 20, 15}, false},
+		{"one wild round", []float64{70, 71, 260}, []float64{69, 70, 72}, false},
+		{"too few rounds to rank", []float64{1, 2}, []float64{10, 20}, false},
+		{"one side without rounds", []float64{1, 2, 3}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, separated(tt.a, tt.b))
+		})
+	}
+}
+
+func TestCompare(t *testing.T) {
+	twine := newRuns([]float64{70, 71, 260})
+	channel := newRuns([]float64{69, 70, 72})
+	v := compare(twine, channel, false)
+	require.NotNil(t, v)
+	assert.InDelta(t, 70.0/71, v.Ratio, 1e-9)
+	assert.True(t, v.TooNoisy, "a round that stalled makes the two sides overlap")
+
+	twisted := newRuns([]float64{1400, 1200, 1700})
+	v = compare(twine, twisted, false)
+	require.NotNil(t, v)
+	assert.InDelta(t, 1400.0/71, v.Ratio, 1e-9)
+	assert.False(t, v.TooNoisy, "even the stalled round was faster than every Twisted round")
+
+	assert.Nil(t, compare(newRuns([]float64{0}), twisted, false))
 }
 
 func TestRatio(t *testing.T) {

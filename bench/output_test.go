@@ -28,32 +28,37 @@ func fixture() *results {
 		m := metricResult{Key: "p99", Label: "p99 lag", Unit: "ns", Twine: newRuns([]float64{lags[len(lags)-1] * 1e6})}
 		tp := metricResult{Key: "throughput", Label: "throughput", Unit: "%", HigherIsBetter: true, Twine: newRuns([]float64{97})}
 		if name == "cooperate" {
-			m.Twisted = &twistedValue{Name: "cooperate_lag_p99", Value: 14e6, Printed: "14 ms"}
-			m.VsTwisted = ratio(m.Twine.Median, 14e6, false)
+			m.Other = &otherRuns{Side: "Twisted", Figure: "cooperate_lag_p99", runs: newRuns([]float64{14e6})}
+			m.VsOther = compare(m.Twine, m.Other.runs, false)
 		}
 		return scenarioResult{
 			Name: name, Doc: "lag " + name, Metrics: []metricResult{m, tp},
 			Lag: &lagData{Series: series, Histogram: newHistogram(lagEdges(), lags)},
 		}
 	}
+	// The baseline's rounds overlap twine's: too noisy to rank. Twisted's
+	// are all slower.
+	baseline := newRuns([]float64{120, 125, 131})
 	create := metricResult{Key: "time", Label: "time", Unit: "ns/op",
 		Twine:    newRuns([]float64{130, 131, 135}),
-		Baseline: &runs{Runs: []float64{120, 125, 126}, Median: 125},
-		Twisted:  &twistedValue{Name: "create_addcallback_callback", Value: 1400, Printed: "1400 ns/op"},
+		Baseline: &baseline,
+		Other:    &otherRuns{Side: "Twisted", Figure: "create_addcallback_callback", runs: newRuns([]float64{1400, 1300, 1500})},
 	}
-	create.VsBaseline = ratio(create.Twine.Median, create.Baseline.Median, false)
-	create.VsTwisted = ratio(create.Twine.Median, create.Twisted.Value, false)
-	return &results{
-		Version:  resultsVersion,
-		Started:  time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
-		Seconds:  12.5,
-		Machine:  machine{GoVersion: "go1.26", GOOS: "linux", GOARCH: "amd64", CPUs: 2, GOMAXPROCS: 2},
-		Settings: settings{Runs: 3, Quick: true, TargetSeconds: 0.02, LagSeconds: 0.4, Compare: "twisted"},
-		Twisted:  twistedInfo{Requested: true, Available: true, Version: "22.4.0", Python: "python3"},
+	create.VsBaseline = compare(create.Twine, baseline, false)
+	create.VsOther = compare(create.Twine, create.Other.runs, false)
+	low, high := 0.7, 3.4
+	res := &results{
+		Version:     resultsVersion,
+		Started:     time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Seconds:     12.5,
+		Machine:     machine{GoVersion: "go1.26", GOOS: "linux", GOARCH: "amd64", CPUs: 2, GOMAXPROCS: 2},
+		Settings:    settings{Runs: 3, Quick: true, TargetSeconds: 0.02, LagSeconds: 0.4, Compare: "twisted"},
+		Load:        loadInfo{Known: true, CPUs: 2, Start: 0.5, Min: 0.5, Max: 3.4, End: 3.4},
+		Comparisons: []comparisonInfo{{Name: "twisted", Label: "Twisted", Available: true, Version: "22.4.0", Python: "python3"}},
 		Suites: []suiteResult{
 			{Name: "deferred", Doc: "Deferreds <&> friends", Scenarios: []scenarioResult{
 				{Name: "create_callback", Doc: "New, AddCallback, Callback", BaselineName: "buffered channel",
-					Metrics: []metricResult{create}, Allocs: ptr(1), Bytes: ptr(80)},
+					Metrics: []metricResult{create}, Allocs: ptr(1), Bytes: ptr(80), Load: &low},
 				{Name: "chain10", Doc: "a chain", Error: "chain10: got 9, want 10"},
 			}},
 			{Name: "lag", Doc: "Reactor lag", Scenarios: []scenarioResult{
@@ -63,14 +68,16 @@ func fixture() *results {
 			}},
 		},
 	}
+	res.Suites[1].Scenarios[2].Load = &high
+	return res
 }
 
 func TestWriteTable(t *testing.T) {
 	var out bytes.Buffer
 	writeTable(&out, fixture())
 	text := out.String()
-	assert.Contains(t, text, "medians of 3 runs (quick mode)")
-	assert.Contains(t, text, "Twisted 22.4.0 (python3) measured the same scenarios in the same run.")
+	assert.Contains(t, text, "medians of 3 interleaved rounds (quick mode)")
+	assert.Contains(t, text, "Twisted 22.4.0 (python3) measured the same scenarios, its rounds interleaved with twine's.")
 
 	lines := strings.Split(text, "\n")
 	row := func(prefix string) string {
@@ -82,11 +89,14 @@ func TestWriteTable(t *testing.T) {
 		t.Fatalf("no row starts with %q in\n%s", prefix, text)
 		return ""
 	}
-	assert.Equal(t, []string{"deferred/create_callback", "131", "ns/op", "±2%", "125", "ns/op", "0.95×", "1.40", "µs/op", "10.7×", "1", "buffered", "channel"},
+	// Each side's median with its spread; the baseline's rounds overlap
+	// twine's, so its ratio is marked too noisy to rank.
+	assert.Equal(t, []string{"deferred/create_callback", "131", "ns/op", "±2%", "125", "ns/op", "±4%", "0.95×?",
+		"1.40", "µs/op", "±7%", "10.7×", "1", "0.70", "buffered", "channel"},
 		strings.Fields(row("deferred/create_callback")))
 	assert.Contains(t, row("deferred/chain10"), "failed: chain10: got 9, want 10")
-	assert.Equal(t, []string{"lag/cooperate", "p99", "lag", "12.0", "ms", "-", "-", "14.0", "ms", "1.17×"},
-		strings.Fields(row("lag/cooperate p99 lag")))
+	assert.Equal(t, []string{"lag/cooperate", "p99", "lag", "12.0", "ms", "-", "-", "14.0", "ms", "1.17×?"},
+		strings.Fields(row("lag/cooperate p99 lag")), "one round each: no spread, and too few rounds to rank")
 	assert.Equal(t, []string{"lag/adaptive", "throughput", "97.0", "%", "-", "-", "-", "-"},
 		strings.Fields(row("lag/adaptive throughput")))
 
@@ -98,14 +108,53 @@ func TestWriteTable(t *testing.T) {
 		assert.NotEqual(t, ' ', r[end-1], "%s: the twine figure ends under the header", prefix)
 		assert.Equal(t, ' ', r[end], prefix)
 	}
+	assert.Contains(t, text, "\nToo noisy to rank (2): deferred/create_callback against buffered channel; "+
+		"lag/cooperate p99 lag against Twisted.\n")
+}
+
+// The load average of the run, and of each scenario, is said; a high one
+// loudly, with the scenarios it marked.
+func TestWriteTableSaysTheLoad(t *testing.T) {
+	var out bytes.Buffer
+	writeTable(&out, fixture())
+	text := out.String()
+	assert.Contains(t, text, "Load average (1 min): 0.50 at the start, 0.50 to 3.40 during the run, on 2 CPUs: "+
+		"HIGH (above the CPU count) after 1 of 2 scenarios, marked ! in the load column")
+	assert.Regexp(t, `(?m)^lag/adaptive p99 lag .* 3\.40!$`, text)
+	assert.Regexp(t, `(?m)^deferred/create_callback .* 0\.70  buffered channel$`, text)
+
+	res := fixture()
+	res.Load = loadInfo{Known: true, CPUs: 2, Start: 0.3, Min: 0.2, Max: 1.9, End: 0.4}
+	out.Reset()
+	writeTable(&out, res)
+	assert.Contains(t, out.String(), "0.20 to 1.90 during the run, on 2 CPUs: the machine was not busy.")
+
+	res.Load = loadInfo{CPUs: 2, Error: errNoLoad.Error()}
+	out.Reset()
+	writeTable(&out, res)
+	assert.Contains(t, out.String(), "Load average: unknown (bench: the load average is read from /proc/loadavg")
 }
 
 func TestWriteTableWithoutTwisted(t *testing.T) {
 	res := fixture()
-	res.Twisted = twistedInfo{Requested: true, Python: "/usr/bin/python3", Error: "/usr/bin/python3 cannot import twisted (No module named 'twisted')"}
+	res.Comparisons = []comparisonInfo{{Name: "twisted", Label: "Twisted", Python: "/usr/bin/python3",
+		Error: "/usr/bin/python3 cannot import twisted (No module named 'twisted')"}}
 	var out bytes.Buffer
 	writeTable(&out, res)
 	assert.Contains(t, out.String(), "Twisted not compared: /usr/bin/python3 cannot import twisted (No module named 'twisted').")
+
+	// Without -compare, the table has no column for another side.
+	res.Comparisons = nil
+	for _, s := range res.Suites {
+		for i := range s.Scenarios {
+			for j := range s.Scenarios[i].Metrics {
+				s.Scenarios[i].Metrics[j].Other, s.Scenarios[i].Metrics[j].VsOther = nil, nil
+			}
+		}
+	}
+	out.Reset()
+	writeTable(&out, res)
+	assert.NotContains(t, out.String(), "Twisted")
 }
 
 func TestFormatting(t *testing.T) {
@@ -120,6 +169,14 @@ func TestFormatting(t *testing.T) {
 		{formatRatio(ptr(10.66)), "10.7×"},
 		{formatRatio(ptr(148.2)), "148×"},
 		{formatRatio(nil), "-"},
+		{formatVersus(&versus{Ratio: 0.987}), "0.99×"},
+		{formatVersus(&versus{Ratio: 0.987, TooNoisy: true}), "0.99×?"},
+		{formatVersus(nil), "-"},
+		{formatSpread(newRuns([]float64{90, 100, 130})), "±20%"},
+		{formatSpread(newRuns([]float64{90})), ""},
+		{formatLoad(ptr(2.5), 2), "2.50!"},
+		{formatLoad(ptr(2), 2), "2.00"},
+		{formatLoad(nil, 2), ""},
 		{formatAllocs(1.0002), "1"},
 		{formatAllocs(0.25), "0.25"},
 		{formatAllocs(0.0001), "0"},
@@ -210,7 +267,11 @@ func TestWriteHTML(t *testing.T) {
 	assert.Contains(t, page, "Deferreds &lt;&amp;&gt; friends", "text is escaped")
 	assert.Contains(t, page, "failed: chain10: got 9, want 10")
 	assert.Contains(t, page, "10.7× vs Twisted")
-	assert.Contains(t, page, "0.95× vs plain Go")
+	assert.Contains(t, page, "0.95×? vs plain Go (too noisy to rank)")
+	assert.Contains(t, page, `<td class="noisy" title="too noisy to rank: the two sides' rounds overlap">0.95×?</td>`)
+	assert.Contains(t, page, "Too noisy to rank (2): deferred/create_callback against buffered channel; lag/cooperate p99 lag against Twisted.")
+	assert.Contains(t, page, `<p class="warn">Load average (1 min): 0.50 at the start`)
+	assert.Contains(t, page, "<td>3.40!</td>")
 	assert.Contains(t, page, "Twisted 22.4.0 measured the same scenarios")
 	assert.Contains(t, page, "without cooperation")
 }
@@ -218,11 +279,11 @@ func TestWriteHTML(t *testing.T) {
 func TestWriteHTMLWithoutLagOrTwisted(t *testing.T) {
 	res := fixture()
 	res.Suites = res.Suites[:1]
-	res.Twisted = twistedInfo{Requested: true, Error: "no Python interpreter at /x"}
+	res.Comparisons = []comparisonInfo{{Name: "twisted", Label: "Twisted", Error: "no Python interpreter at /x"}}
 	for i := range res.Suites[0].Scenarios {
 		for j := range res.Suites[0].Scenarios[i].Metrics {
-			res.Suites[0].Scenarios[i].Metrics[j].Twisted = nil
-			res.Suites[0].Scenarios[i].Metrics[j].VsTwisted = nil
+			res.Suites[0].Scenarios[i].Metrics[j].Other = nil
+			res.Suites[0].Scenarios[i].Metrics[j].VsOther = nil
 		}
 	}
 	var out bytes.Buffer

@@ -20,8 +20,9 @@ import (
 // Debian's Python (/usr/bin/python3, where python3-celery installs), with
 // one worker process of concurrency 1 (prefork) and the RPC result backend,
 // as the issue measured it. The script starts its worker once and makes all
-// the rounds of both scenarios in one go; each baseline run takes the next
-// round's figure. Without Celery the scenarios are left out, with a note.
+// the rounds of both scenarios in one go; each baseline round takes the
+// next round's figure. Without Celery the scenarios are left out, with a
+// note.
 //
 //go:embed celery/celery_bench.py
 var celeryScript []byte
@@ -80,22 +81,25 @@ type celeryRounds struct {
 
 var celery celeryRounds
 
-// take returns the runFunc of Celery's side of scenario which (0: the
-// throughput, 1: the round trip).
-func (c *celeryRounds) take(which int) runFunc {
-	return func(cfg *config) (sample, error) {
-		c.once.Do(func() { c.err = c.run(cfg) })
-		if c.err != nil {
-			return sample{}, c.err
-		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		i := c.next[which]
-		if i >= len(c.figures[which]) {
-			return sample{}, errors.New("celery: more runs than rounds")
-		}
-		c.next[which]++
-		return sample{values: map[string]float64{"time": c.figures[which][i]}, allocs: -1, bytes: -1}, nil
+// take returns Celery's side of scenario which (0: the throughput, 1: the
+// round trip). Its rounds are not interleaved with twine's: the script
+// makes them all at the first, and each round takes the next figure.
+func (c *celeryRounds) take(which int) starter {
+	return func(cfg *config) (*side, error) {
+		return &side{round: func() (sample, error) {
+			c.once.Do(func() { c.err = c.run(cfg) })
+			if c.err != nil {
+				return sample{}, c.err
+			}
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			i := c.next[which]
+			if i >= len(c.figures[which]) {
+				return sample{}, errors.New("celery: more rounds asked for than the script made")
+			}
+			c.next[which]++
+			return sample{values: map[string]float64{"time": c.figures[which][i]}, allocs: -1, bytes: -1}, nil
+		}}, nil
 	}
 }
 

@@ -7,11 +7,11 @@ import (
 	"strings"
 )
 
-// Colours of the sides: twine, plain Go, Twisted.
+// Colours of the sides: twine, plain Go, the comparison (Twisted).
 const (
 	colTwine    = "#0f766e"
 	colBaseline = "#94a3b8"
-	colTwisted  = "#d97706"
+	colOther    = "#d97706"
 )
 
 // pageStyle is the report's whole style sheet: no fonts, scripts or
@@ -60,6 +60,7 @@ td.base { text-align: left; color: #6b7280; }
 td.spread { color: #9ca3af; }
 td.good { color: #047857; font-weight: 600; }
 td.bad { color: #b91c1c; font-weight: 600; }
+td.noisy { color: #6b7280; font-style: italic; }
 code { background: #eef0f3; padding: 1px 5px; border-radius: 4px; font-size: 13px; }
 footer { margin-top: 28px; color: #6b7280; font-size: 13px; }
 `
@@ -80,12 +81,22 @@ func writeHTML(w io.Writer, res *results) error {
 	fmt.Fprintf(&b, "<p class=\"meta\">%s · %s %s/%s · %d CPUs · %s%s · %.0f s</p>\n",
 		esc(res.Started.Format("2006-01-02 15:04 MST")), esc(res.Machine.GoVersion), esc(res.Machine.GOOS),
 		esc(res.Machine.GOARCH), res.Machine.CPUs, runsPhrase(res.Settings.Runs), quick, res.Seconds)
-	switch {
-	case res.Twisted.Available:
-		fmt.Fprintf(&b, "<p class=\"meta\">Twisted %s measured the same scenarios in the same run, with %s.</p>\n",
-			esc(res.Twisted.Version), esc(res.Twisted.Python))
-	case res.Twisted.Requested:
-		fmt.Fprintf(&b, "<p class=\"warn\">Twisted was not compared: %s.</p>\n", esc(res.Twisted.Error))
+	for _, c := range res.Comparisons {
+		if c.Available {
+			fmt.Fprintf(&b, "<p class=\"meta\">%s %s measured the same scenarios in the same run, with %s, its rounds interleaved with twine's.</p>\n",
+				esc(c.Label), esc(c.Version), esc(c.Python))
+		} else {
+			fmt.Fprintf(&b, "<p class=\"warn\">%s was not compared: %s.</p>\n", esc(c.Label), esc(c.Error))
+		}
+	}
+	loadClass := "meta"
+	if res.Load.high() {
+		loadClass = "warn"
+	}
+	fmt.Fprintf(&b, "<p class=\"%s\">%s</p>\n", loadClass, esc(loadPhrase(res)))
+	if noisy := tooNoisy(res); len(noisy) > 0 {
+		fmt.Fprintf(&b, "<p class=\"warn\">Too noisy to rank (%d): %s. Their sides' rounds overlap, so this run cannot say which does better.</p>\n",
+			len(noisy), esc(strings.Join(noisy, "; ")))
 	}
 	writeKeyFigures(&b, res)
 
@@ -118,12 +129,14 @@ func writeHTML(w io.Writer, res *results) error {
 	writeHTMLTable(&b, res)
 	b.WriteString("</div>\n")
 	b.WriteString("<footer>Made by <code>go run ./bench")
-	if res.Twisted.Requested {
-		b.WriteString(" -compare twisted")
+	if res.Settings.Compare != "" {
+		b.WriteString(" -compare " + esc(res.Settings.Compare))
 	}
-	b.WriteString("</code>. ±: half the range of twine's runs, in percent of their median. Ratios: the other side's time over " +
-		"twine's (for a throughput, twine's over the other's); above 1 twine does better. Every run's figures, for " +
-		"tools, are in <code>results.json</code>.</footer>\n")
+	b.WriteString("</code>. The rounds of twine, plain Go and the comparison were interleaved. ±: half the range of a " +
+		"side's rounds, in percent of their median. Ratios: the other side's time over twine's (for a throughput, " +
+		"twine's over the other's); above 1 twine does better; ? marks a ratio too noisy to rank, whose sides' rounds " +
+		"overlap. load: the load average after the scenario, ! above the CPU count. Every round's figures, for tools, " +
+		"are in <code>results.json</code>.</footer>\n")
 	b.WriteString("</main>\n</body>\n</html>\n")
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -178,18 +191,23 @@ func writeKeyFigures(b *strings.Builder, res *results) {
 			card(lagColour(sc.Name), formatTime(p99.Twine.Median), what)
 		}
 	}
-	var vs []float64
-	for _, s := range res.Suites {
-		for _, sc := range s.Scenarios {
-			if len(sc.Metrics) > 0 && sc.Metrics[0].VsTwisted != nil && s.Name != "lag" {
-				vs = append(vs, *sc.Metrics[0].VsTwisted)
+	for _, c := range res.Comparisons {
+		var vs []float64
+		for _, s := range res.Suites {
+			for _, sc := range s.Scenarios {
+				if len(sc.Metrics) == 0 || s.Name == "lag" {
+					continue
+				}
+				if m := sc.Metrics[0]; m.VsOther != nil && m.Other.Side == c.Label {
+					vs = append(vs, m.VsOther.Ratio)
+				}
 			}
 		}
-	}
-	if len(vs) > 0 {
-		card(colTwisted, formatSig(median(vs))+"×",
-			fmt.Sprintf("median speed-up over Twisted, %d scenarios (%s to %s)", len(vs),
-				formatSig(slices.Min(vs))+"×", formatSig(slices.Max(vs))+"×"))
+		if len(vs) > 0 {
+			card(colOther, formatSig(median(vs))+"×",
+				fmt.Sprintf("median speed-up over %s, %d scenarios (%s to %s)", c.Label, len(vs),
+					formatSig(slices.Min(vs))+"×", formatSig(slices.Max(vs))+"×"))
+		}
 	}
 	if len(cards) == 0 {
 		return
@@ -199,40 +217,64 @@ func writeKeyFigures(b *strings.Builder, res *results) {
 
 // writeHTMLTable writes every figure as an HTML table.
 func writeHTMLTable(b *strings.Builder, res *results) {
-	b.WriteString("<table>\n<thead><tr><th class=\"name\">scenario</th><th>twine</th><th>±</th><th>baseline</th><th>×</th>" +
-		"<th>Twisted</th><th>×</th><th>allocs</th><th class=\"name\">baseline is</th></tr></thead>\n<tbody>\n")
-	ratioCell := func(r *float64) string {
-		cls := ""
+	other := otherLabel(res)
+	b.WriteString("<table>\n<thead><tr><th class=\"name\">scenario</th><th>twine</th><th>±</th><th>baseline</th><th>±</th><th>×</th>")
+	if other != "" {
+		fmt.Fprintf(b, "<th>%s</th><th>±</th><th>×</th>", esc(other))
+	}
+	b.WriteString("<th>allocs</th><th>load</th><th class=\"name\">baseline is</th></tr></thead>\n<tbody>\n")
+	cols := 9
+	if other != "" {
+		cols += 3
+	}
+	ratioCell := func(v *versus) string {
+		cls, title := "", ""
 		switch {
-		case r == nil:
-		case *r >= 1.05:
+		case v == nil:
+		case v.TooNoisy:
+			cls, title = " class=\"noisy\"", " title=\"too noisy to rank: the two sides' rounds overlap\""
+		case v.Ratio >= 1.05:
 			cls = " class=\"good\""
-		case *r <= 0.95:
+		case v.Ratio <= 0.95:
 			cls = " class=\"bad\""
 		}
-		return fmt.Sprintf("<td%s>%s</td>", cls, esc(formatRatio(r)))
+		return fmt.Sprintf("<td%s%s>%s</td>", cls, title, esc(formatVersus(v)))
 	}
 	for _, s := range res.Suites {
 		for _, sc := range s.Scenarios {
 			if sc.Error != "" {
-				fmt.Fprintf(b, "<tr><td class=\"name\">%s</td><td colspan=\"8\" class=\"name fail\">failed: %s</td></tr>\n",
-					esc(s.Name+"/"+sc.Name), esc(sc.Error))
+				fmt.Fprintf(b, "<tr><td class=\"name\">%s</td><td colspan=\"%d\" class=\"name fail\">failed: %s</td></tr>\n",
+					esc(s.Name+"/"+sc.Name), cols-1, esc(sc.Error))
 				continue
 			}
 			for i, m := range sc.Metrics {
-				base, tw, allocs, baseName := "-", "-", "", ""
+				fmt.Fprintf(b, "<tr><td class=\"name\" title=\"%s\">%s</td><td>%s</td><td class=\"spread\">%s</td>",
+					esc(sc.Doc), esc(rowName(s.Name, sc, m)), esc(formatValue(m.Twine.Median, m.Unit)), esc(formatSpread(m.Twine)))
 				if m.Baseline != nil {
-					base, baseName = formatValue(m.Baseline.Median, m.Unit), sc.BaselineName
+					fmt.Fprintf(b, "<td>%s</td><td class=\"spread\">%s</td>", esc(formatValue(m.Baseline.Median, m.Unit)), esc(formatSpread(*m.Baseline)))
+				} else {
+					b.WriteString("<td>-</td><td class=\"spread\"></td>")
 				}
-				if m.Twisted != nil {
-					tw = formatValue(m.Twisted.Value, m.Unit)
+				b.WriteString(ratioCell(m.VsBaseline))
+				if other != "" {
+					if m.Other != nil {
+						fmt.Fprintf(b, "<td>%s</td><td class=\"spread\">%s</td>", esc(formatValue(m.Other.Median, m.Unit)), esc(formatSpread(m.Other.runs)))
+					} else {
+						b.WriteString("<td>-</td><td class=\"spread\"></td>")
+					}
+					b.WriteString(ratioCell(m.VsOther))
 				}
-				if i == 0 && sc.Allocs != nil {
-					allocs = formatAllocs(*sc.Allocs)
+				allocs, load, base := "", "", ""
+				if i == 0 {
+					if sc.Allocs != nil {
+						allocs = formatAllocs(*sc.Allocs)
+					}
+					load = formatLoad(sc.Load, res.Load.CPUs)
 				}
-				fmt.Fprintf(b, "<tr><td class=\"name\" title=\"%s\">%s</td><td>%s</td><td class=\"spread\">%s</td><td>%s</td>%s<td>%s</td>%s<td>%s</td><td class=\"base\">%s</td></tr>\n",
-					esc(sc.Doc), esc(rowName(s.Name, sc, m)), esc(formatValue(m.Twine.Median, m.Unit)), esc(formatSpread(m.Twine)), esc(base),
-					ratioCell(m.VsBaseline), esc(tw), ratioCell(m.VsTwisted), esc(allocs), esc(baseName))
+				if m.Baseline != nil {
+					base = sc.BaselineName
+				}
+				fmt.Fprintf(b, "<td>%s</td><td>%s</td><td class=\"base\">%s</td></tr>\n", esc(allocs), esc(load), esc(base))
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -16,17 +17,20 @@ import (
 // other's time over twine's for a cost, twine's figure over the other's for
 // a throughput; above 1 twine is better, below 1 it is worse.
 type results struct {
-	Version  int           `json:"version"`
-	Started  time.Time     `json:"started"`
-	Seconds  float64       `json:"seconds"`
-	Machine  machine       `json:"machine"`
-	Settings settings      `json:"settings"`
-	Twisted  twistedInfo   `json:"twisted"`
-	Suites   []suiteResult `json:"suites"`
+	Version     int              `json:"version"`
+	Started     time.Time        `json:"started"`
+	Seconds     float64          `json:"seconds"`
+	Machine     machine          `json:"machine"`
+	Settings    settings         `json:"settings"`
+	Load        loadInfo         `json:"load"`
+	Comparisons []comparisonInfo `json:"comparisons,omitempty"`
+	Suites      []suiteResult    `json:"suites"`
 }
 
-// resultsVersion is the version of results.json's layout.
-const resultsVersion = 1
+// resultsVersion is the version of results.json's layout: 2 since the
+// sides' rounds are interleaved and every side has its runs, spread and
+// rank.
+const resultsVersion = 2
 
 type machine struct {
 	GoVersion  string `json:"go_version"`
@@ -44,8 +48,26 @@ type settings struct {
 	Compare       string  `json:"compare,omitempty"`
 }
 
-type twistedInfo struct {
-	Requested bool   `json:"requested"`
+// loadInfo is the machine's load average over the last minute (see
+// load.go), read before the first scenario and after each one.
+type loadInfo struct {
+	Known bool    `json:"known"`
+	CPUs  int     `json:"cpus"`
+	Start float64 `json:"start"`
+	Min   float64 `json:"min"`
+	Max   float64 `json:"max"`
+	End   float64 `json:"end"`
+	Error string  `json:"error,omitempty"`
+}
+
+// high says whether the load average was above the number of processors
+// at some point of the run.
+func (l loadInfo) high() bool { return l.Known && highLoad(l.Max, l.CPUs) }
+
+// comparisonInfo says what became of a comparison that -compare named.
+type comparisonInfo struct {
+	Name      string `json:"name"`
+	Label     string `json:"label"`
 	Available bool   `json:"available"`
 	Version   string `json:"version,omitempty"`
 	Python    string `json:"python,omitempty"`
@@ -67,35 +89,80 @@ type scenarioResult struct {
 	Allocs *float64 `json:"allocs_per_unit,omitempty"`
 	Bytes  *float64 `json:"bytes_per_unit,omitempty"`
 	Lag    *lagData `json:"lag,omitempty"`
-	Error  string   `json:"error,omitempty"`
+	// Load is the load average after the scenario's last round.
+	Load  *float64 `json:"load,omitempty"`
+	Error string   `json:"error,omitempty"`
 }
 
 type metricResult struct {
-	Key            string        `json:"key"`
-	Label          string        `json:"label"`
-	Unit           string        `json:"unit"`
-	HigherIsBetter bool          `json:"higher_is_better"`
-	Twine          runs          `json:"twine"`
-	Baseline       *runs         `json:"baseline,omitempty"`
-	Twisted        *twistedValue `json:"twisted,omitempty"`
-	VsBaseline     *float64      `json:"vs_baseline,omitempty"`
-	VsTwisted      *float64      `json:"vs_twisted,omitempty"`
+	Key            string     `json:"key"`
+	Label          string     `json:"label"`
+	Unit           string     `json:"unit"`
+	HigherIsBetter bool       `json:"higher_is_better"`
+	Twine          runs       `json:"twine"`
+	Baseline       *runs      `json:"baseline,omitempty"`
+	Other          *otherRuns `json:"other,omitempty"`
+	VsBaseline     *versus    `json:"vs_baseline,omitempty"`
+	VsOther        *versus    `json:"vs_other,omitempty"`
 }
 
-// runs are the figures of every run and their median.
+// runs are the figures of every round of a side, their median, and their
+// spread: half their range in percent of the median (0 for one round).
 type runs struct {
 	Runs   []float64 `json:"runs"`
 	Median float64   `json:"median"`
+	Spread float64   `json:"spread_percent"`
 }
 
-func newRuns(xs []float64) runs { return runs{Runs: xs, Median: median(xs)} }
+func newRuns(xs []float64) runs {
+	r := runs{Runs: xs, Median: median(xs)}
+	if len(xs) > 1 && r.Median > 0 {
+		r.Spread = 100 * (slices.Max(xs) - slices.Min(xs)) / 2 / r.Median
+	}
+	return r
+}
 
-// A twistedValue is Twisted's figure for a metric, in the metric's unit,
-// with what the script printed.
-type twistedValue struct {
-	Name    string  `json:"name"`
-	Value   float64 `json:"value"`
-	Printed string  `json:"printed"`
+// otherRuns are the figures of a comparison's script for a metric, in the
+// metric's unit: Side is the comparison's label ("Twisted"), Figure the
+// name the script printed them under.
+type otherRuns struct {
+	Side   string `json:"side"`
+	Figure string `json:"figure"`
+	runs
+}
+
+// versus is how twine's figure compares with another side's: the ratio of
+// their medians (see [ratio]), and whether their rounds were too spread to
+// say which side does better (see [separated]).
+type versus struct {
+	Ratio    float64 `json:"ratio"`
+	TooNoisy bool    `json:"too_noisy,omitempty"`
+}
+
+// compare returns how twine's runs compare with other's, or nil when a
+// median is not a positive number.
+func compare(twine, other runs, higherBetter bool) *versus {
+	r := ratio(twine.Median, other.Median, higherBetter)
+	if r == nil {
+		return nil
+	}
+	return &versus{Ratio: *r, TooNoisy: !separated(twine.Runs, other.Runs)}
+}
+
+// minRankRounds is how many rounds each side needs before a run can rank
+// them: with three each, two sides that do equally well come out separated
+// by chance one time in ten.
+const minRankRounds = 3
+
+// separated says whether every round of one side did better than every
+// round of the other: then the run ranks them. When their ranges overlap,
+// the rounds disagree about which side does better, and the ratio of the
+// medians is too noisy to rank them.
+func separated(a, b []float64) bool {
+	if len(a) < minRankRounds || len(b) < minRankRounds {
+		return false
+	}
+	return slices.Max(a) < slices.Min(b) || slices.Max(b) < slices.Min(a)
 }
 
 // lagData is what the lag charts draw.

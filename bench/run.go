@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -14,10 +13,11 @@ import (
 	"github.com/twinego/twine/deferred"
 )
 
-// runSuites runs the suites and, with -compare twisted, their Twisted
-// scripts, reporting progress to progress. It returns what it measured,
-// and an error if a scenario failed or the run was interrupted (with the
-// results of the scenarios that ran, unless interrupted).
+// runSuites runs the suites and, with -compare, the scripts that measure
+// the same scenarios outside Go, reporting progress to progress. It
+// returns what it measured, and an error if a scenario failed or the run
+// was interrupted (with the results of the scenarios that ran, unless
+// interrupted).
 func runSuites(ctx context.Context, cfg *config, suites []suite, progress io.Writer) (*results, error) {
 	res := &results{
 		Version: resultsVersion,
@@ -37,8 +37,14 @@ func runSuites(ctx context.Context, cfg *config, suites []suite, progress io.Wri
 			Compare:       cfg.compare,
 		},
 	}
-	env, cleanup := setUpTwisted(ctx, cfg, res, progress)
-	defer cleanup()
+	readLoad := cfg.loadAvg
+	if readLoad == nil {
+		readLoad = readLoadAvg
+	}
+	load := newLoadWatch(readLoad, res.Machine.CPUs)
+	defer func() { res.Load = load.info }()
+	cmp := newComparer(ctx, cfg, res, progress)
+	defer cmp.close(progress)
 
 	total := 0
 	for _, s := range suites {
@@ -51,22 +57,21 @@ func runSuites(ctx context.Context, cfg *config, suites []suite, progress io.Wri
 		for _, sc := range s.scenarios {
 			done++
 			fmt.Fprintf(progress, "[%2d/%d] %-32s", done, total, s.name+"/"+sc.name)
-			r := runScenario(ctx, cfg, sc, progress)
+			r := runScenario(ctx, cfg, sc, cmp, progress)
 			if ctx.Err() != nil {
 				fmt.Fprintln(progress)
 				return nil, fmt.Errorf("interrupted")
+			}
+			r.Load = load.sample()
+			if r.Load != nil && highLoad(*r.Load, res.Machine.CPUs) {
+				fmt.Fprintf(progress, "        load average %.2f on %d CPUs: the machine was busy\n", *r.Load, res.Machine.CPUs)
 			}
 			if r.Error != "" {
 				failed = append(failed, s.name+"/"+sc.name)
 			}
 			sr.Scenarios = append(sr.Scenarios, r)
 		}
-		if env != nil && len(s.twisted) > 0 {
-			addTwisted(ctx, env, cfg, s, &sr, progress)
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("interrupted")
-			}
-		}
+		cmp.endSuite(progress)
 		res.Suites = append(res.Suites, sr)
 	}
 	res.Seconds = time.Since(res.Started).Seconds()
@@ -76,67 +81,102 @@ func runSuites(ctx context.Context, cfg *config, suites []suite, progress io.Wri
 	return res, nil
 }
 
-// setUpTwisted finds Twisted for -compare twisted and writes the scripts
-// to a temporary directory. When Twisted cannot be used, it says so and
-// why, and the run goes on without it (a nil env).
-func setUpTwisted(ctx context.Context, cfg *config, res *results, progress io.Writer) (env *twistedEnv, cleanup func()) {
-	cleanup = func() {}
-	if cfg.compare != "twisted" {
-		return nil, cleanup
-	}
-	res.Twisted = twistedInfo{Requested: true, Python: cfg.python}
-	version, err := findTwisted(ctx, cfg.python)
-	if err == nil {
-		var dir string
-		if dir, err = os.MkdirTemp("", "twine-bench-twisted-"); err == nil {
-			cleanup = func() { _ = os.RemoveAll(dir) }
-			if err = writeScripts(dir); err == nil {
-				res.Twisted.Available = true
-				res.Twisted.Version = version
-				fmt.Fprintf(progress, "bench: comparing with Twisted %s (%s)\n", version, cfg.python)
-				return &twistedEnv{python: cfg.python, version: version, dir: dir}, cleanup
-			}
-		}
-	}
-	res.Twisted.Error = err.Error()
-	fmt.Fprintf(progress, "bench: -compare twisted: %v.\n", err)
-	fmt.Fprintf(progress, "bench: the Twisted column is left out; to have it, %s.\n", twistedInstall)
-	return nil, cleanup
+// A running side of a scenario: its rounds so far.
+type running struct {
+	name    string // "twine", the baseline's name, or the comparison's label
+	side    *side
+	samples []sample
 }
 
-// runScenario makes cfg.runs runs of a scenario, each twine's then the
-// baseline's, and returns their figures. A failed run ends the scenario
-// with its error in the result.
-func runScenario(ctx context.Context, cfg *config, sc scenario, progress io.Writer) scenarioResult {
+// runScenario sets the scenario's sides up and makes cfg.runs rounds of
+// each, interleaved: round i of every side before round i+1 of any, the
+// side that starts each turn rotating, so that no side always follows the
+// same one. A failure of twine or of the baseline ends the scenario with
+// its error in the result; a failure of the other side (a script) is said
+// to progress and leaves its column out.
+func runScenario(ctx context.Context, cfg *config, sc scenario, cmp *comparer, progress io.Writer) (r scenarioResult) {
 	start := time.Now()
-	r := scenarioResult{Name: sc.name, Doc: sc.doc}
+	r = scenarioResult{Name: sc.name, Doc: sc.doc}
 	if sc.baseline != nil {
 		r.BaselineName = sc.baselineName
 	}
-	var twine, base []sample
-	fmt.Fprint(progress, " run")
-	for i := range cfg.runs {
-		if ctx.Err() != nil {
-			return r
+	fail := func(err error) scenarioResult {
+		r.Error = err.Error()
+		fmt.Fprintf(progress, " failed: %v\n", err)
+		var pe *deferred.PanicError
+		if errors.As(err, &pe) {
+			fmt.Fprintf(progress, "%s\n", pe.Stack)
 		}
-		s, err := safeRun(sc.twine, cfg)
-		if err == nil && sc.baseline != nil {
-			var b sample
-			if b, err = safeRun(sc.baseline, cfg); err == nil {
-				base = append(base, b)
+		return r
+	}
+	var sides []*running
+	defer func() {
+		for _, rs := range sides {
+			if rs.side.close == nil {
+				continue
+			}
+			if err := safeClose(rs.side.close); err != nil && r.Error == "" {
+				r.Metrics = nil
+				fail(fmt.Errorf("%s: %w", rs.name, err))
 			}
 		}
+	}()
+	for _, st := range []struct {
+		name string
+		f    starter
+	}{{"twine", sc.twine}, {sc.baselineName, sc.baseline}} {
+		if st.f == nil {
+			continue
+		}
+		s, err := safeStart(st.f, cfg)
 		if err != nil {
-			r.Error = err.Error()
-			fmt.Fprintf(progress, " failed: %v\n", err)
-			var pe *deferred.PanicError
-			if errors.As(err, &pe) {
-				fmt.Fprintf(progress, "%s\n", pe.Stack)
-			}
-			return r
+			return fail(err)
 		}
-		twine = append(twine, s)
+		sides = append(sides, &running{name: st.name, side: s})
+	}
+	var other *running
+	var otherErr error
+	if sc.other != nil && cmp != nil {
+		other, otherErr = startOther(ctx, cfg, sc.other, cmp, progress)
+		if other != nil {
+			sides = append(sides, other)
+		}
+	}
+
+	fmt.Fprint(progress, " round")
+	for i := range cfg.runs {
+		for j := range sides {
+			rs := sides[(i+j)%len(sides)]
+			if ctx.Err() != nil {
+				return r
+			}
+			if rs == other && otherErr != nil {
+				continue
+			}
+			s, err := safeRound(rs.side.round)
+			if err != nil && rs == other {
+				otherErr = err
+				continue
+			}
+			if err != nil {
+				return fail(err)
+			}
+			rs.samples = append(rs.samples, s)
+		}
 		fmt.Fprintf(progress, " %d", i+1)
+	}
+	if otherErr != nil && !errors.Is(otherErr, errNotCompared) {
+		fmt.Fprintf(progress, "\nbench: %v; %s has no %s column", otherErr, sc.name, cmp.label(sc.other))
+		other = nil
+	}
+
+	twine := sides[0].samples
+	var base, others []sample
+	if sc.baseline != nil {
+		base = sides[1].samples
+	}
+	if other != nil {
+		others = other.samples
 	}
 	for _, m := range sc.metrics {
 		mr := metricResult{Key: m.key, Label: m.label, Unit: m.unit(), HigherIsBetter: m.higherBetter}
@@ -145,7 +185,16 @@ func runScenario(ctx context.Context, cfg *config, sc scenario, progress io.Writ
 		if len(base) > 0 {
 			b := newRuns(values(base, get))
 			mr.Baseline = &b
-			mr.VsBaseline = ratio(mr.Twine.Median, b.Median, m.higherBetter)
+			mr.VsBaseline = compare(mr.Twine, b, m.higherBetter)
+		}
+		if len(others) > 0 && m.other != "" {
+			o, err := otherFigures(others, m)
+			if err != nil {
+				fmt.Fprintf(progress, "\nbench: %s: %v", other.name, err)
+			} else {
+				mr.Other = &otherRuns{Side: other.name, Figure: m.other, runs: newRuns(o)}
+				mr.VsOther = compare(mr.Twine, mr.Other.runs, m.higherBetter)
+			}
 		}
 		r.Metrics = append(r.Metrics, mr)
 	}
@@ -161,19 +210,93 @@ func runScenario(ctx context.Context, cfg *config, sc scenario, progress io.Writ
 	if head.Baseline != nil {
 		fmt.Fprintf(progress, "  (%s %s)", sc.baselineName, formatValue(head.Baseline.Median, head.Unit))
 	}
+	if head.Other != nil {
+		fmt.Fprintf(progress, "  (%s %s)", head.Other.Side, formatValue(head.Other.Median, head.Unit))
+	}
 	fmt.Fprintf(progress, "  %.1fs\n", time.Since(start).Seconds())
 	return r
 }
 
-// safeRun makes a run, turning a panic on the calling goroutine into a
-// *deferred.PanicError, so that the other scenarios still run.
-func safeRun(f runFunc, cfg *config) (s sample, err error) {
+// startOther starts the scenario's other side: the round of a script,
+// served by a server that the comparer keeps for the suite. It returns nil
+// and why when the round cannot be had; the reason has been said to
+// progress unless it is that its comparison was not asked for.
+func startOther(ctx context.Context, cfg *config, o *otherRound, cmp *comparer, progress io.Writer) (*running, error) {
+	srv, err := cmp.start(cfg, o, progress)
+	if err != nil {
+		return nil, err
+	}
+	rs := &running{name: cmp.label(o)}
+	rs.side = &side{round: func() (sample, error) {
+		figures, err := srv.round(ctx, o.name)
+		if err != nil {
+			if !srv.running() {
+				cmp.fail(srv, err)
+			}
+			return sample{}, err
+		}
+		s := sample{values: map[string]float64{}, allocs: -1, bytes: -1}
+		for name, f := range figures {
+			s.values[name] = f.Value
+			s.figures = append(s.figures, f)
+		}
+		return s, nil
+	}}
+	return rs, nil
+}
+
+// otherFigures returns the other side's figure for m from each of its
+// rounds, in m's unit.
+func otherFigures(samples []sample, m metric) ([]float64, error) {
+	var xs []float64
+	for _, s := range samples {
+		var f *figure
+		for i := range s.figures {
+			if s.figures[i].Name == m.other {
+				f = &s.figures[i]
+			}
+		}
+		if f == nil {
+			return nil, fmt.Errorf("no figure named %s", m.other)
+		}
+		v, err := f.convert(m)
+		if err != nil {
+			return nil, err
+		}
+		xs = append(xs, v)
+	}
+	return xs, nil
+}
+
+// safeStart starts a side, turning a panic into a *deferred.PanicError.
+func safeStart(f starter, cfg *config) (s *side, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = deferred.NewPanicError(v)
 		}
 	}()
 	return f(cfg)
+}
+
+// safeClose closes a side, turning a panic into a *deferred.PanicError.
+func safeClose(f func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = deferred.NewPanicError(v)
+		}
+	}()
+	return f()
+}
+
+// safeRound makes a round, turning a panic on the calling goroutine into
+// a *deferred.PanicError, so that the other scenarios still run.
+func safeRound(round func() (sample, error)) (s sample, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = deferred.NewPanicError(v)
+		}
+	}()
+	return round()
 }
 
 // values returns get of each sample.
@@ -218,49 +341,3 @@ func newLagData(samples []sample) *lagData {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// addTwisted runs a suite's Twisted scripts and puts their figures beside
-// twine's. A script that fails or leaves a figure out is reported; the
-// figures it did print are kept.
-func addTwisted(ctx context.Context, env *twistedEnv, cfg *config, s suite, sr *suiteResult, progress io.Writer) {
-	figures := map[string]twistedFigure{}
-	for _, script := range s.twisted {
-		start := time.Now()
-		fmt.Fprintf(progress, "        Twisted %s: %s, %d run(s) per scenario\n", env.version, script.file, cfg.runs)
-		got, err := env.runScript(ctx, script, cfg, progress)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			fmt.Fprintf(progress, "bench: twisted: %v\n", err)
-		}
-		for k, v := range got {
-			figures[k] = v
-		}
-		fmt.Fprintf(progress, "        %s took %.1fs\n", script.file, time.Since(start).Seconds())
-	}
-	for i, sc := range s.scenarios {
-		r := &sr.Scenarios[i]
-		if r.Error != "" {
-			continue
-		}
-		for j, m := range sc.metrics {
-			if m.twisted == "" {
-				continue
-			}
-			f, ok := figures[m.twisted]
-			if !ok {
-				fmt.Fprintf(progress, "bench: twisted: no figure named %s for %s/%s\n", m.twisted, s.name, sc.name)
-				continue
-			}
-			v, err := f.convert(m)
-			if err != nil {
-				fmt.Fprintf(progress, "bench: %v\n", err)
-				continue
-			}
-			mr := &r.Metrics[j]
-			mr.Twisted = &twistedValue{Name: f.Name, Value: v, Printed: strings.TrimSpace(fmt.Sprintf("%g %s", f.Value, f.Unit))}
-			mr.VsTwisted = ratio(mr.Twine.Median, v, m.higherBetter)
-		}
-	}
-}

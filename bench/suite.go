@@ -7,44 +7,71 @@ import (
 )
 
 // A suite is a group of scenarios that are run together and drawn in one
-// chart, with the Twisted scripts that measure the same scenarios.
+// chart.
 type suite struct {
 	name      string
 	doc       string
 	scenarios []scenario
-	twisted   []twistedScript
 }
 
-// A scenario is one thing measured: twine's way of doing it, and, where
-// plain Go has an obvious way of its own, that way as its baseline. Each
-// run of a scenario measures the baseline right after twine, so that drift
-// in the machine's speed hits both alike.
+// A scenario is one thing measured, by up to three sides whose rounds are
+// interleaved: twine's way of doing it; where plain Go has an obvious way
+// of its own, that way as its baseline; and where a program outside Go
+// measures the same (a Twisted script), that program. Round i of every
+// side runs before round i+1 of any, so that drift in the machine's speed
+// hits all sides alike.
 type scenario struct {
 	name string
 	doc  string
-	// metrics are what a run reports, the first one being the headline
+	// metrics are what a round reports, the first one being the headline
 	// figure drawn in the suite's chart.
 	metrics []metric
-	twine   runFunc
+	twine   starter
 	// baseline, when not nil, is plain Go doing the same; baselineName says
 	// what it is ("time.AfterFunc", "plain loop").
-	baseline     runFunc
+	baseline     starter
 	baselineName string
-	// lag marks the scenarios whose runs record the reactor's lag over time.
+	// other, when not nil, is the round of a script that measures the same
+	// scenario outside Go; the metrics name its figures.
+	other *otherRound
+	// lag marks the scenarios whose rounds record the reactor's lag over
+	// time.
 	lag bool
 }
 
-// A runFunc makes one run of a scenario.
-type runFunc func(cfg *config) (sample, error)
+// A starter sets up one side of a scenario for its rounds: it starts what
+// the rounds share (a reactor, a pool of workers, a child process) and
+// returns the side. It runs once per scenario, before the first round.
+type starter func(cfg *config) (*side, error)
 
-// A sample is what one run measured: a value per metric key, and for the
-// lag scenarios the probe's lag over the run.
+// roundsOf makes a side each of whose rounds is f, which sets up and stops
+// what it needs itself.
+func roundsOf(f func(cfg *config) (sample, error)) starter {
+	return func(cfg *config) (*side, error) {
+		return &side{round: func() (sample, error) { return f(cfg) }}, nil
+	}
+}
+
+// A side is one way of doing a scenario, set up and ready for its rounds.
+type side struct {
+	// round makes one measured round. The first round of a side may take
+	// longer: it also calibrates and warms the side up (see [meter]).
+	round func() (sample, error)
+	// close, when not nil, stops what the starter started; it runs once,
+	// after the last round.
+	close func() error
+}
+
+// A sample is what one round measured: a value per metric key, and for
+// the lag scenarios the probe's lag over the round.
 type sample struct {
 	values map[string]float64
 	// allocs and bytes are heap allocations per unit of the headline
 	// metric; negative when not measured.
 	allocs, bytes float64
 	lags          []lagPoint
+	// figures are what a script's round printed, for the other side.
+	figures []figure
 }
 
 // A lagPoint is one run of the lag probe: when it ran, since the start of
@@ -71,9 +98,9 @@ type metric struct {
 	// for a plain duration such as a lag.
 	per          string
 	higherBetter bool
-	// twisted names the figure of a Twisted script that measures the same
-	// thing; empty when Twisted has none.
-	twisted string
+	// other names the figure, printed by the scenario's other round, that
+	// measures the same thing; empty when there is none.
+	other string
 }
 
 // unit is the metric's unit as written in results: "ns/op", "ns", "%",
@@ -93,16 +120,10 @@ func (m metric) unit() string {
 	}
 }
 
-// timeMetric is the usual headline metric: nanoseconds per unit of work.
-func timeMetric(per, twisted string) metric {
-	return metric{key: "time", label: "time", kind: kindTime, per: per, twisted: twisted}
-}
-
-// A twistedScript is a script under bench/twisted that measures some of a
-// suite's scenarios. args gives its command-line arguments for a run.
-type twistedScript struct {
-	file string
-	args func(cfg *config) []string
+// timeMetric is the usual headline metric: nanoseconds per unit of work;
+// other names the figure of the scenario's other round, if any.
+func timeMetric(per, other string) metric {
+	return metric{key: "time", label: "time", kind: kindTime, per: per, other: other}
 }
 
 // selectSuites returns the suites named in the comma-separated list, in the

@@ -11,6 +11,16 @@ import (
 // work from the reactor to a goroutine and back (Twisted's callFromThread
 // and deferToThread), as in bench/twisted/reactor_bench.py.
 func callsSuite() suite {
+	twisted := &script{
+		comparison: "twisted",
+		file:       "twisted/reactor_bench.py",
+		args: func(cfg *config) []string {
+			if cfg.quick {
+				return []string{"--calls", "50000", "--trips", "1000"}
+			}
+			return nil
+		},
+	}
 	return suite{
 		name: "calls",
 		doc:  "Calls from other goroutines: CallSoon and DeferToGoroutine",
@@ -22,6 +32,7 @@ func callsSuite() suite {
 				twine:        withReactor(callSoon(1)),
 				baseline:     channelCalls(1),
 				baselineName: "chan func() to a goroutine",
+				other:        twisted.round("callfromthread"),
 			},
 			{
 				name:         "callsoon_8_producers",
@@ -30,6 +41,7 @@ func callsSuite() suite {
 				twine:        withReactor(callSoon(8)),
 				baseline:     channelCalls(8),
 				baselineName: "chan func() to a goroutine",
+				other:        twisted.round("callfromthread_8threads"),
 			},
 			{
 				name:         "defer_to_goroutine",
@@ -38,18 +50,9 @@ func callsSuite() suite {
 				twine:        withReactor(deferToGoroutineRoundTrip),
 				baseline:     micro(perOp(1, goRoundTrip())),
 				baselineName: "go statement and channel",
+				other:        twisted.round("defertothread_roundtrip"),
 			},
 		},
-		twisted: []twistedScript{{
-			file: "reactor_bench.py",
-			args: func(cfg *config) []string {
-				args := []string{"callfromthread", "callfromthread_8threads", "defertothread_roundtrip"}
-				if cfg.quick {
-					args = append(args, "--calls", "50000", "--trips", "1000")
-				}
-				return args
-			},
-		}},
 	}
 }
 
@@ -72,12 +75,12 @@ func produce(producers int, queue func()) {
 	wg.Wait()
 }
 
-func callSoon(producers int) func(*config, *runningReactor) (sample, error) {
-	return func(cfg *config, r *runningReactor) (sample, error) {
+func callSoon(producers int) func(*config, *runningReactor, *meter) (sample, error) {
+	return func(_ *config, r *runningReactor, m *meter) (sample, error) {
 		ran := 0
 		count := func() { ran++ }
 		batch := callBatch / producers * producers
-		t, err := timeOps(cfg.target, func(n int) (int, error) {
+		t, err := m.time(func(n int) (int, error) {
 			for range n {
 				if producers == 1 {
 					for range batch {
@@ -104,8 +107,8 @@ func callSoon(producers int) func(*config, *runningReactor) (sample, error) {
 
 // channelCalls is plain Go's way of running functions on one goroutine: a
 // buffered channel of functions that the goroutine ranges over.
-func channelCalls(producers int) runFunc {
-	return func(cfg *config) (sample, error) {
+func channelCalls(producers int) starter {
+	return func(cfg *config) (*side, error) {
 		calls := make(chan func(), 1024)
 		finished := make(chan struct{})
 		go func() {
@@ -113,10 +116,6 @@ func channelCalls(producers int) runFunc {
 			for f := range calls {
 				f()
 			}
-		}()
-		defer func() {
-			close(calls)
-			<-finished
 		}()
 		ran := 0
 		count := func() { ran++ }
@@ -126,7 +125,7 @@ func channelCalls(producers int) runFunc {
 			<-done
 		}
 		batch := callBatch / producers * producers
-		return micro(func(n int) (int, error) {
+		s, err := micro(func(n int) (int, error) {
 			for range n {
 				if producers == 1 {
 					for range batch {
@@ -139,6 +138,17 @@ func channelCalls(producers int) runFunc {
 			}
 			return n * batch, nil
 		})(cfg)
+		if err != nil {
+			close(calls)
+			<-finished
+			return nil, err
+		}
+		s.close = func() error {
+			close(calls)
+			<-finished
+			return nil
+		}
+		return s, nil
 	}
 }
 
@@ -147,8 +157,8 @@ func one() (int, error) { return 1, nil }
 // deferToGoroutineRoundTrip hands one function after the other to
 // DeferToGoroutine from the reactor goroutine, each once the last one's
 // result is back.
-func deferToGoroutineRoundTrip(cfg *config, r *runningReactor) (sample, error) {
-	return chainedCalls(cfg, r, "DeferToGoroutine", 1, func() *deferred.Deferred[int] {
+func deferToGoroutineRoundTrip(_ *config, r *runningReactor, m *meter) (sample, error) {
+	return chainedCalls(r, m, "DeferToGoroutine", 1, func() *deferred.Deferred[int] {
 		return reactor.DeferToGoroutine(r.Reactor, one)
 	})
 }

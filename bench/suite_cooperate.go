@@ -13,6 +13,16 @@ import (
 // plain loop it replaces, on a ManualClock so that only the Cooperator is
 // timed, as in bench/twisted/cooperate_bench.py.
 func cooperateSuite() suite {
+	twisted := &script{
+		comparison: "twisted",
+		file:       "twisted/cooperate_bench.py",
+		args: func(cfg *config) []string {
+			if cfg.quick {
+				return []string{"--slices", "5"}
+			}
+			return []string{"--slices", "20"}
+		},
+	}
 	return suite{
 		name: "cooperate",
 		doc:  "Cooperator step overhead: Each and Cooperate against a plain loop",
@@ -24,6 +34,7 @@ func cooperateSuite() suite {
 				twine:        micro(eachOver(1<<20, trivial)),
 				baseline:     micro(plainOver(1<<20, trivial)),
 				baselineName: "plain for loop",
+				other:        twisted.round("coiterate_trivial"),
 			},
 			{
 				name:         "each_1us",
@@ -40,6 +51,7 @@ func cooperateSuite() suite {
 				twine:        cooperateSlices(1),
 				baseline:     micro(plainNils),
 				baselineName: "plain range over the iterator",
+				other:        twisted.round("cooperate_1_task"),
 			},
 			{
 				name:         "cooperate_100_tasks",
@@ -48,18 +60,9 @@ func cooperateSuite() suite {
 				twine:        cooperateSlices(100),
 				baseline:     micro(plainNils),
 				baselineName: "plain range over the iterator",
+				other:        twisted.round("cooperate_100_tasks"),
 			},
 		},
-		twisted: []twistedScript{{
-			file: "cooperate_bench.py",
-			args: func(cfg *config) []string {
-				slices := "20"
-				if cfg.quick {
-					slices = "5"
-				}
-				return []string{"--slices", slices, "cooperate_1_task", "cooperate_100_tasks", "coiterate_trivial"}
-			},
-		}},
 	}
 }
 
@@ -124,13 +127,13 @@ func eachOver(values int, f func(int) error) opFunc {
 }
 
 // cooperateSlices runs tasks endless tasks yielding nil on one Cooperator
-// per run, and times its slices, one per operation, per step taken. Two
-// slices run first, untimed: they size the tasks' turns.
-func cooperateSlices(tasks int) runFunc {
-	return func(cfg *config) (sample, error) {
+// for the scenario's rounds, and times its slices, one per operation, per
+// step taken. Two slices run first, untimed: they size the tasks' turns.
+func cooperateSlices(tasks int) starter {
+	return func(cfg *config) (*side, error) {
 		clock := scheduler.NewManualClock()
 		c := cooperate.New(clock, cooperate.WithLogger(quietLogger))
-		defer c.Stop()
+		m := newMeter(cfg.target)
 		steps := 0
 		for range tasks {
 			c.Cooperate(func(yield func(any) bool) {
@@ -141,20 +144,23 @@ func cooperateSlices(tasks int) runFunc {
 		}
 		clock.Advance(time.Millisecond)
 		clock.Advance(time.Millisecond)
-		t, err := timeOps(cfg.target, func(n int) (int, error) {
-			steps = 0
-			for range n {
-				clock.Advance(time.Millisecond)
+		round := func() (sample, error) {
+			t, err := m.time(func(n int) (int, error) {
+				steps = 0
+				for range n {
+					clock.Advance(time.Millisecond)
+				}
+				if steps == 0 {
+					return 0, errNoSteps
+				}
+				return steps, nil
+			})
+			if err != nil {
+				return sample{}, err
 			}
-			if steps == 0 {
-				return 0, errNoSteps
-			}
-			return steps, nil
-		})
-		if err != nil {
-			return sample{}, err
+			return t.perUnit(), nil
 		}
-		return t.perUnit(), nil
+		return &side{round: round, close: func() error { c.Stop(); return nil }}, nil
 	}
 }
 

@@ -10,6 +10,16 @@ import (
 // The deferred suite: the cost of a Deferred's life, from creation through
 // its callbacks, as in bench/twisted/deferred_bench.py.
 func deferredSuite() suite {
+	twisted := &script{
+		comparison: "twisted",
+		file:       "twisted/deferred_bench.py",
+		args: func(cfg *config) []string {
+			if cfg.quick {
+				return []string{"--target", "0.05"}
+			}
+			return []string{"--target", "0.2"}
+		},
+	}
 	return suite{
 		name: "deferred",
 		doc:  "Deferreds: creating, chaining, failing, gathering and awaiting them",
@@ -21,44 +31,37 @@ func deferredSuite() suite {
 				twine:        micro(perOp(1, createCallback)),
 				baseline:     micro(perOp(1, channelFuture)),
 				baselineName: "buffered channel",
+				other:        twisted.round("create_addcallback_callback"),
 			},
 			{
 				name:    "chain10",
 				doc:     "New, 10 AddCallback, Callback",
 				metrics: []metric{timeMetric("op", "chain10")},
+				other:   twisted.round("chain10"),
 				twine:   micro(perOp(1, chain10)),
 			},
 			{
 				name:    "errback_path",
 				doc:     "New, AddCallback (skipped), AddErrback (handles), Errback",
 				metrics: []metric{timeMetric("op", "errback_path")},
+				other:   twisted.round("errback_path"),
 				twine:   micro(perOp(1, errbackPath)),
 			},
 			{
 				name:    "all_1000",
 				doc:     "1,000 Succeed, All over them, a callback on the result",
 				metrics: []metric{timeMetric("op", "gather_results_1000")},
+				other:   twisted.round("gather_results_1000"),
 				twine:   micro(perOp(1, all1000())),
 			},
 			{
 				name:    "async_10_awaits",
 				doc:     "Async whose body awaits 10 fired Deferreds, a callback on its result",
 				metrics: []metric{timeMetric("op", "inline_callbacks_10_awaits")},
+				other:   twisted.round("inline_callbacks_10_awaits"),
 				twine:   micro(perOp(1, async10Awaits)),
 			},
 		},
-		twisted: []twistedScript{{
-			file: "deferred_bench.py",
-			args: func(cfg *config) []string {
-				target := "0.2"
-				if cfg.quick {
-					target = "0.05"
-				}
-				return []string{"--target", target,
-					"create_addcallback_callback", "chain10", "errback_path",
-					"gather_results_1000", "inline_callbacks_10_awaits"}
-			},
-		}},
 	}
 }
 

@@ -17,6 +17,16 @@ import (
 // framingChunk-byte chunks, as a transport's reads would bring them, so
 // that messages are cut across chunks.
 func framingSuite() suite {
+	twisted := &script{
+		comparison: "twisted",
+		file:       "twisted/framing_bench.py",
+		args: func(cfg *config) []string {
+			if cfg.quick {
+				return []string{"--target", "0.05"}
+			}
+			return []string{"--target", "0.2"}
+		},
+	}
 	return suite{
 		name: "framing",
 		doc:  "Framing: a stream cut into messages by basic.LineReceiver and Int32StringReceiver",
@@ -28,24 +38,16 @@ func framingSuite() suite {
 				twine:        micro(perOp(framingMessages, feedLines())),
 				baseline:     micro(perOp(framingMessages, scanLines())),
 				baselineName: "bufio.Scanner",
+				other:        twisted.round("line_receiver"),
 			},
 			{
 				name:    "int32_receiver",
 				doc:     "Int32StringReceiver: 1,000 strings of 60 bytes in 4 KiB chunks, per string",
 				metrics: []metric{timeMetric("msg", "int32_receiver")},
 				twine:   micro(perOp(framingMessages, feedInt32())),
+				other:   twisted.round("int32_receiver"),
 			},
 		},
-		twisted: []twistedScript{{
-			file: "framing_bench.py",
-			args: func(cfg *config) []string {
-				target := "0.2"
-				if cfg.quick {
-					target = "0.05"
-				}
-				return []string{"--target", target, "line_receiver", "int32_receiver"}
-			},
-		}},
 	}
 }
 

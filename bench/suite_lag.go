@@ -26,6 +26,13 @@ const (
 )
 
 func lagSuite() suite {
+	twisted := &script{
+		comparison: "twisted",
+		file:       "twisted/cooperate_lag.py",
+		args: func(cfg *config) []string {
+			return []string{"--duration", formatSeconds(cfg.lagDuration)}
+		},
+	}
 	lagMetrics := func(prefix string) []metric {
 		tw := func(name string) string {
 			if prefix == "" {
@@ -34,10 +41,10 @@ func lagSuite() suite {
 			return prefix + "_lag_" + name
 		}
 		return []metric{
-			{key: "p99", label: "p99 lag", kind: kindTime, twisted: tw("p99")},
-			{key: "p50", label: "p50 lag", kind: kindTime, twisted: tw("p50")},
-			{key: "max", label: "max lag", kind: kindTime, twisted: tw("max")},
-			{key: "throughput", label: "throughput", kind: kindPercent, higherBetter: true, twisted: tw("throughput")},
+			{key: "p99", label: "p99 lag", kind: kindTime, other: tw("p99")},
+			{key: "p50", label: "p50 lag", kind: kindTime, other: tw("p50")},
+			{key: "max", label: "max lag", kind: kindTime, other: tw("max")},
+			{key: "throughput", label: "throughput", kind: kindPercent, higherBetter: true, other: tw("throughput")},
 		}
 	}
 	return suite{
@@ -49,6 +56,7 @@ func lagSuite() suite {
 				doc:     "without cooperation: each task is one plain loop that holds the reactor for a quarter of the run",
 				metrics: lagMetrics("blocking"),
 				twine:   lagRun(lagBlocking),
+				other:   twisted.round("blocking"),
 				lag:     true,
 			},
 			{
@@ -56,6 +64,7 @@ func lagSuite() suite {
 				doc:     "cooperate.Each with the default 10 ms slices",
 				metrics: lagMetrics("cooperate"),
 				twine:   lagRun(lagCooperate),
+				other:   twisted.round("cooperate"),
 				lag:     true,
 			},
 			{
@@ -66,12 +75,6 @@ func lagSuite() suite {
 				lag:     true,
 			},
 		},
-		twisted: []twistedScript{{
-			file: "cooperate_lag.py",
-			args: func(cfg *config) []string {
-				return []string{"--duration", formatSeconds(cfg.lagDuration), "blocking", "cooperate"}
-			},
-		}},
 	}
 }
 
@@ -126,42 +129,48 @@ type lagResult struct {
 
 var errNoProbe = errors.New("lag: the probe never ran")
 
-// lagRun makes the runFunc of a lag scenario. A run lasts cfg.lagDuration.
+// lagRun makes the side of a lag scenario: each round is a run of the
+// tasks and the probe on a new reactor, for cfg.lagDuration.
 // Its throughput is the tasks' steps per second against one blocking loop
 // running the same steps, both counted in processor time, so that the
 // figure holds on a loaded machine where the process loses the processor
 // now and then; the blocking loop's cost per step is measured just before
 // and just after the run.
-func lagRun(mode int, opts ...cooperate.Option) runFunc {
-	return func(cfg *config) (sample, error) {
-		rounds := stepRounds()
-		before := blockingCPU(rounds, cfg.lagDuration/6)
-		run, err := runLagOnce(rounds, cfg.lagDuration, mode, opts)
-		after := blockingCPU(rounds, cfg.lagDuration/6)
-		if err != nil {
-			return sample{}, err
-		}
-		if len(run.lags) == 0 {
-			return sample{}, errNoProbe
-		}
-		lags := make([]time.Duration, len(run.lags))
-		for i, p := range run.lags {
-			lags[i] = p.Lag
-		}
-		slices.Sort(lags)
-		needed := time.Duration(run.steps) * (before + after) / 2
-		return sample{
-			values: map[string]float64{
-				"p50":        float64(percentile(lags, 50)),
-				"p99":        float64(percentile(lags, 99)),
-				"max":        float64(percentile(lags, 100)),
-				"throughput": 100 * float64(needed) / float64(max(run.cpu, 1)),
-			},
-			allocs: -1,
-			bytes:  -1,
-			lags:   run.lags,
-		}, nil
+func lagRun(mode int, opts ...cooperate.Option) starter {
+	return func(cfg *config) (*side, error) {
+		return &side{round: func() (sample, error) { return lagRound(cfg, mode, opts) }}, nil
 	}
+}
+
+// lagRound makes one round of a lag scenario.
+func lagRound(cfg *config, mode int, opts []cooperate.Option) (sample, error) {
+	rounds := stepRounds()
+	before := blockingCPU(rounds, cfg.lagDuration/6)
+	run, err := runLagOnce(rounds, cfg.lagDuration, mode, opts)
+	after := blockingCPU(rounds, cfg.lagDuration/6)
+	if err != nil {
+		return sample{}, err
+	}
+	if len(run.lags) == 0 {
+		return sample{}, errNoProbe
+	}
+	lags := make([]time.Duration, len(run.lags))
+	for i, p := range run.lags {
+		lags[i] = p.Lag
+	}
+	slices.Sort(lags)
+	needed := time.Duration(run.steps) * (before + after) / 2
+	return sample{
+		values: map[string]float64{
+			"p50":        float64(percentile(lags, 50)),
+			"p99":        float64(percentile(lags, 99)),
+			"max":        float64(percentile(lags, 100)),
+			"throughput": 100 * float64(needed) / float64(max(run.cpu, 1)),
+		},
+		allocs: -1,
+		bytes:  -1,
+		lags:   run.lags,
+	}, nil
 }
 
 // runLagOnce runs the tasks and the probe on a new reactor for about d.

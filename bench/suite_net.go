@@ -36,6 +36,14 @@ const (
 )
 
 func netSuite() suite {
+	twisted := &script{
+		comparison: "twisted",
+		file:       "twisted/net_bench.py",
+		args: func(cfg *config) []string {
+			exe, _ := os.Executable()
+			return []string{"--client", exe, "--duration", formatSeconds(echoDuration(cfg)), "--conns", strconv.Itoa(echoConns)}
+		},
+	}
 	echoMetrics := func(twisted bool) []metric {
 		tw := func(name string) string {
 			if !twisted {
@@ -44,9 +52,9 @@ func netSuite() suite {
 			return "echo_" + name
 		}
 		return []metric{
-			{key: "time", label: "time", kind: kindTime, per: "msg", twisted: tw("msg")},
-			{key: "p99", label: "p99 latency", kind: kindTime, twisted: tw("p99")},
-			{key: "p50", label: "p50 latency", kind: kindTime, twisted: tw("p50")},
+			{key: "time", label: "time", kind: kindTime, per: "msg", other: tw("msg")},
+			{key: "p99", label: "p99 latency", kind: kindTime, other: tw("p99")},
+			{key: "p50", label: "p50 latency", kind: kindTime, other: tw("p50")},
 		}
 	}
 	return suite{
@@ -60,6 +68,7 @@ func netSuite() suite {
 				twine:        echoRun(twineEcho(nil)),
 				baseline:     echoRun(goEcho),
 				baselineName: "goroutine per connection",
+				other:        twisted.round("echo"),
 			},
 			{
 				name:    "echo_cooperating",
@@ -74,8 +83,8 @@ func netSuite() suite {
 					timeMetric("GiB", ""),
 					{key: "heap", label: "peak heap growth", kind: kindBytes},
 				},
-				twine:        bulkTwine,
-				baseline:     bulkGo,
+				twine:        roundsOf(bulkTwine),
+				baseline:     roundsOf(bulkGo),
 				baselineName: "io.Copy",
 			},
 			{
@@ -86,20 +95,13 @@ func netSuite() suite {
 					{key: "mem", label: "memory", kind: kindBytes, per: "conn"},
 					{key: "cpu", label: "idle CPU", kind: kindPercent},
 				},
-				twine: idleTwine,
+				twine: roundsOf(idleTwine),
 			},
 		},
-		twisted: []twistedScript{{
-			file: "net_bench.py",
-			args: func(cfg *config) []string {
-				exe, _ := os.Executable()
-				return []string{"--client", exe, "--duration", formatSeconds(echoDuration(cfg)), "--conns", strconv.Itoa(echoConns)}
-			},
-		}},
 	}
 }
 
-// echoDuration is how long the load client runs in one run.
+// echoDuration is how long the load client runs in one round.
 func echoDuration(cfg *config) time.Duration {
 	if cfg.quick {
 		return 150 * time.Millisecond
@@ -111,21 +113,22 @@ func echoDuration(cfg *config) time.Duration {
 // address and a function that stops it.
 type echoServer func() (addr string, stop func() error, err error)
 
-// echoRun runs the load client against a server that start starts.
-func echoRun(start echoServer) runFunc {
-	return func(cfg *config) (sample, error) {
+// echoRun starts a server with start for the scenario's rounds, and runs
+// the load client against it in each round.
+func echoRun(start echoServer) starter {
+	return func(cfg *config) (*side, error) {
 		addr, stop, err := start()
 		if err != nil {
-			return sample{}, err
+			return nil, err
 		}
-		out, cerr := runNetChild("echo", addr, strconv.Itoa(echoConns), echoDuration(cfg).String())
-		if err := stop(); cerr == nil {
-			cerr = err
+		round := func() (sample, error) {
+			out, err := runNetChild("echo", addr, strconv.Itoa(echoConns), echoDuration(cfg).String())
+			if err != nil {
+				return sample{}, err
+			}
+			return sample{values: out, allocs: -1, bytes: -1}, nil
 		}
-		if cerr != nil {
-			return sample{}, cerr
-		}
-		return sample{values: out, allocs: -1, bytes: -1}, nil
+		return &side{round: round, close: stop}, nil
 	}
 }
 

@@ -24,12 +24,12 @@ import (
 // The parallel suite: loops whose elements go to two worker processes (or
 // goroutines), as Twisted's parallel(iterable, count, callable) idiom and
 // Python's multiprocessing.Pool.map do. Its baselines are Python's
-// multiprocessing, run by bench/python/parallel_bench.py right after each
-// of twine's runs when python3 is there, and cooperate.Each on the reactor
-// for CPU-bound elements.
+// multiprocessing, run by bench/python/parallel_bench.py once a round, in
+// turn with twine's rounds, when python3 is there, and cooperate.Each on
+// the reactor for CPU-bound elements.
 func parallelSuite() suite {
 	py := pythonBaseline()
-	tiny := func(name string, twine runFunc, doc string, pyScenario, pyName string) scenario {
+	tiny := func(name string, twine starter, doc string, pyScenario, pyName string) scenario {
 		sc := scenario{name: name, doc: doc, metrics: []metric{timeMetric("element", "")}, twine: twine}
 		if py != nil {
 			sc.baseline, sc.baselineName = py(pyScenario), pyName
@@ -105,8 +105,10 @@ func upTo(n int) iter.Seq[int] {
 	}
 }
 
-// mapTiny times MapFunc.Map, results gathered in order.
-func mapTiny(cfg *config, _ *runningReactor, p *process.Pool) (sample, error) {
+// mapTiny times MapFunc.Map, results gathered in order. The meter's first
+// round, which calibrates, also warms the workers' decoders up (each Map
+// learns its chunk size anew, so no map sizes the next).
+func mapTiny(cfg *config, _ *runningReactor, p *process.Pool, m *meter) (sample, error) {
 	n := tinyElements(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), poolWait)
 	defer cancel()
@@ -117,31 +119,30 @@ func mapTiny(cfg *config, _ *runningReactor, p *process.Pool) (sample, error) {
 		}
 		return err
 	}
-	// The first map sizes nothing for the next (each Map learns its chunk
-	// size anew), but it warms the workers' decoders up.
-	if err := once(); err != nil {
+	t, err := m.time(perOp(n, once))
+	if err != nil {
 		return sample{}, err
 	}
-	return micro(perOp(n, once))(cfg)
+	return t.perUnit(), nil
 }
 
 // mapTinyDeferreds times cooperate.Parallel with MapFunc.CallChunked.
-func mapTinyDeferreds(cfg *config, r *runningReactor, p *process.Pool) (sample, error) {
-	return parallelOver(cfg, r, tinyElements(cfg), 4*process.MaxCallChunk, func(n int) *deferred.Deferred[int] {
+func mapTinyDeferreds(cfg *config, r *runningReactor, p *process.Pool, m *meter) (sample, error) {
+	return parallelOver(r, m, tinyElements(cfg), 4*process.MaxCallChunk, func(n int) *deferred.Deferred[int] {
 		return mapIdentity.CallChunked(p, n)
 	})
 }
 
 // mapTinyCalls times cooperate.Parallel with a Func.Call per element.
-func mapTinyCalls(cfg *config, r *runningReactor, p *process.Pool) (sample, error) {
-	return parallelOver(cfg, r, callElements(cfg), 512, func(n int) *deferred.Deferred[int] {
+func mapTinyCalls(cfg *config, r *runningReactor, p *process.Pool, m *meter) (sample, error) {
+	return parallelOver(r, m, callElements(cfg), 512, func(n int) *deferred.Deferred[int] {
 		return mapIdentity.Call(p, n)
 	})
 }
 
 // parallelOver times cooperate.Parallel over n elements with body, each
 // result added up on the reactor.
-func parallelOver(cfg *config, r *runningReactor, n, inFlight int, body func(int) *deferred.Deferred[int]) (sample, error) {
+func parallelOver(r *runningReactor, m *meter, n, inFlight int, body func(int) *deferred.Deferred[int]) (sample, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), poolWait)
 	defer cancel()
 	once := func() error {
@@ -165,17 +166,18 @@ func parallelOver(cfg *config, r *runningReactor, n, inFlight int, body func(int
 		}
 		return err
 	}
-	if err := once(); err != nil {
+	t, err := m.time(perOp(n, once))
+	if err != nil {
 		return sample{}, err
 	}
-	return micro(perOp(n, once))(cfg)
+	return t.perUnit(), nil
 }
 
 // The CPU-bound scenarios: elements of about cpuWork each, a probe on the
 // reactor.
 const cpuWork = 200 * time.Microsecond
 
-// cpuElements is how many elements one run of a CPU-bound scenario runs.
+// cpuElements is how many elements one round of a CPU-bound scenario runs.
 func cpuElements(cfg *config) int {
 	if cfg.quick {
 		return 1_000
@@ -190,11 +192,11 @@ func cpuRounds() int { return int(int64(stepRounds()) * int64(cpuWork) / int64(l
 // *sum on the reactor, and returns the Deferred of the loop's end.
 type cpuWay func(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64) (*deferred.Deferred[struct{}], func(), error)
 
-// cpuLoop makes the runFunc of a CPU-bound scenario: the loop run one way,
-// timed per element, and the reactor's lag while it ran, probed by a 1 ms
-// timer.
-func cpuLoop(way cpuWay) runFunc {
-	return withReactor(func(cfg *config, r *runningReactor) (sample, error) {
+// cpuLoop makes the side of a CPU-bound scenario: each round runs the loop
+// one way over cpuElements elements, timed per element, with the reactor's
+// lag while it ran, probed by a 1 ms timer.
+func cpuLoop(way cpuWay) starter {
+	return withReactor(func(cfg *config, r *runningReactor, _ *meter) (sample, error) {
 		n, rounds := cpuElements(cfg), cpuRounds()
 		want := uint64(0)
 		one := spinFor(rounds) // every element computes the same
@@ -321,10 +323,10 @@ var parallelScript []byte
 // pythonNote is said once, when the Python baseline cannot run.
 var pythonNote sync.Once
 
-// pythonBaseline returns a maker of Python baseline runFuncs, or nil, after
+// pythonBaseline returns a maker of Python baseline sides, or nil, after
 // saying why in one line, when there is no python3 ($PYTHON, or python3 on
-// the PATH).
-func pythonBaseline() func(scenario string) runFunc {
+// the PATH). Each round of such a side runs the script once.
+func pythonBaseline() func(scenario string) starter {
 	python := os.Getenv("PYTHON")
 	if python == "" {
 		python = "python3"
@@ -336,36 +338,41 @@ func pythonBaseline() func(scenario string) runFunc {
 		})
 		return nil
 	}
-	return func(scenario string) runFunc {
-		return func(cfg *config) (sample, error) {
+	return func(scenario string) starter {
+		return func(cfg *config) (*side, error) {
 			dir, err := os.MkdirTemp("", "twine-bench-python-")
 			if err != nil {
-				return sample{}, err
+				return nil, err
 			}
-			defer os.RemoveAll(dir)
 			file := filepath.Join(dir, "parallel_bench.py")
 			if err := os.WriteFile(file, parallelScript, 0o644); err != nil {
-				return sample{}, err
+				_ = os.RemoveAll(dir)
+				return nil, err
 			}
-			n := tinyElements(cfg)
-			if scenario == "imap_1" {
-				n = callElements(cfg)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), poolWait)
-			defer cancel()
-			var stderr bytes.Buffer
-			cmd := exec.CommandContext(ctx, path, file, scenario, "--n", strconv.Itoa(n), "--workers", "2")
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil {
-				return sample{}, fmt.Errorf("python %s: %w: %s", scenario, err, lastLine(stderr.String()))
-			}
-			figures, err := parseTwisted(bytes.NewReader(out))
-			f, ok := figures[scenario]
-			if err != nil || !ok || f.Unit != "us/element" {
-				return sample{}, fmt.Errorf("python %s: unexpected output %q", scenario, strings.TrimSpace(string(out)))
-			}
-			return sample{values: map[string]float64{"time": f.Value * 1e3}, allocs: -1, bytes: -1}, nil
+			round := func() (sample, error) { return pythonRound(cfg, path, file, scenario) }
+			return &side{round: round, close: func() error { return os.RemoveAll(dir) }}, nil
 		}
 	}
+}
+
+// pythonRound runs the script at file with python once, for scenario.
+func pythonRound(cfg *config, python, file, scenario string) (sample, error) {
+	n := tinyElements(cfg)
+	if scenario == "imap_1" {
+		n = callElements(cfg)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), poolWait)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, python, file, scenario, "--n", strconv.Itoa(n), "--workers", "2")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return sample{}, fmt.Errorf("python %s: %w: %s", scenario, err, lastLine(stderr.String()))
+	}
+	f, err := parseFigure(strings.TrimSpace(string(out)))
+	if err != nil || f.Name != scenario || f.Unit != "us/element" {
+		return sample{}, fmt.Errorf("python %s: unexpected output %q", scenario, strings.TrimSpace(string(out)))
+	}
+	return sample{values: map[string]float64{"time": f.Value * 1e3}, allocs: -1, bytes: -1}, nil
 }

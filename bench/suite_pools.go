@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -78,10 +79,16 @@ const poolWindow = 256
 // poolWait bounds every wait on a pool: longer means a lost task.
 const poolWait = time.Minute
 
-// withPool makes a runFunc that starts a reactor and a pool of workers on
-// it, warms the workers up, lets body make the run, and closes both.
-func withPool(workers int, body func(cfg *config, r *runningReactor, p *process.Pool) (sample, error)) runFunc {
-	return withReactor(func(cfg *config, r *runningReactor) (s sample, err error) {
+// withPool makes a side that starts a reactor and a pool of workers on it
+// for the scenario's rounds, warms the workers up, lets body make each
+// round, timing with one meter, and closes both after the last.
+//
+// The pool lives as long as the scenario, not a round: a round that starts
+// its own workers measures them starting too, and a worker that starts
+// late, or the first call that wakes it, can stall a round.
+func withPool(workers int, body func(cfg *config, r *runningReactor, p *process.Pool, m *meter) (sample, error)) starter {
+	return func(cfg *config) (*side, error) {
+		r := startReactor()
 		p, err := process.NewPool(r,
 			process.WithMinWorkers(workers),
 			process.WithMaxWorkers(workers),
@@ -89,15 +96,13 @@ func withPool(workers int, body func(cfg *config, r *runningReactor, p *process.
 			process.WithLogger(quietLogger),
 		)
 		if err != nil {
-			return sample{}, err
+			return nil, errors.Join(err, r.stop())
 		}
-		defer func() {
+		closeAll := func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), poolWait)
 			defer cancel()
-			if cerr := p.Close(ctx); err == nil {
-				err = cerr
-			}
-		}()
+			return errors.Join(p.Close(ctx), r.stop())
+		}
 		// As BenchmarkRoundTrip and BenchmarkThroughput of scheduler/process
 		// do: enough calls at once that each worker has grown the goroutines
 		// and stacks that its tasks run on, so that none is grown while timed.
@@ -108,22 +113,26 @@ func withPool(workers int, body func(cfg *config, r *runningReactor, p *process.
 		ctx, cancel := context.WithTimeout(context.Background(), poolWait)
 		defer cancel()
 		if _, err := deferred.All(ds...).Wait(ctx); err != nil {
-			return sample{}, fmt.Errorf("warming the workers up: %w", err)
+			return nil, errors.Join(fmt.Errorf("warming the workers up: %w", err), closeAll())
 		}
-		return body(cfg, r, p)
-	})
+		m := newMeter(cfg.target)
+		return &side{round: func() (sample, error) { return body(cfg, r, p, m) }, close: closeAll}, nil
+	}
 }
 
 // poolRoundTrip measures what BenchmarkRoundTrip of scheduler/process
 // measures: one call at a time, each made on the reactor from the callback
 // of the one before, the first from a CallSoon; the time per call.
-func poolRoundTrip(cfg *config, r *runningReactor, p *process.Pool) (sample, error) {
-	return chainedCalls(cfg, r, "square(7)", 49, func() *deferred.Deferred[int] {
+func poolRoundTrip(_ *config, r *runningReactor, p *process.Pool, m *meter) (sample, error) {
+	return chainedCalls(r, m, "square(7)", 49, func() *deferred.Deferred[int] {
 		return poolSquare.Call(p, 7)
 	})
 }
 
-func poolThroughput(cfg *config, _ *runningReactor, p *process.Pool) (sample, error) {
+// poolThroughput keeps up to poolWindow calls in flight from a goroutine
+// of its own; an operation is one call, and a round ends when every call
+// is back.
+func poolThroughput(_ *config, _ *runningReactor, p *process.Pool, m *meter) (sample, error) {
 	slots := make(chan struct{}, poolWindow)
 	var failed atomic.Pointer[error]
 	release := func(v int, err error) (int, error) {
@@ -136,7 +145,7 @@ func poolThroughput(cfg *config, _ *runningReactor, p *process.Pool) (sample, er
 		<-slots
 		return 0, nil
 	}
-	t, err := timeOps(cfg.target, func(n int) (int, error) {
+	t, err := m.time(func(n int) (int, error) {
 		for range n {
 			slots <- struct{}{}
 			poolSquare.Call(p, 7).AddBoth(release)
@@ -165,11 +174,11 @@ const parallelTasks = 16
 // spinRounds returns the rounds of spinFor that take about 2 ms.
 func spinRounds() int { return 100 * stepRounds() }
 
-func poolParallel(cfg *config, _ *runningReactor, p *process.Pool) (sample, error) {
+func poolParallel(_ *config, _ *runningReactor, p *process.Pool, m *meter) (sample, error) {
 	rounds := spinRounds()
 	want := spinFor(rounds)
 	ds := make([]*deferred.Deferred[uint64], parallelTasks)
-	t, err := timeOps(cfg.target, func(n int) (int, error) {
+	t, err := m.time(func(n int) (int, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), poolWait)
 		defer cancel()
 		for range n {
@@ -235,32 +244,30 @@ func echoChild() int {
 
 // pipeEcho is the floor under a pool's round trip: a frame about as long
 // as a call of square(7) sent to a child process over a pipe and read
-// back, nothing else.
-func pipeEcho(cfg *config) (s sample, err error) {
+// back, nothing else. The child lives as long as the scenario.
+func pipeEcho(cfg *config) (*side, error) {
 	exe, err := os.Executable()
 	if err != nil {
-		return sample{}, err
+		return nil, err
 	}
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), envEcho+"=1")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return sample{}, err
+		return nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return sample{}, err
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return sample{}, err
+		return nil, err
 	}
-	defer func() {
+	stop := func() error {
 		_ = stdin.Close()
-		if werr := cmd.Wait(); err == nil {
-			err = werr
-		}
-	}()
+		return cmd.Wait()
+	}
 	r := bufio.NewReaderSize(stdout, 64<<10)
 	frame := binary.BigEndian.AppendUint32(nil, 8)
 	frame = append(frame, "12345678"...)
@@ -279,7 +286,12 @@ func pipeEcho(cfg *config) (s sample, err error) {
 	}
 	// The first echo waits for the child to start: not part of the figure.
 	if err := echo(); err != nil {
-		return sample{}, err
+		return nil, errors.Join(err, stop())
 	}
-	return micro(perOp(1, echo))(cfg)
+	s, err := micro(perOp(1, echo))(cfg)
+	if err != nil {
+		return nil, errors.Join(err, stop())
+	}
+	s.close = stop
+	return s, nil
 }

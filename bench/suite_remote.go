@@ -113,41 +113,44 @@ func remoteTrips(cfg *config) int {
 	return 1000
 }
 
-// withRemote makes a runFunc that starts a reactor, a pool on it with
+// withRemote makes a side that starts a reactor, a pool on it with
 // inFlight tasks out at most and a worker of concurrency in this process, on
-// a queue of their own, lets body make the run, then closes them and deletes
-// the queue.
-func withRemote(concurrency, inFlight int, body func(cfg *config, r *runningReactor, p *remote.Pool) (sample, error)) runFunc {
-	return withReactor(func(cfg *config, r *runningReactor) (s sample, err error) {
+// a queue of their own, for the scenario's rounds, lets body make each
+// round, then closes them and deletes the queue.
+func withRemote(concurrency, inFlight int, body func(cfg *config, r *runningReactor, p *remote.Pool) (sample, error)) starter {
+	return func(cfg *config) (*side, error) {
+		r := startReactor()
 		url, queue := brokerURL(), benchQueue("remote")
 		opts := []remote.Option{remote.WithURL(url), remote.WithQueue(queue), remote.WithLogger(quietLogger), remote.WithConnectTimeout(10 * time.Second)}
 		ctx, cancel := context.WithTimeout(context.Background(), callWait)
 		defer cancel()
 		p, err := remote.NewPool(ctx, r, append(opts, remote.WithMaxInFlight(max(inFlight, 100)))...)
 		if err != nil {
-			return sample{}, err
+			return nil, errors.Join(err, r.stop())
 		}
 		wctx, stop := context.WithCancel(context.Background())
 		ran := make(chan error, 1)
 		go func() { ran <- remote.NewWorker(append(opts, remote.WithConcurrency(concurrency))...).Run(wctx) }()
-		defer func() {
-			err = errors.Join(err, p.Close(ctx))
+		closeAll := func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), callWait)
+			defer cancel()
+			err := p.Close(ctx)
 			stop()
-			err = errors.Join(err, <-ran, remote.DeleteQueue(ctx, opts...))
-		}()
+			return errors.Join(err, <-ran, remote.DeleteQueue(ctx, opts...), r.stop())
+		}
 		// Warm up: connections, the worker's goroutines, gob's types.
 		ds := make([]*deferred.Deferred[int], 100)
 		for i := range ds {
 			ds[i] = remoteAdd.Call(p, addArgs{i, 1})
 		}
 		if _, err := deferred.All(ds...).Wait(ctx); err != nil {
-			return sample{}, fmt.Errorf("warming up: %w", err)
+			return nil, errors.Join(fmt.Errorf("warming up: %w", err), closeAll())
 		}
-		return body(cfg, r, p)
-	})
+		return &side{round: func() (sample, error) { return body(cfg, r, p) }, close: closeAll}, nil
+	}
 }
 
-// remoteThroughput makes a run's calls, window in flight, and times them.
+// remoteThroughput makes a round's calls, window in flight, and times them.
 func remoteThroughput(window int) func(cfg *config, r *runningReactor, p *remote.Pool) (sample, error) {
 	return func(cfg *config, _ *runningReactor, p *remote.Pool) (sample, error) {
 		n := remoteCalls(cfg)
@@ -182,7 +185,7 @@ func remoteThroughput(window int) func(cfg *config, r *runningReactor, p *remote
 	}
 }
 
-// remoteRoundTrip makes a run's calls one at a time, each from the
+// remoteRoundTrip makes a round's calls one at a time, each from the
 // callback of the one before, and returns the median.
 func remoteRoundTrip(cfg *config, r *runningReactor, p *remote.Pool) (sample, error) {
 	n := remoteTrips(cfg)
@@ -223,12 +226,11 @@ func perCall(elapsed time.Duration, n int) sample {
 	return sample{values: map[string]float64{"time": float64(elapsed.Nanoseconds()) / float64(n)}, allocs: -1, bytes: -1}
 }
 
-// bareThroughput is the bare program's run of the throughput scenario.
-func bareThroughput(cfg *config) (sample, error) {
-	return withBare(remoteWindow, func(b *bare) (sample, error) {
-		if err := b.throughput(100, remoteWindow); err != nil { // warm up
-			return sample{}, err
-		}
+// bareThroughput is the bare program's side of the throughput scenario.
+func bareThroughput(cfg *config) (*side, error) {
+	return withBare(remoteWindow, func(b *bare) error {
+		return b.throughput(100, remoteWindow)
+	}, func(b *bare) (sample, error) {
 		n := remoteCalls(cfg)
 		start := time.Now()
 		if err := b.throughput(n, remoteWindow); err != nil {
@@ -238,12 +240,12 @@ func bareThroughput(cfg *config) (sample, error) {
 	})
 }
 
-// bareRoundTrip is the bare program's run of the round-trip scenario.
-func bareRoundTrip(cfg *config) (sample, error) {
-	return withBare(1, func(b *bare) (sample, error) {
-		if _, err := b.roundTrips(10); err != nil { // warm up
-			return sample{}, err
-		}
+// bareRoundTrip is the bare program's side of the round-trip scenario.
+func bareRoundTrip(cfg *config) (*side, error) {
+	return withBare(1, func(b *bare) error {
+		_, err := b.roundTrips(10)
+		return err
+	}, func(b *bare) (sample, error) {
 		rts, err := b.roundTrips(remoteTrips(cfg))
 		if err != nil {
 			return sample{}, err
@@ -252,12 +254,15 @@ func bareRoundTrip(cfg *config) (sample, error) {
 	})
 }
 
-// withBare starts the bare program for a run, and stops it after.
-func withBare(window int, body func(b *bare) (sample, error)) (s sample, err error) {
+// withBare starts the bare program for the scenario's rounds, warms it up,
+// lets round make each round, and stops it after the last.
+func withBare(window int, warm func(b *bare) error, round func(b *bare) (sample, error)) (*side, error) {
 	b, err := startBare(brokerURL(), benchQueue("bare"), window)
 	if err != nil {
-		return sample{}, err
+		return nil, err
 	}
-	defer func() { err = errors.Join(err, b.close()) }()
-	return body(b)
+	if err := warm(b); err != nil {
+		return nil, errors.Join(err, b.close())
+	}
+	return &side{round: func() (sample, error) { return round(b) }, close: b.close}, nil
 }

@@ -12,6 +12,7 @@ import (
 // The timers suite: the reactor's CallLater against the runtime's own
 // timers, as in bench/twisted/reactor_bench.py.
 func timersSuite() suite {
+	twisted := &script{comparison: "twisted", file: "twisted/reactor_bench.py"}
 	return suite{
 		name: "timers",
 		doc:  "Timers: CallLater against time.AfterFunc",
@@ -23,6 +24,7 @@ func timersSuite() suite {
 				twine:        withReactor(callLaterCancel(0)),
 				baseline:     afterFuncStop(0),
 				baselineName: "time.AfterFunc",
+				other:        twisted.round("calllater_cancel"),
 			},
 			{
 				name:         "calllater_cancel_10k",
@@ -31,25 +33,21 @@ func timersSuite() suite {
 				twine:        withReactor(callLaterCancel(10_000)),
 				baseline:     afterFuncStop(10_000),
 				baselineName: "time.AfterFunc",
+				other:        twisted.round("calllater_cancel_10k"),
 			},
 			{
 				name: "timers_100k",
 				doc:  "100,000 timers due at random in 0-100 ms, all run; processor time and wall time per round",
 				metrics: []metric{
-					{key: "cpu", label: "cpu", kind: kindTime, per: "op", twisted: "timers_100k_cpu"},
-					{key: "time", label: "wall", kind: kindTime, per: "op", twisted: "timers_100k_wall"},
+					{key: "cpu", label: "cpu", kind: kindTime, per: "op", other: "timers_100k_cpu"},
+					{key: "time", label: "wall", kind: kindTime, per: "op", other: "timers_100k_wall"},
 				},
 				twine:        withReactor(manyCallLater),
-				baseline:     manyAfterFunc,
+				baseline:     manyAfterFunc(),
 				baselineName: "time.AfterFunc",
+				other:        twisted.round("timers_100k"),
 			},
 		},
-		twisted: []twistedScript{{
-			file: "reactor_bench.py",
-			args: func(*config) []string {
-				return []string{"calllater_cancel", "calllater_cancel_10k", "timers_100k"}
-			},
-		}},
 	}
 }
 
@@ -57,8 +55,8 @@ func nothing() {}
 
 // callLaterCancel schedules and cancels calls on the reactor goroutine,
 // with pending other calls waiting an hour.
-func callLaterCancel(pending int) func(*config, *runningReactor) (sample, error) {
-	return func(cfg *config, r *runningReactor) (sample, error) {
+func callLaterCancel(pending int) func(*config, *runningReactor, *meter) (sample, error) {
+	return func(cfg *config, r *runningReactor, m *meter) (sample, error) {
 		others := make([]scheduler.Call, pending)
 		r.call(func() {
 			for i := range others {
@@ -66,7 +64,7 @@ func callLaterCancel(pending int) func(*config, *runningReactor) (sample, error)
 			}
 		})
 		var cancelErr error
-		t, err := timeOps(cfg.target, func(n int) (int, error) {
+		t, err := m.time(func(n int) (int, error) {
 			r.call(func() {
 				for range n {
 					if err := r.CallLater(time.Second, nothing).Cancel(); err != nil {
@@ -85,23 +83,30 @@ func callLaterCancel(pending int) func(*config, *runningReactor) (sample, error)
 	}
 }
 
-func afterFuncStop(pending int) runFunc {
-	return func(cfg *config) (sample, error) {
+// afterFuncStop starts and stops runtime timers, with pending other timers
+// waiting an hour for the scenario's rounds.
+func afterFuncStop(pending int) starter {
+	return func(cfg *config) (*side, error) {
 		others := make([]*time.Timer, pending)
 		for i := range others {
 			others[i] = time.AfterFunc(time.Hour+time.Duration(i), nothing)
 		}
-		defer func() {
-			for _, t := range others {
-				t.Stop()
-			}
-		}()
-		return micro(perOp(1, func() error {
+		s, err := micro(perOp(1, func() error {
 			if !time.AfterFunc(time.Second, nothing).Stop() {
 				return fmt.Errorf("time.AfterFunc: Stop found the timer gone")
 			}
 			return nil
 		}))(cfg)
+		if err != nil {
+			return nil, err
+		}
+		s.close = func() error {
+			for _, t := range others {
+				t.Stop()
+			}
+			return nil
+		}
+		return s, nil
 	}
 }
 
@@ -128,9 +133,9 @@ func manyTimersSample(t timing) sample {
 // manyCallLater schedules the timers from the reactor goroutine, as
 // callbacks do, and ends a round when the last has run, checking that they
 // ran in the order they were due.
-func manyCallLater(cfg *config, r *runningReactor) (sample, error) {
+func manyCallLater(_ *config, r *runningReactor, m *meter) (sample, error) {
 	delays := randomDelays()
-	t, err := timeOps(cfg.target, func(n int) (int, error) {
+	t, err := m.time(func(n int) (int, error) {
 		for range n {
 			done := make(chan error, 1)
 			r.CallSoon(func() {
@@ -163,21 +168,26 @@ func manyCallLater(cfg *config, r *runningReactor) (sample, error) {
 	return manyTimersSample(t), nil
 }
 
-func manyAfterFunc(cfg *config) (sample, error) {
-	delays := randomDelays()
-	t, err := timeOps(cfg.target, func(n int) (int, error) {
-		for range n {
-			var wg sync.WaitGroup
-			wg.Add(len(delays))
-			for _, d := range delays {
-				time.AfterFunc(d, wg.Done)
+func manyAfterFunc() starter {
+	return func(cfg *config) (*side, error) {
+		delays := randomDelays()
+		m := newMeter(cfg.target)
+		return &side{round: func() (sample, error) {
+			t, err := m.time(func(n int) (int, error) {
+				for range n {
+					var wg sync.WaitGroup
+					wg.Add(len(delays))
+					for _, d := range delays {
+						time.AfterFunc(d, wg.Done)
+					}
+					wg.Wait()
+				}
+				return n, nil
+			})
+			if err != nil {
+				return sample{}, err
 			}
-			wg.Wait()
-		}
-		return n, nil
-	})
-	if err != nil {
-		return sample{}, err
+			return manyTimersSample(t), nil
+		}}, nil
 	}
-	return manyTimersSample(t), nil
 }

@@ -2,9 +2,9 @@ package main
 
 // allSuites returns every suite, in the order they run. To add one, write
 // a function returning its suite in a file of its own (suite_NAME.go) and
-// list it here; if Twisted can measure the same, add a script under
-// bench/twisted that prints "name value unit" lines and name it in the
-// suite.
+// list it here; a script that measures the same outside Go (Twisted's)
+// goes under bench/ and is named as the scenarios' other round: doc.go
+// says how.
 func allSuites() []suite {
 	return []suite{
 		deferredSuite(),

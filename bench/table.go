@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +66,19 @@ func formatRatio(r *float64) string {
 	return formatSig(*r) + "×"
 }
 
+// formatVersus writes how twine compares with a side: "10.7×", "0.99×?"
+// when the ratio is too noisy to rank the two, or "-" for none.
+func formatVersus(v *versus) string {
+	if v == nil {
+		return "-"
+	}
+	s := formatSig(v.Ratio) + "×"
+	if v.TooNoisy {
+		s += "?"
+	}
+	return s
+}
+
 // rowName is how a metric of a scenario is named in tables and charts.
 func rowName(suiteName string, sc scenarioResult, m metricResult) string {
 	name := suiteName + "/" + sc.Name
@@ -76,25 +88,90 @@ func rowName(suiteName string, sc scenarioResult, m metricResult) string {
 	return name
 }
 
-// writeTable writes the results as an aligned text table: one row per
-// metric of each scenario, with the baseline and Twisted beside twine.
-func writeTable(w io.Writer, res *results) {
-	fmt.Fprintf(w, "twine benchmarks: %s", runsPhrase(res.Settings.Runs))
+// otherLabel is the title of the column of the comparisons' figures: the
+// labels of those -compare named, or "" when it named none.
+func otherLabel(res *results) string {
+	var labels []string
+	for _, c := range res.Comparisons {
+		labels = append(labels, c.Label)
+	}
+	return strings.Join(labels, "/")
+}
+
+// describeRun writes the lines above the table: what was run, on what,
+// how loaded the machine was, and how to read the columns.
+func describeRun(res *results) []string {
+	var lines []string
+	head := "twine benchmarks: " + runsPhrase(res.Settings.Runs)
 	if res.Settings.Quick {
-		fmt.Fprint(w, " (quick mode)")
+		head += " (quick mode)"
 	}
-	fmt.Fprintf(w, "; %s %s/%s, %d CPUs.\n", res.Machine.GoVersion, res.Machine.GOOS, res.Machine.GOARCH, res.Machine.CPUs)
-	switch {
-	case res.Twisted.Available:
-		fmt.Fprintf(w, "Twisted %s (%s) measured the same scenarios in the same run.\n", res.Twisted.Version, res.Twisted.Python)
-	case res.Twisted.Requested:
-		fmt.Fprintf(w, "Twisted not compared: %s.\n", res.Twisted.Error)
+	lines = append(lines, fmt.Sprintf("%s; %s %s/%s, %d CPUs.", head, res.Machine.GoVersion, res.Machine.GOOS, res.Machine.GOARCH, res.Machine.CPUs))
+	for _, c := range res.Comparisons {
+		if c.Available {
+			lines = append(lines, fmt.Sprintf("%s %s (%s) measured the same scenarios, its rounds interleaved with twine's.", c.Label, c.Version, c.Python))
+		} else {
+			lines = append(lines, fmt.Sprintf("%s not compared: %s.", c.Label, c.Error))
+		}
 	}
-	fmt.Fprintln(w, "±: half the range of twine's runs, in percent of their median.")
-	fmt.Fprintln(w, "×: how many times better twine does than the column to its left (above 1: better; below 1: worse).")
+	lines = append(lines, loadPhrase(res))
+	return lines
+}
+
+// loadPhrase says how loaded the machine was during the run.
+func loadPhrase(res *results) string {
+	l := res.Load
+	if !l.Known {
+		if l.Error == "" {
+			return "Load average: not read."
+		}
+		return "Load average: unknown (" + l.Error + ")."
+	}
+	s := fmt.Sprintf("Load average (1 min): %.2f at the start, %.2f to %.2f during the run, on %d CPUs", l.Start, l.Min, l.Max, l.CPUs)
+	if !l.high() {
+		return s + ": the machine was not busy."
+	}
+	high, all := 0, 0
+	for _, su := range res.Suites {
+		for _, sc := range su.Scenarios {
+			if sc.Load != nil {
+				all++
+				if highLoad(*sc.Load, l.CPUs) {
+					high++
+				}
+			}
+		}
+	}
+	return s + fmt.Sprintf(": HIGH (above the CPU count) after %d of %d scenarios, marked ! in the load column: other programs took processor time from the rounds, and their figures are noisier.", high, all)
+}
+
+// legend explains the columns.
+var legend = []string{
+	"±: half the range of a side's rounds, in percent of their median.",
+	"×: how many times better twine does than the column to its left (above 1: better; below 1: worse);",
+	"   ? marks a ratio too noisy to rank: the two sides' rounds overlap, so the run cannot say which does better.",
+	"load: the load average after the scenario's rounds.",
+}
+
+// writeTable writes the results as an aligned text table: one row per
+// metric of each scenario, with the baseline and the comparison's side
+// beside twine, each with its spread, and the ratios too noisy to rank
+// listed after it.
+func writeTable(w io.Writer, res *results) {
+	for _, line := range describeRun(res) {
+		fmt.Fprintln(w, line)
+	}
+	for _, line := range legend {
+		fmt.Fprintln(w, line)
+	}
 	fmt.Fprintln(w)
 
-	head := []string{"scenario", "twine", "±", "baseline", "×", "Twisted", "×", "allocs", "baseline is"}
+	other := otherLabel(res)
+	head := []string{"scenario", "twine", "±", "baseline", "±", "×"}
+	if other != "" {
+		head = append(head, other, "±", "×")
+	}
+	head = append(head, "allocs", "load", "baseline is")
 	rows := [][]string{head}
 	for _, s := range res.Suites {
 		for _, sc := range s.Scenarios {
@@ -103,32 +180,58 @@ func writeTable(w io.Writer, res *results) {
 				continue
 			}
 			for i, m := range sc.Metrics {
-				row := []string{rowName(s.Name, sc, m), formatValue(m.Twine.Median, m.Unit), formatSpread(m.Twine),
-					"-", "-", "-", "-", "", ""}
+				row := []string{rowName(s.Name, sc, m), formatValue(m.Twine.Median, m.Unit), formatSpread(m.Twine), "-", "", "-"}
 				if m.Baseline != nil {
-					row[3], row[4] = formatValue(m.Baseline.Median, m.Unit), formatRatio(m.VsBaseline)
-					row[8] = sc.BaselineName
+					row[3], row[4], row[5] = formatValue(m.Baseline.Median, m.Unit), formatSpread(*m.Baseline), formatVersus(m.VsBaseline)
 				}
-				if m.Twisted != nil {
-					row[5], row[6] = formatValue(m.Twisted.Value, m.Unit), formatRatio(m.VsTwisted)
+				if other != "" {
+					if m.Other != nil {
+						row = append(row, formatValue(m.Other.Median, m.Unit), formatSpread(m.Other.runs), formatVersus(m.VsOther))
+					} else {
+						row = append(row, "-", "", "-")
+					}
 				}
-				if i == 0 && sc.Allocs != nil {
-					row[7] = formatAllocs(*sc.Allocs)
+				allocs, load, base := "", "", ""
+				if i == 0 {
+					if sc.Allocs != nil {
+						allocs = formatAllocs(*sc.Allocs)
+					}
+					load = formatLoad(sc.Load, res.Load.CPUs)
 				}
-				rows = append(rows, row)
+				if m.Baseline != nil {
+					base = sc.BaselineName
+				}
+				rows = append(rows, append(row, allocs, load, base))
 			}
 		}
 	}
-	writeAligned(w, rows, map[int]bool{1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 7: true})
+	right := map[int]bool{}
+	for i := 1; i < len(head)-1; i++ {
+		right[i] = true
+	}
+	writeAligned(w, rows, right)
+	if noisy := tooNoisy(res); len(noisy) > 0 {
+		fmt.Fprintf(w, "\nToo noisy to rank (%d): %s.\n", len(noisy), strings.Join(noisy, "; "))
+	}
 }
 
-// spread returns half the range of the runs as a share of their median,
-// in percent: how far apart the runs were. Zero for fewer than two runs.
-func (r runs) spread() float64 {
-	if len(r.Runs) < 2 || !(r.Median > 0) {
-		return 0
+// tooNoisy lists the ratios too noisy to rank: "deferred/create_callback
+// against buffered channel".
+func tooNoisy(res *results) []string {
+	var out []string
+	for _, s := range res.Suites {
+		for _, sc := range s.Scenarios {
+			for _, m := range sc.Metrics {
+				if m.VsBaseline != nil && m.VsBaseline.TooNoisy {
+					out = append(out, rowName(s.Name, sc, m)+" against "+sc.BaselineName)
+				}
+				if m.VsOther != nil && m.VsOther.TooNoisy {
+					out = append(out, rowName(s.Name, sc, m)+" against "+m.Other.Side)
+				}
+			}
+		}
 	}
-	return 100 * (slices.Max(r.Runs) - slices.Min(r.Runs)) / 2 / r.Median
+	return out
 }
 
 // formatSpread writes the spread of the runs: "±3%", or "" for one run.
@@ -136,7 +239,19 @@ func formatSpread(r runs) string {
 	if len(r.Runs) < 2 {
 		return ""
 	}
-	return fmt.Sprintf("±%.0f%%", r.spread())
+	return fmt.Sprintf("±%.0f%%", r.Spread)
+}
+
+// formatLoad writes a load average, marked "!" when high; "" for none.
+func formatLoad(v *float64, cpus int) string {
+	if v == nil {
+		return ""
+	}
+	s := fmt.Sprintf("%.2f", *v)
+	if highLoad(*v, cpus) {
+		s += "!"
+	}
+	return s
 }
 
 // formatAllocs writes allocations per unit of work with at most two
@@ -182,12 +297,13 @@ func writeAligned(w io.Writer, rows [][]string, right map[int]bool) {
 	}
 }
 
-// runsPhrase says what the figures are: "medians of 5 runs", "one run".
+// runsPhrase says what the figures are: "medians of 5 interleaved
+// rounds", "one round".
 func runsPhrase(n int) string {
 	if n == 1 {
-		return "one run"
+		return "one round"
 	}
-	return fmt.Sprintf("medians of %d runs", n)
+	return fmt.Sprintf("medians of %d interleaved rounds", n)
 }
 
 // formatSeconds writes a duration in seconds for a script's command line.

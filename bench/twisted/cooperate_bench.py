@@ -18,22 +18,26 @@ cooperate/bench_test.go and the bench command's cooperate suite:
                          cooperate.Each wraps (the bench command's
                          cooperate/each_trivial)
 
-Each prints one line, the median over --repeat runs:
+Each round runs --slices slices, after one untimed slice that warms the
+tasks up, and prints one line:
 
     name ns_per_step ns/step
 
-Run it with Debian's interpreter, which has python3-twisted:
+With --serve it is a server of rounds for go run ./bench -compare twisted
+(see bench/python/bench_rounds.py); by hand it makes --repeat rounds of
+each scenario and prints their medians. Run it with Debian's interpreter,
+which has python3-twisted, with bench/python on PYTHONPATH:
 
-    /usr/bin/python3 bench/twisted/cooperate_bench.py [--repeat N] [--slices N] [NAME...]
+    PYTHONPATH=bench/python /usr/bin/python3 bench/twisted/cooperate_bench.py [--repeat N] [--slices N] [NAME...]
 """
 
 import argparse
 import os
-import statistics
-import sys
 import time
 
 from twisted.internet.task import Cooperator
+
+import bench_rounds
 
 
 class _Call:
@@ -120,22 +124,28 @@ def main(argv=None):
         "--repeat",
         type=int,
         default=int(os.environ.get("BENCH_REPEAT", "7")),
-        help="runs per scenario, the median is printed (default: $BENCH_REPEAT or 7)",
+        help="rounds per scenario, the median is printed (default: $BENCH_REPEAT or 7)",
     )
-    parser.add_argument("--slices", type=int, default=20, help="10 ms slices per run (default 20)")
+    parser.add_argument("--slices", type=int, default=20, help="10 ms slices per round (default 20)")
+    parser.add_argument("--serve", action="store_true", help="answer the rounds named on standard input")
     parser.add_argument("names", nargs="*", help="scenarios to run (default: all)")
     args = parser.parse_args(argv)
 
-    known = [name for name, _, _ in SCENARIOS]
+    scenarios = {name: (tasks, make) for name, tasks, make in SCENARIOS}
     for name in args.names:
-        if name not in known:
-            parser.error("unknown scenario %r (known: %s)" % (name, ", ".join(known)))
-    for name, tasks, make in SCENARIOS:
-        if args.names and name not in args.names:
-            continue
-        per_step = statistics.median(run(tasks, args.slices, make) for _ in range(args.repeat))
-        print("%s %.1f ns/step" % (name, per_step * 1e9))
-        sys.stdout.flush()
+        if name not in scenarios:
+            parser.error("unknown scenario %r (known: %s)" % (name, ", ".join(scenarios)))
+
+    def make_round(name):
+        if name not in scenarios:
+            raise KeyError("unknown scenario %r (known: %s)" % (name, ", ".join(scenarios)))
+        tasks, make = scenarios[name]
+        return [(name, run(tasks, args.slices, make) * 1e9, "ns/step")]
+
+    if args.serve:
+        bench_rounds.serve(make_round)
+    else:
+        bench_rounds.report(make_round, args.names or list(scenarios), args.repeat)
 
 
 if __name__ == "__main__":

@@ -26,21 +26,24 @@ It prints, one per line, "name value unit", for each mode MODE:
                          a loaded machine does not skew it, %
     MODE_lag_overhead    100 minus the throughput, % (a cost)
 
-With --repeat N (or $BENCH_REPEAT) it runs N times and prints the medians.
-Each run needs a fresh reactor, so runs are separate processes.
+Each round needs a fresh reactor, so rounds are separate processes. With
+--serve it is a server of rounds, one a mode, for go run ./bench -compare
+twisted (see bench/python/bench_rounds.py); by hand, with --repeat N (or
+$BENCH_REPEAT), it makes N rounds of each mode and prints the medians. Run
+it with Debian's interpreter, which has python3-twisted, with bench/python
+on PYTHONPATH:
 
-Run it with Debian's interpreter, which has python3-twisted:
-
-    /usr/bin/python3 bench/twisted/cooperate_lag.py [--duration S] [--repeat N] [MODE...]
+    PYTHONPATH=bench/python /usr/bin/python3 bench/twisted/cooperate_lag.py [--duration S] [--repeat N] [MODE...]
 """
 
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
+
+import bench_rounds
 
 STEP = 20e-6
 PROBE = 1e-3
@@ -166,13 +169,14 @@ UNITS = {
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds per run (default 3)")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per round (default 3)")
     parser.add_argument(
         "--repeat",
         type=int,
         default=int(os.environ.get("BENCH_REPEAT", "1")),
-        help="runs, the medians are printed (default: $BENCH_REPEAT or 1)",
+        help="rounds, the medians are printed (default: $BENCH_REPEAT or 1)",
     )
+    parser.add_argument("--serve", action="store_true", help="answer the rounds named on standard input")
     parser.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("modes", nargs="*", metavar="MODE", help="cooperate or blocking (default: cooperate)")
     args = parser.parse_args(argv)
@@ -184,25 +188,25 @@ def main(argv=None):
     if args.once:
         print(json.dumps(run_once(args.duration, modes[0])))
         return
-    for mode in modes:
-        runs = []
-        for _ in range(max(1, args.repeat)):
-            out = subprocess.run(
-                [sys.executable, os.path.abspath(__file__), "--once", "--duration", str(args.duration), mode],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            runs.append(json.loads(out.strip().splitlines()[-1]))
-            # Progress, on stderr: a run takes --duration and more.
-            print(
-                "%s run %d/%d: p99 lag %.2f ms" % (mode, len(runs), max(1, args.repeat), runs[-1]["lag_p99"]),
-                file=sys.stderr,
-                flush=True,
-            )
-        for name, unit in UNITS.items():
-            print("%s_%s %.2f %s" % (mode, name, statistics.median(r[name] for r in runs), unit))
-            sys.stdout.flush()
+
+    def make_round(mode):
+        if mode not in MODES:
+            raise KeyError("unknown mode %r (known: %s)" % (mode, ", ".join(MODES)))
+        out = subprocess.run(
+            [sys.executable, os.path.abspath(__file__), "--once", "--duration", str(args.duration), mode],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        run = json.loads(out.strip().splitlines()[-1])
+        # Progress, on stderr: a round takes --duration and more.
+        print("%s round: p99 lag %.2f ms" % (mode, run["lag_p99"]), file=sys.stderr, flush=True)
+        return [("%s_%s" % (mode, name), run[name], unit) for name, unit in UNITS.items()]
+
+    if args.serve:
+        bench_rounds.serve(make_round)
+    else:
+        bench_rounds.report(make_round, modes, args.repeat)
 
 
 if __name__ == "__main__":

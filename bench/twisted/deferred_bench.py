@@ -1,10 +1,10 @@
 """Twisted side of the Deferred comparison (go run ./bench -compare twisted runs it).
 
-Each scenario is timed timeit-style: the loop count is chosen so that one
-run takes about --target seconds, the run is repeated --repeat times, and
-the median time per operation is printed, one line per scenario:
+Each scenario is timed timeit-style: the loop count is chosen once, on the
+first round, so that a round takes about --target seconds, and every round
+runs that count. Each round prints the time per operation:
 
-    name ns_per_op
+    name ns_per_op ns/op
 
 The scenarios mirror the Go benchmarks in deferred/bench_test.go:
 
@@ -29,17 +29,21 @@ The garbage collector stays enabled while timing (unlike timeit's default),
 since Go's figures include its collector's cost; pass --no-gc to time with
 it disabled.
 
-Run it with Debian's interpreter, which has python3-twisted:
+With --serve it is a server of rounds for go run ./bench -compare twisted
+(see bench/python/bench_rounds.py); by hand it makes --repeat rounds of
+each scenario and prints their medians. Run it with Debian's interpreter,
+which has python3-twisted, with bench/python on PYTHONPATH:
 
-    /usr/bin/python3 bench/twisted/deferred_bench.py [--repeat N] [--no-gc] [NAME...]
+    PYTHONPATH=bench/python /usr/bin/python3 bench/twisted/deferred_bench.py [--repeat N] [--no-gc] [NAME...]
 """
 
 import argparse
 import gc
 import os
-import statistics
 import sys
 import time
+
+import bench_rounds
 
 from twisted.internet.defer import Deferred, gatherResults, inlineCallbacks, succeed
 from twisted.python.failure import Failure
@@ -136,7 +140,7 @@ def check(name, func, want):
     results = []
     func().addBoth(results.append)
     if results != [want]:
-        raise SystemExit("deferred_bench: %s: got %r, want %r" % (name, results, want))
+        raise ValueError("deferred_bench: %s: got %r, want %r" % (name, results, want))
 
 
 def _run(func, number):
@@ -147,15 +151,37 @@ def _run(func, number):
     return time.perf_counter() - start
 
 
-def measure(func, repeat, target):
-    """Return the median seconds per call over repeat runs of about target seconds."""
+def calibrate(func, target):
+    """Return the loop count that makes a round last about target seconds."""
     number = 1
     while True:  # as timeit.Timer.autorange: grow the loop until it is long enough
         if _run(func, number) >= target / 5:
             break
         number *= 2
-    number = max(1, int(number * (target / max(_run(func, number), 1e-9))))
-    return statistics.median(_run(func, number) / number for _ in range(repeat))
+    return max(1, int(number * (target / max(_run(func, number), 1e-9))))
+
+
+class Scenario:
+    """A scenario's rounds: the first checks its result, which warms it up,
+    and finds the loop count that every round runs."""
+
+    def __init__(self, name, func, want, target, no_gc):
+        self.name, self.func, self.want = name, func, want
+        self.target, self.no_gc = target, no_gc
+        self.number = None
+
+    def round(self):
+        if self.number is None:
+            check(self.name, self.func, self.want)
+            self.number = calibrate(self.func, self.target)
+        gc.collect()
+        if self.no_gc:
+            gc.disable()
+        try:
+            seconds = _run(self.func, self.number) / self.number
+        finally:
+            gc.enable()
+        return [(self.name, seconds * 1e9, "ns/op")]
 
 
 def main(argv=None):
@@ -164,10 +190,11 @@ def main(argv=None):
         "--repeat",
         type=int,
         default=int(os.environ.get("BENCH_REPEAT", "7")),
-        help="runs per scenario, the median is printed (default: $BENCH_REPEAT or 7)",
+        help="rounds per scenario, the median is printed (default: $BENCH_REPEAT or 7)",
     )
-    parser.add_argument("--target", type=float, default=0.2, help="seconds per run")
+    parser.add_argument("--target", type=float, default=0.2, help="seconds per round")
     parser.add_argument("--no-gc", action="store_true", help="disable the garbage collector while timing")
+    parser.add_argument("--serve", action="store_true", help="answer the rounds named on standard input")
     parser.add_argument("names", nargs="*", help="scenarios to run (default: all)")
     args = parser.parse_args(argv)
 
@@ -175,19 +202,17 @@ def main(argv=None):
     for name in args.names:
         if name not in known:
             parser.error("unknown scenario %r (known: %s)" % (name, ", ".join(known)))
-    selected = [s for s in SCENARIOS if not args.names or s[0] in args.names]
+    scenarios = {name: Scenario(name, func, want, args.target, args.no_gc) for name, func, want in SCENARIOS}
 
-    for name, func, want in selected:
-        check(name, func, want)  # also warms up
-        gc.collect()
-        if args.no_gc:
-            gc.disable()
-        try:
-            seconds = measure(func, args.repeat, args.target)
-        finally:
-            gc.enable()
-        print("%s %.1f" % (name, seconds * 1e9))
-        sys.stdout.flush()
+    def make_round(name):
+        if name not in scenarios:
+            raise KeyError("unknown scenario %r (known: %s)" % (name, ", ".join(known)))
+        return scenarios[name].round()
+
+    if args.serve:
+        bench_rounds.serve(make_round)
+    else:
+        bench_rounds.report(make_round, args.names or known, args.repeat)
 
 
 if __name__ == "__main__":

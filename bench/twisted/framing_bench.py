@@ -2,28 +2,33 @@
 
 It feeds Twisted's framing protocols the stream that the bench command's
 framing suite feeds twine's (bench/suite_framing.go), and prints one line
-per scenario, "name value unit", each figure the median of --repeat runs
-(or BENCH_REPEAT), as a cost per message (lower is better):
+per scenario, "name value unit", a cost per message (lower is better):
 
     line_receiver    ns/msg  LineReceiver: 1,000 lines of 40 bytes, CRLF
                              ended, fed in 4 KiB chunks; per line
     int32_receiver   ns/msg  Int32StringReceiver: 1,000 strings of 60 bytes,
                              fed in 4 KiB chunks; per string
 
-Run it with Debian's interpreter, which has python3-twisted:
+The loop count of a scenario is found on its first round, so that a round
+lasts about --target seconds, and every round runs that count. With
+--serve it is a server of rounds for go run ./bench -compare twisted (see
+bench/python/bench_rounds.py); by hand it makes --repeat rounds (or
+$BENCH_REPEAT) of each scenario and prints their medians. Run it with
+Debian's interpreter, which has python3-twisted, with bench/python on
+PYTHONPATH:
 
-    /usr/bin/python3 bench/twisted/framing_bench.py [--repeat N] [--target S] [NAME...]
+    PYTHONPATH=bench/python /usr/bin/python3 bench/twisted/framing_bench.py [--repeat N] [--target S] [NAME...]
 """
 
 import argparse
 import os
-import statistics
 import struct
-import sys
 import time
 
 from twisted.internet.testing import StringTransport
 from twisted.protocols import basic
+
+import bench_rounds
 
 MESSAGES = 1000
 CHUNK = 4096
@@ -85,13 +90,12 @@ def _run(func, number):
     return time.perf_counter() - start
 
 
-def measure(func, repeat, target):
-    """Return the median seconds per call over repeat runs of about target seconds."""
+def calibrate(func, target):
+    """Return the loop count that makes a round last about target seconds."""
     number = 1
     while _run(func, number) < target / 5:
         number *= 2
-    number = max(1, int(number * (target / max(_run(func, number), 1e-9))))
-    return statistics.median(_run(func, number) / number for _ in range(repeat))
+    return max(1, int(number * (target / max(_run(func, number), 1e-9))))
 
 
 def main(argv=None):
@@ -100,22 +104,33 @@ def main(argv=None):
         "--repeat",
         type=int,
         default=int(os.environ.get("BENCH_REPEAT", "7")),
-        help="runs per scenario, the median is printed (default: $BENCH_REPEAT or 7)",
+        help="rounds per scenario, the median is printed (default: $BENCH_REPEAT or 7)",
     )
-    parser.add_argument("--target", type=float, default=0.2, help="seconds per run")
+    parser.add_argument("--target", type=float, default=0.2, help="seconds per round")
+    parser.add_argument("--serve", action="store_true", help="answer the rounds named on standard input")
     parser.add_argument("names", nargs="*", help="scenarios to run (default: all)")
     args = parser.parse_args(argv)
 
-    known = [name for name, _ in SCENARIOS]
+    makers = dict(SCENARIOS)
     for name in args.names:
-        if name not in known:
-            parser.error("unknown scenario %r (known: %s)" % (name, ", ".join(known)))
-    for name, make in SCENARIOS:
-        if args.names and name not in args.names:
-            continue
-        seconds = measure(make(), args.repeat, args.target)
-        print("%s %.1f ns/msg" % (name, seconds * 1e9 / MESSAGES))
-        sys.stdout.flush()
+        if name not in makers:
+            parser.error("unknown scenario %r (known: %s)" % (name, ", ".join(makers)))
+    feeds, counts = {}, {}
+
+    def make_round(name):
+        if name not in makers:
+            raise KeyError("unknown scenario %r (known: %s)" % (name, ", ".join(makers)))
+        if name not in feeds:
+            feeds[name] = makers[name]()
+            feeds[name]()  # checks the count, and warms up
+            counts[name] = calibrate(feeds[name], args.target)
+        seconds = _run(feeds[name], counts[name]) / counts[name]
+        return [(name, seconds * 1e9 / MESSAGES, "ns/msg")]
+
+    if args.serve:
+        bench_rounds.serve(make_round)
+    else:
+        bench_rounds.report(make_round, args.names or list(makers), args.repeat)
 
 
 if __name__ == "__main__":
