@@ -210,6 +210,17 @@ func (c *comparer) fail(s *server, err error) {
 	}
 }
 
+// writeLogs writes to progress what the servers wrote to standard error
+// since the last call: after a scenario's line, so as not to break it.
+func (c *comparer) writeLogs(progress io.Writer) {
+	if c == nil {
+		return
+	}
+	for _, s := range c.servers {
+		s.log.writeTo(progress)
+	}
+}
+
 // endSuite stops the servers started for a suite.
 func (c *comparer) endSuite(progress io.Writer) {
 	if c == nil {
@@ -340,7 +351,7 @@ type server struct {
 	lines chan string // its standard output, a line at a time; closed at its end
 	done  chan struct{}
 	// log keeps what it writes to standard error until the command's own
-	// goroutine passes it on to the progress, between rounds.
+	// goroutine passes it on to the progress, after a scenario.
 	log      *lineLog
 	progress io.Writer
 
@@ -349,7 +360,8 @@ type server struct {
 }
 
 // startServer starts cmd as the server of the script file. What it writes
-// to standard error goes to progress after each round.
+// to standard error goes to progress when the comparer's writeLogs asks,
+// or when it ends.
 func startServer(cmd *exec.Cmd, file string, progress io.Writer) (*server, error) {
 	s := &server{file: file, cmd: cmd, lines: make(chan string, 16), done: make(chan struct{}),
 		log: &lineLog{prefix: "        " + file + ": "}, progress: progress}
@@ -380,7 +392,6 @@ func startServer(cmd *exec.Cmd, file string, progress io.Writer) (*server, error
 
 // round asks the server for a round and returns its figures by name.
 func (s *server) round(ctx context.Context, name string) (map[string]figure, error) {
-	defer s.log.writeTo(s.progress)
 	if _, err := fmt.Fprintln(s.stdin, name); err != nil {
 		return nil, s.ended(err)
 	}

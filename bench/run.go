@@ -166,7 +166,7 @@ func runScenario(ctx context.Context, cfg *config, sc scenario, cmp *comparer, p
 		fmt.Fprintf(progress, " %d", i+1)
 	}
 	if otherErr != nil && !errors.Is(otherErr, errNotCompared) {
-		fmt.Fprintf(progress, "\nbench: %v; %s has no %s column", otherErr, sc.name, cmp.label(sc.other))
+		fmt.Fprintf(progress, "\nbench: %v; %s has no %s column\n       ", otherErr, sc.name, cmp.label(sc.other))
 		other = nil
 	}
 
@@ -214,6 +214,7 @@ func runScenario(ctx context.Context, cfg *config, sc scenario, cmp *comparer, p
 		fmt.Fprintf(progress, "  (%s %s)", head.Other.Side, formatValue(head.Other.Median, head.Unit))
 	}
 	fmt.Fprintf(progress, "  %.1fs\n", time.Since(start).Seconds())
+	cmp.writeLogs(progress)
 	return r
 }
 
