@@ -104,7 +104,7 @@ type comparer struct {
 	// arguments.
 	servers map[string]*server
 	// failed are the scripts that could not start or whose server ended,
-	// with the error, so that each failure is said once.
+	// with the error, so that later scenarios do not start them again.
 	failed map[string]error
 }
 

@@ -108,10 +108,10 @@ func writeHTML(w io.Writer, res *results) error {
 			"reactor until it ends; <b>with cooperation</b> the same loops run under <code>cooperate.Each</code>, in " +
 			"slices of 10 ms; <b>adaptive</b> sizes the slices for a lag of 1 ms.</p>\n")
 		b.WriteString("<div class=\"card\"><h3>Lag over time</h3><p class=\"note\">Each point is one run of the probe " +
-			"(the run with the median p99 of each scenario); logarithmic scale.</p>\n")
+			"(the round with the median p99 of each scenario); logarithmic scale.</p>\n")
 		b.WriteString(lagTimeChart(lag))
 		b.WriteString("</div>\n<div class=\"card\"><h3>How late the probe ran</h3><p class=\"note\">Share of the " +
-			"probe's runs by lag, all runs; logarithmic bins.</p>\n")
+			"probe's runs by lag, all rounds; logarithmic bins.</p>\n")
 		b.WriteString(lagHistogramChart(lag))
 		b.WriteString("</div>\n")
 	}

@@ -167,10 +167,10 @@ func separated(a, b []float64) bool {
 
 // lagData is what the lag charts draw.
 type lagData struct {
-	// Series is the probe's lag over the run whose p99 lag is the median
+	// Series is the probe's lag over the round whose p99 lag is the median
 	// one: [seconds since the start, lag in milliseconds].
 	Series [][2]float64 `json:"series"`
-	// Histogram counts the lags of every run.
+	// Histogram counts the lags of every round.
 	Histogram histogram `json:"histogram"`
 }
 

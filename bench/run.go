@@ -309,8 +309,8 @@ func values(samples []sample, get func(sample) float64) []float64 {
 	return xs
 }
 
-// newLagData keeps the lag series of the run with the median p99 lag, and
-// counts the lags of every run.
+// newLagData keeps the lag series of the round with the median p99 lag,
+// and counts the lags of every round.
 func newLagData(samples []sample) *lagData {
 	order := make([]int, len(samples))
 	for i := range order {

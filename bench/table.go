@@ -234,7 +234,8 @@ func tooNoisy(res *results) []string {
 	return out
 }
 
-// formatSpread writes the spread of the runs: "±3%", or "" for one run.
+// formatSpread writes the spread of a side's rounds: "±3%", or "" for one
+// round.
 func formatSpread(r runs) string {
 	if len(r.Runs) < 2 {
 		return ""
