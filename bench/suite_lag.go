@@ -176,8 +176,8 @@ func lagRound(cfg *config, mode int, opts []cooperate.Option) (sample, error) {
 // runLagOnce runs the tasks and the probe on a new reactor for about d.
 //
 // Blocking: the four tasks run one after the other, each as one plain loop
-// of d/4 worth of steps inside one reactor callback; the next is queued
-// when one ends, so the probe runs between two loops. Cooperating: the four
+// of steps for d/4 inside one reactor callback; the next is queued when
+// one ends, so the probe runs between two loops. Cooperating: the four
 // tasks are endless loops under cooperate.Each, stopped after d.
 func runLagOnce(rounds int, d time.Duration, mode int, opts []cooperate.Option) (lagResult, error) {
 	r := newReactor()
@@ -206,11 +206,18 @@ func runLagOnce(rounds int, d time.Duration, mode int, opts []cooperate.Option) 
 		}
 		arm()
 		if mode == lagBlocking {
-			perTask := max(1, int(d/lagTasks/lagStep))
+			// Each loop lasts a quarter of the run by the clock, asked
+			// every 100 steps, rather than a count of steps: at a count
+			// fixed beforehand, how long a loop holds the reactor would
+			// hang on how loaded the machine was when the step was
+			// calibrated.
+			perTask := d / lagTasks
 			var loop func(task int)
 			loop = func(task int) {
-				for i := range perTask {
-					_ = step(i)
+				for end := time.Now().Add(perTask); time.Now().Before(end); {
+					for i := range 100 {
+						_ = step(i)
+					}
 				}
 				if task+1 == lagTasks {
 					finish()

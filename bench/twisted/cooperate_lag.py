@@ -9,8 +9,8 @@ the command line (default: cooperate):
                Cooperator: 10 ms slices, time.time() asked after every step.
                Mirrors BenchmarkLagDefault in cooperate/lag_bench_test.go
                and the bench command's lag/cooperate.
-    blocking   without cooperation: each task is one plain loop of a
-               quarter of --duration worth of steps, run in one reactor
+    blocking   without cooperation: each task is one plain loop of steps
+               that lasts a quarter of --duration, run in one reactor
                callback; the next task's loop is scheduled when one ends,
                so the probe runs between two loops. Mirrors the bench
                command's lag/blocking.
@@ -116,12 +116,18 @@ def run_once(duration, mode):
             reactor.stop()
 
         if mode == "blocking":
-            per_task = max(1, int(duration / TASKS / STEP))
+            # Each loop lasts a quarter of the run by the clock, asked every
+            # 100 steps, as the bench command's lag/blocking does: at a count
+            # of steps fixed beforehand, how long a loop holds the reactor
+            # would hang on how loaded the machine was at calibration.
+            per_task = duration / TASKS
 
             def loop(i):
-                for _ in range(per_task):
-                    busy(rounds)
-                    state["steps"] += 1
+                end = clock() + per_task
+                while clock() < end:
+                    for _ in range(100):
+                        busy(rounds)
+                    state["steps"] += 100
                 if i + 1 == TASKS:
                     finish()
                 else:
