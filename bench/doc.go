@@ -137,8 +137,8 @@
 //
 // # Usage
 //
-//	go run ./bench                      # every suite, 5 rounds, about 2 minutes
-//	go run ./bench -compare twisted     # and Twisted, about 4 minutes
+//	go run ./bench                      # every suite, 5 rounds of each side
+//	go run ./bench -compare twisted     # and Twisted: 6 minutes on a loaded 2-core VM
 //	go run ./bench -quick               # short rounds, as CI makes them
 //	go run ./bench -suite deferred,lag  # some suites only; -list names them
 //	go run ./bench -out /tmp/bench      # where results.json and report.html go
