@@ -138,7 +138,7 @@
 // # Usage
 //
 //	go run ./bench                      # every suite, 5 rounds of each side
-//	go run ./bench -compare twisted     # and Twisted: 6 minutes on a loaded 2-core VM
+//	go run ./bench -compare twisted     # and Twisted: minutes, more on a loaded machine
 //	go run ./bench -quick               # short rounds, as CI makes them
 //	go run ./bench -suite deferred,lag  # some suites only; -list names them
 //	go run ./bench -out /tmp/bench      # where results.json and report.html go
