@@ -149,3 +149,27 @@ func benchCooperate(b *testing.B, tasks int) {
 // measures Twisted's Cooperator the same way.
 func BenchmarkCooperate1(b *testing.B)   { benchCooperate(b, 1) }
 func BenchmarkCooperate100(b *testing.B) { benchCooperate(b, 100) }
+
+// BenchmarkCooperateStrictTurns measures a step of two tasks that take
+// turns step by step (WithTurnSteps(1), Twisted's alternation): each step
+// is a turn, and resumes its task's coroutine.
+func BenchmarkCooperateStrictTurns(b *testing.B) {
+	clock := scheduler.NewManualClock()
+	c := cooperate.New(clock, cooperate.WithTurnSteps(1))
+	defer c.Stop()
+	var steps int
+	for range 2 {
+		c.Cooperate(func(yield func(any) bool) {
+			for yield(nil) {
+				steps++
+			}
+		})
+	}
+	clock.Advance(time.Millisecond)
+	steps = 0
+	b.ReportAllocs()
+	for b.Loop() {
+		clock.Advance(time.Millisecond)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(steps), "ns/step")
+}

@@ -12,9 +12,10 @@ import (
 // *deferred.Deferred[any], a *deferred.Deferred[struct{}] or a [Waitable]
 // pauses the task until it completes, and fails the task if it fails; other
 // values, nil included, are ignored. A step that panics fails the task with a
-// *deferred.PanicError. With [WithLanes], seq runs on a lane's goroutine,
-// concurrently with the loop and with other tasks, and a task that waits
-// resumes on its lane.
+// *deferred.PanicError; one that calls [runtime.Goexit] (as t.FailNow does)
+// fails it with an error wrapping [ErrGoexit] (see [Task]). With
+// [WithLanes], seq runs on a lane's goroutine, concurrently with the loop and
+// with other tasks, and a task that waits resumes on its lane.
 //
 // On a stopped Cooperator the task fails at once with [ErrSchedulerStopped].
 // A nil c or seq panics.

@@ -59,6 +59,7 @@ type Cooperator struct {
 	stopErr   error  // what tasks fail with once stopped
 	unhook    func() // cancels the loop's OnStop, if it has one
 	inTick    bool
+	goexit    bool    // a step called runtime.Goexit: tick ends the goroutine
 	running   *Task   // the task whose iterator is executing, if any
 	release   []*Task // finished tasks whose iterators wait to be released
 
@@ -158,11 +159,6 @@ func (c *Cooperator) bind() {
 	case scheduler.StopNotifier:
 		unhook, ok := l.OnStop(func() {
 			c.unhook = nil
-			// The loop runs this between callbacks, never inside a step:
-			// a slice still marked as running was cut short by a step
-			// that called runtime.Goexit, which ended the loop's
-			// goroutine there (and that task's iterator with it).
-			c.inTick, c.running = false, nil
 			c.stopWith(errLoopStopped)
 		})
 		if !ok {
@@ -238,17 +234,34 @@ func (c *Cooperator) stopWith(err error) {
 	c.stopErr = err
 	if c.lanes != nil {
 		c.lanes.stop()
-		for c.liveHead != nil {
-			c.liveHead.lt.settle(stateSchedulerStopped, err)
+	} else {
+		c.cancelTick()
+		if c.backstop != nil {
+			c.backstop.Stop()
 		}
-		return
 	}
-	c.cancelTick()
-	if c.backstop != nil {
-		c.backstop.Stop()
-	}
+	c.failLive(err)
+}
+
+// failLive fails every unfinished task of a stopped c with err, in the
+// order they were given. If a Done callback calls runtime.Goexit, the tasks
+// after its own still fail, as its goroutine ends.
+func (c *Cooperator) failLive(err error) {
+	var t *Task
+	defer func() {
+		// Go on only past a task that has left the list: a failure
+		// before that is no callback's, and would recur.
+		if c.liveHead != nil && c.liveHead != t {
+			c.failLive(err)
+		}
+	}()
 	for c.liveHead != nil {
-		c.liveHead.finish(stateSchedulerStopped, err)
+		t = c.liveHead
+		if c.lanes != nil {
+			t.lt.settle(stateSchedulerStopped, err)
+		} else {
+			t.finish(stateSchedulerStopped, err)
+		}
 	}
 }
 

@@ -11,7 +11,9 @@ import "iter"
 // coroutine switch and no clock read. The first step runs in a later slice,
 // never inside Each. When f returns an error, or f or seq panics, the task
 // fails with that error (a *deferred.PanicError for a panic) and seq is not
-// resumed; f's error does not affect other tasks.
+// resumed; f's error does not affect other tasks. When f or seq calls
+// [runtime.Goexit] (as t.FailNow does), the task fails with an error
+// wrapping [ErrGoexit], as [Task] tells.
 //
 // With [WithLanes], f and seq run on a lane's goroutine, concurrently with
 // the loop and with other tasks, but never concurrently with themselves.

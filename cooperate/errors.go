@@ -43,3 +43,8 @@ var ErrNotRunning = errors.New("cooperate: looping call not running")
 // negative interval: [LoopingCall.Start] returns a Deferred that has already
 // failed with it, and [LoopingCall.SetInterval] returns it.
 var ErrNegativeInterval = errors.New("cooperate: negative interval")
+
+// ErrGoexit is wrapped by the error a task fails with when one of its steps
+// calls [runtime.Goexit] (as t.FailNow does). Go gives no way to keep a
+// goroutine from ending then; the error says what the function was.
+var ErrGoexit = errors.New("cooperate: runtime.Goexit called")

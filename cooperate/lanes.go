@@ -38,6 +38,9 @@ import (
 //     handing the loop a finished task, so that the loop's goroutine, woken,
 //     does not wait for the runtime to preempt a lane when lanes hold every
 //     processor.
+//   - Goexit: a step that calls runtime.Goexit fails its task and the lane
+//     goes on (see goexit.go); should other code of the user's end a
+//     lane's goroutine, a new goroutine takes the lane over.
 //   - Shutdown: each lane stops its Cooperator (releasing its tasks'
 //     iterators on its own goroutine), waits until every lane has, so that
 //     no task can be handed to it any more, runs what is left in its queue
@@ -198,12 +201,22 @@ func (l *lane) signal() {
 // starts (a slice among them), then balances the load with the other lanes,
 // then sleeps until something is due.
 func (l *lane) run() {
-	defer l.p.wg.Done()
 	var sleep *time.Timer
+	returned := false
 	defer func() {
 		if sleep != nil {
 			sleep.Stop()
 		}
+		if !returned {
+			// A function of the user's that the lane ran outside a
+			// task's iterator (a termination predicate, a Waitable's
+			// OnComplete) called runtime.Goexit, and the slice has been
+			// wound up (see endTick): the lane goes on, on a new
+			// goroutine, with what is left in its queue.
+			l.p.wg.Add(1)
+			go l.run()
+		}
+		l.p.wg.Done()
 	}()
 	for {
 		l.pending.Store(false)
@@ -218,6 +231,7 @@ func (l *lane) run() {
 		}
 		if l.quit {
 			l.exit()
+			returned = true
 			return
 		}
 		l.balance()

@@ -88,8 +88,11 @@ func WithAdaptive(target time.Duration) Option {
 // terminationPredicateFactory: factory is called at the start of each slice
 // and the predicate it returns is asked after every step of that slice; the
 // slice ends as soon as it returns true. Predicates run on the loop's
-// goroutine ([WithLanes]: on the lanes'). A predicate (or factory) that panics ends the slice, and the
-// panic is logged.
+// goroutine ([WithLanes]: on the lanes'). A predicate (or factory) that
+// panics ends the slice, and the panic is logged; one that calls
+// [runtime.Goexit] is logged too, and ends the slice and the loop's
+// goroutine (a lane goes on); asked within a step, inside the task's
+// iterator, it fails that task as a step's runtime.Goexit does ([Task]).
 //
 // With a terminator, tasks take turns one step at a time (times their
 // weight), exactly as in Twisted, unless [WithTurnSteps] says otherwise.
@@ -187,7 +190,8 @@ func WithLogger(l *slog.Logger) Option {
 // and [Task.Done] Deferreds fire there, through the loop's CallSoon, once
 // the task's iterator has been released, so callbacks may read what its steps
 // wrote. A Deferred a task waits on may fire on any goroutine: the task then
-// resumes on its lane.
+// resumes on its lane. A step that panics or calls [runtime.Goexit] fails
+// its task, and the lane goes on with the others (see [Task]).
 //
 // It is an option rather than a constructor of its own because nothing else
 // changes: [Each], [Cooperator.Cooperate], [Coiterate] and the [Task] API

@@ -121,7 +121,8 @@ func (c *Cooperator) clearPoke() {
 
 // releaseIter stops the iterator of a finished task, which runs its pending
 // defers; while an iterator is executing, the release waits until it
-// suspends.
+// suspends. A panic or a runtime.Goexit in those defers is logged: the task
+// has finished already.
 func (c *Cooperator) releaseIter(t *Task) {
 	if t.stopIter == nil {
 		return
@@ -133,13 +134,28 @@ func (c *Cooperator) releaseIter(t *Task) {
 	stop := t.stopIter
 	t.next, t.stopIter = nil, nil
 	c.running = t
-	stop()
+	stopIter(t, stop)
 	c.running = nil
 	if t.panicked != nil {
 		c.cfg.logger.Error("cooperate: iterator panicked while being released", "error", t.panicked)
 		t.panicked = nil
 	}
+	if t.exited {
+		c.cfg.logger.Error("cooperate: iterator called runtime.Goexit while being released")
+		t.exited = false
+	}
 	c.drainRelease()
+}
+
+// stopIter calls stop, t's iterator's, recovering the goexitSignal of a
+// runtime.Goexit in the iterator's defers (see goexit.go).
+func stopIter(t *Task, stop func()) {
+	defer func() {
+		if t.exited {
+			_ = recover()
+		}
+	}()
+	stop()
 }
 
 func (c *Cooperator) drainRelease() {

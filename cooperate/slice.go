@@ -2,6 +2,7 @@ package cooperate
 
 import (
 	"iter"
+	"runtime"
 	"time"
 )
 
@@ -16,6 +17,7 @@ func (c *Cooperator) tick(gen uint64) {
 		return
 	}
 	c.inTick = true
+	defer c.endTick()
 	c.beginSlice()
 	for c.head != nil && !c.sliceOver {
 		t := c.cursor
@@ -38,6 +40,21 @@ func (c *Cooperator) tick(gen uint64) {
 			c.fresh = true
 		}
 	}
+	if c.goexit {
+		// A step called runtime.Goexit on the loop's goroutine, which the
+		// step's task has failed with: end the goroutine, as the step
+		// asked, now that endTick is left to wind up the slice.
+		c.goexit = false
+		runtime.Goexit()
+	}
+}
+
+// endTick winds up the slice that tick began and asks for the next. It is
+// deferred, so that a function of the user's that the slice runs on the
+// loop's goroutine (a termination predicate, a Waitable's OnComplete, a
+// Done callback) and that ends the goroutine with runtime.Goexit leaves the
+// Cooperator in order, to go on from where it stands.
+func (c *Cooperator) endTick() {
 	c.endSlice()
 	c.inTick = false
 	c.reschedule()
@@ -76,7 +93,7 @@ func (c *Cooperator) runTurn(t *Task) {
 	}
 	c.readOK = false
 	c.running = t
-	_, more := t.next()
+	more := resume(t)
 	c.running = nil
 	t.fold()
 	stepEnded := false
@@ -87,10 +104,17 @@ func (c *Cooperator) runTurn(t *Task) {
 		t.turn--
 		c.steps++
 		stepEnded = true
+		if t.exited && !c.onLane() {
+			// The step ran on the loop's goroutine: tick ends it, as the
+			// step asked, once the slice is wound up.
+			c.goexit, c.sliceOver = true, true
+		}
 		if t.state == stateActive {
 			switch {
 			case t.panicked != nil:
 				t.finish(stateFailed, t.panicked)
+			case t.exited:
+				t.finish(stateFailed, errStepGoexit)
 			case t.err != nil:
 				t.finish(stateFailed, t.err)
 			default:
@@ -116,6 +140,19 @@ func (c *Cooperator) runTurn(t *Task) {
 	}
 }
 
+// resume runs t's iterator until it suspends or returns, and reports
+// whether it suspended. A runtime.Goexit in the iterator ends it as if it
+// had returned, with t.exited set (see goexit.go).
+func resume(t *Task) (more bool) {
+	defer func() {
+		if t.exited {
+			_ = recover() // the goexitSignal of Task.run
+		}
+	}()
+	_, more = t.next()
+	return more
+}
+
 // afterStep ends the slice if its budget is spent, for a step whose end the
 // task's own checkpoint did not see.
 func (c *Cooperator) afterStep() {
@@ -131,6 +168,11 @@ func (c *Cooperator) afterStep() {
 	}
 }
 
+// onLane reports whether c is a lane's own Cooperator.
+func (c *Cooperator) onLane() bool {
+	return c.interrupt != nil
+}
+
 // interrupted reports whether the slice must end early: on a lane's
 // Cooperator, messages wait for the lane (see lane.send).
 func (c *Cooperator) interrupted() bool {
@@ -139,28 +181,45 @@ func (c *Cooperator) interrupted() bool {
 
 // askPred asks the slice's termination predicate, treating a panic as true.
 func (c *Cooperator) askPred() (over bool) {
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
 		if r := recover(); r != nil {
 			c.cfg.logger.Error("cooperate: termination predicate panicked; slice ended", "panic", r)
 			over = true
+			return
 		}
+		c.cfg.logger.Error("cooperate: termination predicate called runtime.Goexit; slice ended")
+		c.sliceOver = true
 	}()
-	return c.pred()
+	over = c.pred()
+	returned = true
+	return over
 }
 
 // newPred calls the terminator factory, treating a panic as a predicate that
 // ends the slice after one step.
 func (c *Cooperator) newPred() (pred func() bool) {
+	returned := false
 	defer func() {
-		if r := recover(); r != nil {
-			c.cfg.logger.Error("cooperate: terminator factory panicked; slice limited to one step", "panic", r)
+		if !returned {
+			if r := recover(); r != nil {
+				c.cfg.logger.Error("cooperate: terminator factory panicked; slice limited to one step", "panic", r)
+			} else {
+				c.cfg.logger.Error("cooperate: terminator factory called runtime.Goexit; slice ended")
+				c.sliceOver = true
+			}
 			pred = nil
 		}
 		if pred == nil {
 			pred = func() bool { return true }
 		}
 	}()
-	return c.cfg.factory()
+	pred = c.cfg.factory()
+	returned = true
+	return pred
 }
 
 // beginSlice starts a slice: a predicate from the factory, or a deadline,

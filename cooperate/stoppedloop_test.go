@@ -217,27 +217,31 @@ func TestLoopingCallStoppedBeforeTheReactorIsLeftAlone(t *testing.T) {
 }
 
 func TestStepThatCallsGoexitStopsTheReactorAndReleasesTheOtherTasks(t *testing.T) {
-	// A step that calls runtime.Goexit (t.FailNow in a step, say) ends the
-	// reactor goroutine in the middle of a slice: the reactor shuts down
-	// and Run returns the error; the Cooperator's other tasks fail and
-	// their iterators are released, leaving no goroutine behind.
+	// A step that calls runtime.Goexit (t.FailNow in a step, say) fails its
+	// task, and then ends the reactor goroutine, on which it ran: the
+	// reactor shuts down and Run returns the error; the Cooperator's other
+	// tasks fail and their iterators are released, leaving no goroutine
+	// behind.
 	synctest.Test(t, func(t *testing.T) {
 		r := quietReactor()
 		var released bool
-		var other *deferred.Deferred[struct{}]
+		var exiting, other *deferred.Deferred[struct{}]
 		r.CallWhenRunning(func() {
 			c := cooperate.New(r, cooperate.WithTerminator(tenSteps))
-			cooperate.Each(c, upTo(100), func(v int) error {
+			exiting = cooperate.Each(c, upTo(100), func(v int) error {
 				if v == 5 {
 					runtime.Goexit()
 				}
 				return nil
-			})
+			}).Done()
 			other = c.Cooperate(forever(&released)).Done()
 		})
 		err := r.Run()
 		require.ErrorIs(t, err, reactor.ErrGoexit)
-		fired, err := firedWith(other)
+		fired, err := firedWith(exiting)
+		require.True(t, fired)
+		assert.ErrorIs(t, err, cooperate.ErrGoexit, "the task failed with the Goexit, not as the loop stopped")
+		fired, err = firedWith(other)
 		require.True(t, fired)
 		assert.ErrorIs(t, err, scheduler.ErrLoopStopped)
 		assert.True(t, released)

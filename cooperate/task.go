@@ -23,12 +23,24 @@ const (
 // resumed, stopped, weighted and waited on.
 //
 // A task finishes once: done when its iterator is exhausted, failed when a
-// step returns an error or panics (or a value it waits on fails), stopped by
-// [Task.Stop], or failed with [ErrSchedulerStopped] by [Cooperator.Stop]
-// (or with an error wrapping it and [scheduler.ErrLoopStopped] when its
-// loop stops for good).
+// step returns an error, panics or calls [runtime.Goexit] (or a value it
+// waits on fails), stopped by [Task.Stop], or failed with
+// [ErrSchedulerStopped] by [Cooperator.Stop] (or with an error wrapping it
+// and [scheduler.ErrLoopStopped] when its loop stops for good).
 // Its [Task.Done] Deferreds fire then, after it has left its Cooperator, so
 // their callbacks may use the Cooperator freely.
+//
+// The iterator runs as a coroutine of its own, which a step that calls
+// runtime.Goexit (as t.FailNow does) ends: the iterator's deferred calls
+// run, and the task fails with an error wrapping [ErrGoexit]. On a lane
+// ([WithLanes]) that is all, as for a panic: the lane goes on with its other
+// tasks. On the loop the step ran on the loop's goroutine, and the
+// Cooperator then ends that goroutine, as the step asked, once the task has
+// failed and the slice is wound up: the reactor shuts down and its Run
+// returns a *reactor.GoexitError; on a [scheduler.ManualClock], the
+// goroutine that advanced the clock ends. A runtime.Goexit in the
+// iterator's deferred calls while the task is being released, once it has
+// finished, is logged, as a panic there is, and ends nothing.
 //
 // Like its Cooperator, a Task belongs to the loop: call its methods on the
 // loop's goroutine. With [WithLanes] too, and never from the task's own
@@ -67,6 +79,7 @@ type Task struct {
 	wait     Waitable // a value the iterator yielded, for the Cooperator to wait on
 	err      error    // the error a step returned
 	panicked *deferred.PanicError
+	exited   bool // the iterator called runtime.Goexit (see goexit.go)
 
 	state  taskState
 	result error // what Done Deferreds fail with; nil once done
@@ -80,16 +93,26 @@ type Task struct {
 }
 
 // run is the iterator's coroutine: it runs body and turns a panic into the
-// task's failure.
+// task's failure. A runtime.Goexit, which ends the coroutine, it turns into
+// a goexitSignal panic for the goroutine that resumed the coroutine to
+// recover (see goexit.go).
 func (t *Task) run(yield func(struct{}) bool) {
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
 		if r := recover(); r != nil {
 			t.panicked = deferred.NewPanicError(r)
+			return
 		}
+		t.exited = true
+		panic(goexitSignal{})
 	}()
 	t.yield = yield
 	body := t.body
 	body()
+	returned = true
 }
 
 // suspend runs the checkpoint after a step and, if the task must give up the
@@ -227,11 +250,14 @@ func (t *Task) Stop() error {
 
 // Done returns a new Deferred that fires when the task finishes: Twisted's
 // whenDone. It succeeds when the iterator is exhausted, and fails with the
-// step's error when a step fails (a *deferred.PanicError for a panic), with
+// step's error when a step fails (a *deferred.PanicError for a panic, an
+// error wrapping [ErrGoexit] for a runtime.Goexit), with
 // [ErrTaskStopped] when the task is stopped, and with [ErrSchedulerStopped]
 // when its Cooperator is (with an error wrapping it and
-// [scheduler.ErrLoopStopped] when that is because its loop stopped). Each call returns a Deferred of its own, so
-// callbacks added to one do not change what another receives; on a finished
+// [scheduler.ErrLoopStopped] when that is because its loop stopped). Each
+// call returns a Deferred of its own, so callbacks added to one do not
+// change what another receives, and should a callback end its goroutine
+// with runtime.Goexit, the Deferreds after its own fire first; on a finished
 // task it has already fired. With [WithLanes] it fires on the loop, through
 // its CallSoon, once the lane has released the task's iterator, so that its
 // callbacks see everything the steps did; until then it has not fired, even
@@ -287,9 +313,18 @@ func (t *Task) await(w Waitable) {
 	t.waitGen++
 	gen := t.waitGen
 	c.dropRunnable(t)
+	exited := true
+	defer func() {
+		if exited {
+			// OnComplete called runtime.Goexit: the value will not
+			// complete. Fail the task before the goroutine ends.
+			t.waitOver(gen, &goexitError{what: fmt.Sprintf("OnComplete of %T", w)})
+		}
+	}()
 	err := onComplete(w, func(err error) {
 		c.loop.CallSoon(func() { t.waitOver(gen, err) })
 	})
+	exited = false
 	if err != nil {
 		t.waiting = false
 		t.finish(stateFailed, err)
@@ -365,11 +400,26 @@ func (t *Task) fire() {
 	if t.state == stateFailed && len(ds) == 0 {
 		t.c.cfg.logger.Error("cooperate: task failed and nothing waits on it", "error", t.result)
 	}
-	for _, d := range ds {
-		if t.result == nil {
+	fireAll(ds, t.result)
+}
+
+// fireAll fires ds with result, in order. If a callback calls
+// runtime.Goexit, the Deferreds after its own still fire, as its goroutine
+// ends.
+func fireAll(ds []*deferred.Deferred[struct{}], result error) {
+	next := 0
+	defer func() {
+		if next < len(ds) {
+			fireAll(ds[next:], result)
+		}
+	}()
+	for next < len(ds) {
+		d := ds[next]
+		next++
+		if result == nil {
 			d.Callback(struct{}{})
 		} else {
-			d.Errback(t.result)
+			d.Errback(result)
 		}
 	}
 }
