@@ -1,6 +1,7 @@
 package cooperate_test
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -72,4 +73,19 @@ func TestDeferLaterMisuse(t *testing.T) {
 	assert.PanicsWithValue(t, "cooperate: DeferLater: nil clock", func() {
 		cooperate.DeferLater[int](nil, time.Second, nil)
 	})
+}
+
+func exitingLater() (int, error) {
+	runtime.Goexit()
+	return 0, nil
+}
+
+func TestDeferLaterFunctionThatCallsGoexit(t *testing.T) {
+	// f runs where the clock runs its calls, and ends that goroutine; the
+	// Deferred fails first, naming f.
+	clock := scheduler.NewManualClock()
+	d := watch(cooperate.DeferLater(clock, time.Second, exitingLater))
+	require.True(t, exits(func() { clock.Advance(time.Second) }))
+	requireFailedWith(t, d, cooperate.ErrGoexit)
+	assert.Regexp(t, `^cooperate: DeferLater function cooperate_test\.exitingLater \(deferlater_test\.go:\d+\) called runtime\.Goexit$`, d.err.Error())
 }

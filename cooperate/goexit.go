@@ -1,5 +1,9 @@
 package cooperate
 
+import (
+	"github.com/twinego/twine/internal/funcinfo"
+)
+
 // runtime.Goexit in code of the user's.
 //
 // A function that calls runtime.Goexit, as t.FailNow does, ends its
@@ -7,7 +11,8 @@ package cooperate
 // run as it ends. Where the package calls a function of the user's, a
 // deferred call notices, and does before the goroutine ends what the
 // cut-short code was there to do, so that no Deferred the package handed out
-// is left unfired: the Done Deferreds of a task, and the tasks a
+// is left unfired: a DeferLater fails with an error wrapping ErrGoexit; the
+// Done Deferreds of a task, and the tasks a
 // stopping Cooperator fails, go on firing past a callback that exits; a
 // slice cut short is wound up, so that the Cooperator goes on where it
 // stands; a lane whose goroutine ends is given a new one.
@@ -42,3 +47,13 @@ func (e *goexitError) Unwrap() error { return ErrGoexit }
 // runtime.Goexit: the step is somewhere in the task's iterator, or in
 // Each's function, and only the stack could tell which.
 var errStepGoexit error = &goexitError{what: "task step"}
+
+// funcGoexit is the error of f, the role function of something the
+// package runs ("DeferLater function"), that called runtime.Goexit.
+func funcGoexit(role string, f any) error {
+	what := role
+	if name := funcinfo.String(f); name != "" {
+		what += " " + name
+	}
+	return &goexitError{what: what}
+}

@@ -247,3 +247,52 @@ func TestStepThatCallsGoexitStopsTheReactorAndReleasesTheOtherTasks(t *testing.T
 		assert.True(t, released)
 	})
 }
+
+func TestDeferLaterOnAStoppedReactorFailsAtOnce(t *testing.T) {
+	r := stoppedReactor(t)
+	called := false
+	d := cooperate.DeferLater(r, time.Second, func() (int, error) { called = true; return 1, nil })
+	fired, err := firedWith(d)
+	require.True(t, fired, "failed at once, not left waiting")
+	assert.ErrorIs(t, err, scheduler.ErrLoopStopped)
+	assert.False(t, called)
+}
+
+func TestDeferLaterFailsWhenTheReactorStops(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := quietReactor()
+		var pending, early, cancelled *deferred.Deferred[string]
+		r.CallWhenRunning(func() {
+			pending = cooperate.DeferLater(r, time.Hour, func() (string, error) { return "never", nil })
+			early = cooperate.DeferLater(r, time.Second, func() (string, error) { return "early", nil })
+			cancelled = cooperate.DeferLater(r, time.Hour, func() (string, error) { return "never", nil })
+			cancelled.Cancel()
+			r.CallLater(time.Minute, func() { _ = r.Stop() })
+		})
+		require.NoError(t, r.Run())
+		fired, err := firedWith(pending)
+		require.True(t, fired, "the pending call's Deferred fired when the reactor stopped")
+		assert.ErrorIs(t, err, scheduler.ErrLoopStopped)
+		v, err := early.Result()
+		require.NoError(t, err, "one that fired before the stop is left as it was")
+		assert.Equal(t, "early", v)
+		_, err = cancelled.Result()
+		assert.ErrorIs(t, err, deferred.ErrCancelled, "one cancelled before the stop is left as it was")
+	})
+}
+
+func TestDeferLaterFunctionThatCallsGoexitOnTheReactor(t *testing.T) {
+	// The function runs on the reactor goroutine, which it ends: its
+	// Deferred fails with the Goexit first, not as the reactor stops.
+	synctest.Test(t, func(t *testing.T) {
+		r := quietReactor()
+		var d *deferred.Deferred[int]
+		r.CallWhenRunning(func() {
+			d = cooperate.DeferLater(r, time.Second, func() (int, error) { runtime.Goexit(); return 1, nil })
+		})
+		require.ErrorIs(t, r.Run(), reactor.ErrGoexit)
+		_, err := d.Result()
+		require.ErrorIs(t, err, cooperate.ErrGoexit)
+		assert.NotErrorIs(t, err, scheduler.ErrLoopStopped)
+	})
+}
