@@ -26,6 +26,7 @@ import (
 type LoopingCall struct {
 	clock   scheduler.Clock
 	f       func(count int) (Waitable, error)
+	user    any // the function given, to name it
 	counted bool
 	fire    func()
 
@@ -47,12 +48,15 @@ var errClockStopped = fmt.Errorf("cooperate: LoopingCall: %w", scheduler.ErrLoop
 // NewLoopingCall returns a LoopingCall that calls f on clock once started.
 // When f returns an error or panics, the loop stops and the Deferred
 // returned by [LoopingCall.Start] fails with that error (a
-// *deferred.PanicError for a panic). A nil clock or f panics.
+// *deferred.PanicError for a panic). An f that calls [runtime.Goexit] (as
+// t.FailNow does) ends the goroutine the clock runs it on, and stops the
+// loop first, failing the Deferred with an error wrapping [ErrGoexit] that
+// names f. A nil clock or f panics.
 func NewLoopingCall(clock scheduler.Clock, f func() error) *LoopingCall {
 	if f == nil {
 		panic("cooperate: NewLoopingCall: nil function")
 	}
-	return newLoopingCall("NewLoopingCall", clock, false, func(int) (Waitable, error) {
+	return newLoopingCall("NewLoopingCall", clock, f, false, func(int) (Waitable, error) {
 		return nil, f()
 	})
 }
@@ -67,7 +71,7 @@ func NewLoopingCallWithCount(clock scheduler.Clock, f func(count int) error) *Lo
 	if f == nil {
 		panic("cooperate: NewLoopingCallWithCount: nil function")
 	}
-	return newLoopingCall("NewLoopingCallWithCount", clock, true, func(n int) (Waitable, error) {
+	return newLoopingCall("NewLoopingCallWithCount", clock, f, true, func(n int) (Waitable, error) {
 		return nil, f(n)
 	})
 }
@@ -81,7 +85,7 @@ func NewLoopingCallDeferred[T any](clock scheduler.Clock, f func(count int) *def
 	if f == nil {
 		panic("cooperate: NewLoopingCallDeferred: nil function")
 	}
-	return newLoopingCall("NewLoopingCallDeferred", clock, true, func(n int) (Waitable, error) {
+	return newLoopingCall("NewLoopingCallDeferred", clock, f, true, func(n int) (Waitable, error) {
 		if d := f(n); d != nil {
 			return Wait(d), nil
 		}
@@ -89,11 +93,11 @@ func NewLoopingCallDeferred[T any](clock scheduler.Clock, f func(count int) *def
 	})
 }
 
-func newLoopingCall(op string, clock scheduler.Clock, counted bool, f func(int) (Waitable, error)) *LoopingCall {
+func newLoopingCall(op string, clock scheduler.Clock, user any, counted bool, f func(int) (Waitable, error)) *LoopingCall {
 	if clock == nil {
 		panic("cooperate: " + op + ": nil clock")
 	}
-	lc := &LoopingCall{clock: clock, f: f, counted: counted}
+	lc := &LoopingCall{clock: clock, f: f, user: user, counted: counted}
 	lc.fire = lc.runOnce
 	return lc
 }
@@ -248,12 +252,21 @@ func (lc *LoopingCall) runOnce() {
 }
 
 func (lc *LoopingCall) invoke(count int) (w Waitable, err error) {
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
 		if r := recover(); r != nil {
 			w, err = nil, deferred.NewPanicError(r)
+			return
 		}
+		// runtime.Goexit: the loop fails before the goroutine ends.
+		lc.callDone(lc.clock.Now(), funcGoexit("LoopingCall function", lc.user))
 	}()
-	return lc.f(count)
+	w, err = lc.f(count)
+	returned = true
+	return w, err
 }
 
 // callDone goes on after a call that finished at time at.

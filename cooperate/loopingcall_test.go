@@ -2,6 +2,7 @@ package cooperate_test
 
 import (
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -484,4 +485,23 @@ func TestLoopingCallMisuse(t *testing.T) {
 	lc.Start(time.Second, false)
 	assert.PanicsWithValue(t, "cooperate: LoopingCall.Start: already running", func() { lc.Start(time.Second, false) })
 	require.NoError(t, lc.Stop())
+}
+
+func exitingTick() error {
+	runtime.Goexit()
+	return nil
+}
+
+func TestLoopingCallGoexit(t *testing.T) {
+	// The function runs where the clock runs its calls, and ends that
+	// goroutine; the loop stops first, its Deferred failing with an error
+	// that names the function.
+	clock := scheduler.NewManualClock()
+	lc := cooperate.NewLoopingCall(clock, exitingTick)
+	d := watch(lc.Start(time.Second, false))
+	require.True(t, exits(func() { clock.Advance(time.Second) }))
+	requireFailedWith(t, d, cooperate.ErrGoexit)
+	assert.Regexp(t, `^cooperate: LoopingCall function cooperate_test\.exitingTick \(loopingcall_test\.go:\d+\) called runtime\.Goexit$`, d.err.Error())
+	assert.False(t, lc.Running())
+	assert.Empty(t, clock.Pending(), "nothing more is scheduled")
 }

@@ -296,3 +296,25 @@ func TestDeferLaterFunctionThatCallsGoexitOnTheReactor(t *testing.T) {
 		assert.NotErrorIs(t, err, scheduler.ErrLoopStopped)
 	})
 }
+
+func TestLoopingCallFunctionThatCallsGoexitOnTheReactor(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := quietReactor()
+		var d *deferred.Deferred[*cooperate.LoopingCall]
+		r.CallWhenRunning(func() {
+			calls := 0
+			lc := cooperate.NewLoopingCall(r, func() error {
+				calls++
+				if calls == 3 {
+					runtime.Goexit()
+				}
+				return nil
+			})
+			d = lc.Start(time.Second, true)
+		})
+		require.ErrorIs(t, r.Run(), reactor.ErrGoexit)
+		_, err := d.Result()
+		require.ErrorIs(t, err, cooperate.ErrGoexit)
+		assert.NotErrorIs(t, err, scheduler.ErrLoopStopped)
+	})
+}
