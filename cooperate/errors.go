@@ -46,7 +46,7 @@ var ErrNegativeInterval = errors.New("cooperate: negative interval")
 
 // ErrGoexit is wrapped by the error a task fails with when one of its steps
 // calls [runtime.Goexit] (as t.FailNow does), and by the error of a
-// [DeferLater] or a [LoopingCall] whose function does. Go gives no way to keep a goroutine
-// from ending then; the error says what the function was, and names it
-// when it can.
+// [DeferLater], a [LoopingCall], a [Parallel] or a [Map] whose function
+// does. Go gives no way to keep a goroutine from ending then; the error says
+// what the function was, and names it when it can.
 var ErrGoexit = errors.New("cooperate: runtime.Goexit called")

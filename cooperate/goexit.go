@@ -11,8 +11,8 @@ import (
 // run as it ends. Where the package calls a function of the user's, a
 // deferred call notices, and does before the goroutine ends what the
 // cut-short code was there to do, so that no Deferred the package handed out
-// is left unfired: a DeferLater or a LoopingCall fails with an error
-// wrapping ErrGoexit; the Done Deferreds of a task, and the tasks a
+// is left unfired: a DeferLater, a LoopingCall, a Parallel or Map fails with
+// an error wrapping ErrGoexit; the Done Deferreds of a task, and the tasks a
 // stopping Cooperator fails, go on firing past a callback that exits; a
 // slice cut short is wound up, so that the Cooperator goes on where it
 // stands; a lane whose goroutine ends is given a new one.

@@ -41,7 +41,10 @@ import (
 // Whatever the policy, a panic of seq itself ends the loop as above and
 // fails it with the *deferred.PanicError, as do [Cooperator.Stop] (with
 // [ErrSchedulerStopped]) and a Stop of the loop's task while seq is still
-// being advanced. Cancelling the returned Deferred fails it with
+// being advanced. So does a body or an each that calls [runtime.Goexit] (as
+// t.FailNow does), with an [*ElementError] whose error wraps [ErrGoexit]:
+// body ends the task's iterator (see [Task]); each ends the loop's goroutine,
+// after the returned Deferred has failed. Cancelling the returned Deferred fails it with
 // deferred.ErrCancelled at once; on the loop soon after, the Deferreds in
 // flight are cancelled and seq is released. From then on each is not
 // called (from the loop; a call under way on the loop while another
@@ -50,7 +53,9 @@ import (
 // The returned Deferred fires on the loop, after seq has been released, and
 // never inside Parallel; but a result that arrives once the loop has
 // stopped for good (a [scheduler.StoppableLoop] that refuses it) fails it
-// with scheduler.ErrLoopStopped on the goroutine that delivers it.
+// with scheduler.ErrLoopStopped on the goroutine that delivers it, and on a
+// loop that had stopped for good before Parallel was called, it has failed
+// with an error wrapping scheduler.ErrLoopStopped when Parallel returns.
 //
 // [WithProgress] counts the elements as they go, for a progress bar. Call
 // Parallel on the loop's goroutine, as every method of c. A nil c, seq or
@@ -129,6 +134,7 @@ func WithProgress(p *Progress) ParallelOption {
 // iterator, on the loop or on a lane) and the Deferreds' callbacks (on any
 // goroutine) share what mu guards; the rest belongs to the loop.
 type parallel[T, R any] struct {
+	op   string // "Parallel" or "Map", to name body
 	c    *Cooperator
 	seq  iter.Seq[T]
 	n    int
@@ -159,6 +165,11 @@ type parallel[T, R any] struct {
 	waiter   func(error)  // the task waits for a free slot
 	results  []R          // Map: by index
 
+	// exited is the error of an element whose body called runtime.Goexit,
+	// in a step of the task: the task fails, and the loop with this
+	// error. Written by the step, read on the loop once the task has ended.
+	exited *ElementError
+
 	// On the loop.
 	task      *Task
 	taskEnded bool
@@ -185,7 +196,7 @@ func newParallel[T, R any](op string, c *Cooperator, seq iter.Seq[T], n int, bod
 	case n < 1:
 		panic("cooperate: " + op + ": at most n in flight: n must be at least 1")
 	}
-	s := &parallel[T, R]{c: c, seq: seq, n: n, body: body}
+	s := &parallel[T, R]{op: op, c: c, seq: seq, n: n, body: body}
 	for _, o := range opts {
 		if o == nil {
 			panic("cooperate: " + op + ": nil option")
@@ -206,12 +217,12 @@ func (s *parallel[T, R]) start() {
 			return struct{}{}, nil
 		})
 	}
-	if stopped {
+	if stopped && s.post(follow) {
 		// The task has failed already: fire on the loop, not inside
 		// Parallel or Map.
-		s.c.loop.CallSoon(follow)
 		return
 	}
+	// On a loop stopped for good, nothing else would run it.
 	follow()
 }
 
@@ -240,7 +251,7 @@ func (s *parallel[T, R]) startOne(i int, v T) (full bool) {
 	if p := s.cfg.progress; p != nil {
 		p.started.Add(1)
 	}
-	d, err := s.call(v)
+	d, err := s.call(i, v)
 	s.mu.Lock()
 	if s.keep {
 		var zero R
@@ -285,14 +296,28 @@ func newSlot[T, R any](s *parallel[T, R]) *slot[R] {
 	return sl
 }
 
-// call calls body, turning a panic or a nil Deferred into an error.
-func (s *parallel[T, R]) call(v T) (d *deferred.Deferred[R], err error) {
+// call calls body on element i, turning a panic or a nil Deferred into an
+// error. A body that calls runtime.Goexit ends the task's iterator, and so
+// the loop, with the element's error (see taskDone).
+func (s *parallel[T, R]) call(i int, v T) (d *deferred.Deferred[R], err error) {
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
 		if r := recover(); r != nil {
 			d, err = nil, deferred.NewPanicError(r)
+			return
+		}
+		s.stopping.Store(true)
+		s.exited = &ElementError{Index: i, Err: funcGoexit(s.op+" body", s.body)}
+		if p := s.cfg.progress; p != nil {
+			p.failed.Add(1)
 		}
 	}()
-	if d = s.body(v); d == nil {
+	d = s.body(v)
+	returned = true
+	if d == nil {
 		return nil, ErrNilDeferred
 	}
 	return d, nil
@@ -345,11 +370,19 @@ func (s *parallel[T, R]) drain() {
 	s.draining = false
 	s.mu.Unlock()
 	p := s.cfg.progress
-	for k := range batch {
+	k, handing := 0, false
+	defer func() {
+		if handing {
+			s.eachExited(batch[k:])
+		}
+	}()
+	for ; k < len(batch); k++ {
 		a := &batch[k]
 		err := a.err
 		if err == nil && !s.over() {
+			handing = true
 			err = s.handOver(a.i, a.v)
+			handing = false
 		}
 		if p != nil {
 			if err != nil {
@@ -366,6 +399,17 @@ func (s *parallel[T, R]) drain() {
 	s.mu.Lock()
 	s.spare = batch[:0]
 	s.mu.Unlock()
+	s.finishIfDone()
+}
+
+// eachExited runs on the loop's goroutine as it ends, each having called
+// runtime.Goexit on the first of rest: the loop fails with that element's
+// error, now, and the elements not handed over count as failed.
+func (s *parallel[T, R]) eachExited(rest []arrival[R]) {
+	if p := s.cfg.progress; p != nil {
+		p.failed.Add(int64(len(rest)))
+	}
+	s.fail(&ElementError{Index: rest[0].i, Err: funcGoexit(s.op+" each function", s.each)})
 	s.finishIfDone()
 }
 
@@ -472,6 +516,9 @@ func (s *parallel[T, R]) deliver(err error) {
 // Cooperator.Stop or by a Stop from elsewhere.
 func (s *parallel[T, R]) taskDone(err error) {
 	s.taskEnded = true
+	if s.exited != nil {
+		err = s.exited // rather than the task's: its step called Goexit
+	}
 	if err != nil && !s.over() {
 		s.fail(err)
 	}

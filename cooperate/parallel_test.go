@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -623,4 +624,91 @@ func TestParallelLoopStoppedForGood(t *testing.T) {
 	// Nothing runs on the loop any more: stopping the Cooperator here
 	// fires nothing twice.
 	c.Stop()
+}
+
+// exitOnThree is a body that succeeds at once on element 0, calls
+// runtime.Goexit on element 3, and hands the other elements to w.
+type exitOnThree struct{ w *work }
+
+func (e exitOnThree) body(v int) *deferred.Deferred[int] {
+	switch v {
+	case 0:
+		return deferred.Succeed(0)
+	case 3:
+		runtime.Goexit()
+	}
+	return e.w.body(v)
+}
+
+func TestParallelBodyThatCallsGoexit(t *testing.T) {
+	// body runs in a step of the loop's task, on the loop or on a lane:
+	// the task's iterator ends there, so the loop fails, whatever the
+	// policy, with the element's error, as a panic of the iterator would;
+	// what is in flight is cancelled.
+	check := func(t *testing.T, out *outcome[[]int], p *cooperate.Progress, w *work) {
+		t.Helper()
+		require.True(t, out.fired)
+		var ee *cooperate.ElementError
+		require.ErrorAs(t, out.err, &ee)
+		assert.Equal(t, 3, ee.Index)
+		require.ErrorIs(t, out.err, cooperate.ErrGoexit)
+		assert.Regexp(t, `^cooperate: element 3: cooperate: Map body cooperate_test\.exitOnThree\.body`, out.err.Error())
+		assert.ElementsMatch(t, []int{1, 2}, w.cancelled)
+		assert.Equal(t, 4, p.Started())
+		assert.Zero(t, p.InFlight(), "every element started is counted")
+	}
+	t.Run("on the loop", func(t *testing.T) {
+		clock := scheduler.NewManualClock()
+		c := cooperate.New(clock)
+		w := newWork()
+		src := &counted{n: 10}
+		var p cooperate.Progress
+		out := watch(cooperate.Map(c, src.seq, 3, exitOnThree{w}.body, cooperate.CollectErrors(), cooperate.WithProgress(&p)))
+		require.True(t, exits(func() { pump(clock) }))
+		pump(clock)
+		check(t, out, &p, w)
+		assert.True(t, src.released)
+	})
+	t.Run("on lanes", func(t *testing.T) {
+		c, loop := newLanes(t, 2)
+		w := newWork()
+		var p cooperate.Progress
+		out := watch(cooperate.Map(c, upTo(10), 3, exitOnThree{w}.body, cooperate.WithProgress(&p)))
+		loop.runUntil(t, func() bool { return out.fired && p.InFlight() == 0 })
+		check(t, out, &p, w)
+	})
+}
+
+func exitingEach(i, _ int) error {
+	if i == 2 {
+		runtime.Goexit()
+	}
+	return nil
+}
+
+func TestParallelEachThatCallsGoexit(t *testing.T) {
+	// each runs on the loop's goroutine, which it ends: the loop fails
+	// first, with the element's error, even when nothing else would come
+	// to fire it (the last element, the iterator done).
+	clock := scheduler.NewManualClock()
+	c := cooperate.New(clock)
+	var p cooperate.Progress
+	out := watch(cooperate.Parallel(c, upTo(3), 3, deferred.Succeed[int], exitingEach, cooperate.WithProgress(&p)))
+	require.True(t, exits(func() { pump(clock) }))
+	require.True(t, out.fired)
+	var ee *cooperate.ElementError
+	require.ErrorAs(t, out.err, &ee)
+	assert.Equal(t, 2, ee.Index)
+	require.ErrorIs(t, out.err, cooperate.ErrGoexit)
+	assert.Regexp(t, `^cooperate: element 2: cooperate: Parallel each function cooperate_test\.exitingEach \(parallel_test\.go:\d+\) called runtime\.Goexit$`, out.err.Error())
+	assert.Equal(t, [4]int{3, 0, 2, 1}, [4]int{p.Started(), p.InFlight(), p.Done(), p.Failed()})
+}
+
+func TestParallelOnAStoppedReactor(t *testing.T) {
+	// Nothing will run on the loop any more: the loop fails at once.
+	c := cooperate.New(stoppedReactor(t))
+	out := watch(cooperate.Map(c, upTo(3), 2, deferred.Succeed[int]))
+	require.True(t, out.fired, "failed at once, not left waiting")
+	assert.ErrorIs(t, out.err, scheduler.ErrLoopStopped)
+	assert.ErrorIs(t, out.err, cooperate.ErrSchedulerStopped)
 }
