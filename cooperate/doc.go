@@ -88,6 +88,14 @@
 // [LoopingCall] calls a function every interval of a [scheduler.Clock];
 // [DeferLater] calls one after a delay and hands its result in a Deferred.
 //
+// Nothing the package hands out is left waiting for ever: when the loop
+// stops for good (the reactor's Run returns), unfinished tasks, LoopingCalls,
+// DeferLaters and parallel loops fail with an error wrapping
+// [scheduler.ErrLoopStopped]; and a function of yours that ends its
+// goroutine with [runtime.Goexit] (as t.FailNow does) fails what it was
+// doing with an error wrapping [ErrGoexit] before the goroutine ends. A step
+// on a lane that does so ends no goroutine at all (see [Task]).
+//
 // Porting from Twisted:
 //
 //	Cooperator(terminationPredicateFactory, scheduler)  New(loop, WithTerminator(f), WithScheduler(s))
