@@ -149,7 +149,8 @@ func TestIteratorThatCallsGoexitWhileReleased(t *testing.T) {
 		t.Run(map[int]string{0: "on the loop", 2: "on lanes"}[lanes], func(t *testing.T) {
 			logger, logs := testLogger()
 			loop := newChanLoop()
-			opts := []cooperate.Option{cooperate.WithLogger(logger)}
+			// Slices of ten steps: both tasks start in the first.
+			opts := []cooperate.Option{cooperate.WithLogger(logger), cooperate.WithTerminator(tenSteps)}
 			if lanes > 0 {
 				opts = append(opts, cooperate.WithLanes(lanes))
 			}
@@ -193,7 +194,7 @@ func TestDoneCallbackThatCallsGoexit(t *testing.T) {
 	// after its task, still fire before it ends; a slice cut short is
 	// wound up, and the Cooperator goes on.
 	t.Run("in a slice", func(t *testing.T) {
-		c, clock := newCooperator(t)
+		c, clock := newCooperator(t, cooperate.WithTerminator(tenSteps))
 		task := cooperate.Each(c, upTo(3), func(int) error { return nil })
 		task.Done().AddCallback(func(struct{}) (struct{}, error) {
 			runtime.Goexit()
