@@ -63,6 +63,11 @@ type conn struct {
 	told               bool // ConnectionLost has run
 
 	onLost func(reason error) // the connector's, for a client connection
+
+	// onPanic, when set, takes the place of the log and the abort that
+	// follow a callback that panicked: a child process's pipe kills the
+	// child and closes all its pipes instead.
+	onPanic func(pe *deferred.PanicError)
 }
 
 // directWrite is the size from which a Write to an empty buffer goes
@@ -158,8 +163,12 @@ func (c *conn) call(f func()) {
 		c.depth--
 		if v := recover(); v != nil {
 			pe := deferred.NewPanicError(v)
-			c.log.Error("protocol: protocol callback panicked; aborting its connection", "err", pe, "peer", c.peer, "stack", string(pe.Stack))
-			c.lose(&DisconnectError{Reason: ErrConnectionAborted, Err: pe}, true)
+			if c.onPanic != nil {
+				c.onPanic(pe)
+			} else {
+				c.log.Error("protocol: protocol callback panicked; aborting its connection", "err", pe, "peer", c.peer, "stack", string(pe.Stack))
+				c.lose(&DisconnectError{Reason: ErrConnectionAborted, Err: pe}, true)
+			}
 		}
 		if c.depth == 0 && c.pending != nil {
 			reason := c.pending

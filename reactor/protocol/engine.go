@@ -41,6 +41,7 @@ type engine struct {
 	conns      map[*conn]struct{}
 	connectors map[*connector]struct{}
 	factories  map[any]int // uses of each FactoryHooks, for Twisted's doStart and doStop
+	enders     map[ender]struct{}
 
 	closed       bool
 	removeIdler  func()
@@ -52,6 +53,13 @@ type engine struct {
 // handler is what the engine calls when a descriptor is ready.
 type handler interface {
 	ready(readable, writable bool)
+}
+
+// ender is what else the engine ends when the reactor shuts down, after
+// the connection attempts and before the connections: a child process,
+// which closes its pipes in its own order and tells its protocol.
+type ender interface {
+	shutdown()
 }
 
 // readBufferSize is how much a connection reads at a time: Twisted's
@@ -94,6 +102,7 @@ func engineFor(r *reactor.Reactor) (*engine, error) {
 		conns:      map[*conn]struct{}{},
 		connectors: map[*connector]struct{}{},
 		factories:  map[any]int{},
+		enders:     map[ender]struct{}{},
 	}
 	e.handleFn = e.handle
 	e.eventFn = e.event
@@ -257,8 +266,9 @@ func (e *engine) stopFactory(f Factory, log *slog.Logger) {
 
 // shutdown is the engine's during-shutdown trigger: as Twisted's reactor
 // does when it stops, it closes the listening ports first, then stops the
-// connection attempts, then loses every connection, each protocol hearing
-// ConnectionLost once; last it closes the poller.
+// connection attempts, then ends the child processes, then loses every
+// connection, each protocol hearing ConnectionLost once; last it closes the
+// poller.
 func (e *engine) shutdown() *deferred.Deferred[struct{}] {
 	e.flush()
 	engines.mu.Lock()
@@ -269,6 +279,9 @@ func (e *engine) shutdown() *deferred.Deferred[struct{}] {
 	}
 	for c := range e.connectors {
 		c.shutdown()
+	}
+	for x := range e.enders {
+		x.shutdown()
 	}
 	reason := &DisconnectError{Reason: ErrConnectionLost, Err: ErrShutdown}
 	for c := range e.conns {
