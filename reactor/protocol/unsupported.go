@@ -72,3 +72,8 @@ func (c *unsupportedConnector) Connect() {
 func (c *unsupportedConnector) StopConnecting()       {}
 func (c *unsupportedConnector) Disconnect()           {}
 func (c *unsupportedConnector) Destination() net.Addr { return c.addr }
+
+// SpawnProcess fails with [ErrUnsupported] on this system.
+func SpawnProcess(r *reactor.Reactor, p ProcessProtocol, name string, args []string, opts ...ProcessOption) (ProcessTransport, error) {
+	return nil, fmt.Errorf("%w: %s: %w", ErrSpawn, name, ErrUnsupported)
+}
