@@ -199,6 +199,11 @@ func (c *conn) Write(p []byte) (int, error) {
 			return total, nil
 		}
 		if len(p) == 0 {
+			if c.producer != nil {
+				// Nothing is left to drain, yet the producer waits to
+				// hear that the buffer has drained: flush says so.
+				c.e.markDirty(c)
+			}
 			return total, nil
 		}
 	}

@@ -127,6 +127,7 @@ func TestStreamingProducerIsPausedByAReaderThatDoesNotRead(t *testing.T) {
 type pullProducer struct {
 	t     protocol.Transport
 	n     int
+	size  int // of a chunk; 1000 if 0
 	asked int
 	stops int
 }
@@ -136,7 +137,11 @@ func (p *pullProducer) ResumeProducing() {
 	if p.asked > p.n {
 		return
 	}
-	p.t.Write(bytes.Repeat([]byte{byte('a' + p.asked%26)}, 1000))
+	size := p.size
+	if size == 0 {
+		size = 1000
+	}
+	p.t.Write(bytes.Repeat([]byte{byte('a' + p.asked%26)}, size))
 	if p.asked == p.n {
 		p.t.UnregisterProducer()
 		p.t.LoseConnection()
@@ -165,6 +170,23 @@ func TestPullProducerIsAskedEachTimeTheBufferDrains(t *testing.T) {
 		assert.Equal(t, byte('a'+(i+1)%26), got[i*1000], "chunk %d in order", i)
 	}
 	assert.Equal(t, 50, on(h, func() int { return p.asked }))
+}
+
+// A chunk large enough to go straight to the socket, all of which the
+// kernel takes at once, leaves nothing in the buffer to drain: the pull
+// producer is asked for the next all the same.
+func TestPullProducerOfChunksWrittenStraightThrough(t *testing.T) {
+	h := newHarness(t)
+	server, client := newRec(), newRec()
+	h.pair(tcp4, server, client)
+	p := &pullProducer{n: 20, size: 32 << 10}
+	h.do(func() {
+		p.t = client.Transport
+		client.Transport.RegisterProducer(p, false)
+	})
+	assert.ErrorIs(t, recv(t, server.lost, "the server's ConnectionLost"), protocol.ErrConnectionDone)
+	assert.Equal(t, 20*32<<10, on(h, func() int { return server.all.Len() }))
+	assert.Equal(t, 20, on(h, func() int { return p.asked }))
 }
 
 // Twisted's registerProducer: a second producer, or one without the
