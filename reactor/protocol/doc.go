@@ -1,9 +1,10 @@
 // Package protocol is networking on the reactor: Twisted's protocols,
 // factories, transports, listening ports and connectors, for Go.
 //
-// Use it to port a Twisted server or client, or to write one that keeps
-// every connection's state on the reactor goroutine, with no locks, beside
-// the reactor's timers, Deferreds and cooperative tasks.
+// Use it to port a Twisted server or client, or a program that talks to
+// child processes, or to write one that keeps every connection's state on
+// the reactor goroutine, with no locks, beside the reactor's timers,
+// Deferreds and cooperative tasks.
 //
 // A [Protocol] is the code that speaks on one connection. Its methods
 // (ConnectionMade, DataReceived, ConnectionLost) run on the reactor
@@ -44,8 +45,26 @@
 // reactor goroutine. Other systems have no sockets on the reactor yet
 // ([ErrUnsupported]).
 //
-// Datagrams have [DatagramProtocol] and child processes [ProcessProtocol],
-// with the same rules.
+// Datagrams have [DatagramProtocol], with the same rules. Child processes
+// have [SpawnProcess], Twisted's spawnProcess: a [ProcessProtocol] hears
+// the child's output (OutReceived, ErrReceived), the close of each pipe,
+// ProcessExited when the child exits and ProcessEnded once it has exited
+// and every pipe has closed, and writes to its standard input through a
+// [ProcessTransport], whose pipes the engine serves as it serves sockets,
+// with the same write buffer and producers:
+//
+//	type Capture struct {
+//		protocol.ProcessBase
+//		out bytes.Buffer
+//	}
+//
+//	func (c *Capture) OutReceived(data []byte)   { c.out.Write(data) }
+//	func (c *Capture) ProcessEnded(reason error) { fmt.Print(c.out.String(), reason) }
+//
+//	t, err := protocol.SpawnProcess(r, &Capture{}, "cat", nil)
+//	...
+//	t.Write([]byte("hello\n"))
+//	t.CloseStdin()
 //
 // Clients that must stay connected have Twisted's two tools:
 // [ReconnectingClientFactory], which connects again with exponential
