@@ -96,6 +96,11 @@ type Cooperator struct {
 	// and ends the slice at the next checkpoint.
 	lanes     *lanePool
 	interrupt *atomic.Bool
+
+	// The loop, when it can say that other work waits for it (the
+	// reactor), and when the running slice asks it next (see yieldDue).
+	yielder   scheduler.Yielder
+	nextProbe time.Duration
 }
 
 // Bits of Cooperator.attn below the slice generation.
@@ -121,6 +126,11 @@ const (
 	// the clock; minChecks is how many reads a slice gets, at least.
 	maxCheck  = 100 * time.Microsecond
 	minChecks = 16
+
+	// yieldEvery is how often, at most, a slice asks a [scheduler.Yielder]
+	// loop whether other work waits; the first time at yieldEvery into the
+	// slice, or half the slice if that is shorter.
+	yieldEvery = time.Millisecond
 )
 
 // New returns a Cooperator that runs its slices on loop. It schedules
@@ -195,6 +205,9 @@ func newCooperator(loop scheduler.Loop, cfg config) *Cooperator {
 		c.backstop.Stop()
 	}
 	c.turnTarget = minTurn
+	if y, ok := loop.(scheduler.Yielder); ok && cfg.mode != modeTerminator && !cfg.strict {
+		c.yielder = y
+	}
 	return c
 }
 

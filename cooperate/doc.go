@@ -20,7 +20,10 @@
 // its slice or its turn ends.
 //
 // Beyond Twisted: tasks can be weighted ([Task.SetWeight]), slices can be
-// sized to keep the loop's lag under a target ([WithAdaptive]), Deferreds a
+// sized to keep the loop's lag under a target ([WithAdaptive]), a slice on
+// a loop that says other work waits for it (the reactor, with socket data
+// ready, calls queued or timers due: a [scheduler.Yielder]) ends early,
+// from 1 ms into it ([WithStrictSlices] keeps whole slices), Deferreds a
 // task waits on may fire on any goroutine, and the steps can run on worker
 // goroutines ([WithLanes]; see Lanes below).
 //

@@ -38,7 +38,8 @@ type config struct {
 	schedule  func(tick func()) scheduler.Call
 	turnSteps int
 	logger    *slog.Logger
-	lanes     int // worker goroutines that run the steps; 0: the loop runs them
+	lanes     int  // worker goroutines that run the steps; 0: the loop runs them
+	strict    bool // slices end only when their budget is spent (WithStrictSlices)
 }
 
 // WithSlice sets the wall time each slice may take (default [DefaultSlice]).
@@ -50,6 +51,16 @@ type config struct {
 // at most 10 ms after its deadline. The Cooperator measures how far its
 // slices overrun and ends them that much earlier (never below d/2), so
 // slices take d of wall time on average.
+//
+// On a loop that can say that other work waits for it (a
+// [scheduler.Yielder]: the reactor, whose sockets, queued calls and due
+// timers it reports), a slice also ends early: from 1 ms into the slice
+// (or half of d, if shorter), the Cooperator asks the loop about once a
+// millisecond, and ends the slice when something waits. Data that arrives
+// on a socket while tasks run then waits about a millisecond, not the rest
+// of the slice; with nothing else to do, the tasks keep whole slices. This
+// goes beyond Twisted, whose slices always run to their end:
+// [WithStrictSlices] keeps Twisted's way.
 //
 // WithSlice, [WithAdaptive] and [WithTerminator] each decide what ends a
 // slice; the last one given wins. A d that is not positive panics.
@@ -82,6 +93,14 @@ func WithAdaptive(target time.Duration) Option {
 		c.mode = modeAdaptive
 		c.target = target
 	}
+}
+
+// WithStrictSlices makes slices end only when their budget ([WithSlice],
+// [WithAdaptive]) is spent, as Twisted's do, even on a loop that says other
+// work waits for it (see [WithSlice]): what waits, waits for the end of
+// the slice.
+func WithStrictSlices() Option {
+	return func(c *config) { c.strict = true }
 }
 
 // WithTerminator replaces the wall-time slice by a predicate, as Twisted's

@@ -160,12 +160,23 @@ func (c *Cooperator) afterStep() {
 		if c.askPred() {
 			c.sliceOver = true
 		}
-	} else if c.attn.Load()&expiredBit != 0 || time.Since(c.start) >= c.budget {
+	} else if now := time.Since(c.start); c.attn.Load()&expiredBit != 0 || now >= c.budget || c.yieldDue(now) {
 		c.sliceOver = true
 	}
 	if c.interrupted() {
 		c.sliceOver = true
 	}
+}
+
+// yieldDue reports whether the slice, now into it, must end early because
+// its loop says other work waits (see WithSlice). It asks the loop at most
+// once every yieldEvery.
+func (c *Cooperator) yieldDue(now time.Duration) bool {
+	if c.yielder == nil || now < c.nextProbe {
+		return false
+	}
+	c.nextProbe = now + yieldEvery
+	return c.yielder.WorkWaiting()
 }
 
 // onLane reports whether c is a lane's own Cooperator.
@@ -243,6 +254,7 @@ func (c *Cooperator) beginSlice() {
 	}
 	c.budget = c.sliceBudget()
 	c.check = min(maxCheck, c.budget/minChecks)
+	c.nextProbe = min(yieldEvery, c.budget/2)
 	c.armBackstop(now.Sub(c.epoch), c.budget+c.check)
 }
 

@@ -137,7 +137,7 @@ func (t *Task) checkpoint() bool {
 		}
 	} else {
 		now := time.Since(c.start)
-		if c.attn.Load()&expiredBit != 0 || now >= c.budget || c.interrupted() {
+		if c.attn.Load()&expiredBit != 0 || now >= c.budget || c.interrupted() || c.yieldDue(now) {
 			c.sliceOver = true
 			return true
 		}

@@ -49,3 +49,16 @@ type IdleLoop interface {
 	// returns may still call Idle, Wake or Busy once; later ones do not.
 	AddIdler(i Idler) (poke func() bool, remove func())
 }
+
+// A ReadyIdler is an [Idler] that can also tell, without waiting and
+// without handling them, whether events of its own are ready: the reactor
+// asks it on behalf of long work that offers to yield (see [Yielder]).
+type ReadyIdler interface {
+	Idler
+
+	// Ready reports whether events wait to be handled. It is called on
+	// the loop's goroutine, while the loop runs other work; it must neither
+	// block nor consume the events, which the idler's next Idle, or a
+	// poller, handles as usual.
+	Ready() bool
+}

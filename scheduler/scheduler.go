@@ -92,3 +92,19 @@ type StopNotifier interface {
 	// A nil f panics.
 	OnStop(f func()) (cancel func(), ok bool)
 }
+
+// A Yielder is a [Loop] that can tell long work running on its goroutine
+// that other work waits for that goroutine: events ready to be handled,
+// functions queued, timers due. A Cooperator on such a loop ends a slice
+// early, once the slice has had a share of its time, when the loop says
+// so (see cooperate.WithSlice), so that a socket's data or a due timer
+// waits for a fraction of a slice rather than a whole one. The reactor is
+// one; [ManualClock] is not.
+type Yielder interface {
+	Loop
+
+	// WorkWaiting reports whether work other than the caller's waits for
+	// the loop's goroutine. Call it on that goroutine only, from inside a
+	// function the loop runs. It never blocks; it may cost a system call.
+	WorkWaiting() bool
+}

@@ -170,6 +170,16 @@ func (e *engine) Idle(d time.Duration) (func(), bool) {
 // Wake implements scheduler.Idler.
 func (e *engine) Wake() { e.p.wake() }
 
+// Ready implements scheduler.ReadyIdler: a socket or pipe of the engine is
+// ready, so that a Cooperator's slice on the reactor ends early and the
+// reactor's poll handles it.
+func (e *engine) Ready() bool {
+	if e.count == 0 || e.closed {
+		return false
+	}
+	return e.p.ready()
+}
+
 // Busy implements scheduler.Idler: another idler has the idle time, so the
 // writes made meanwhile are written now.
 func (e *engine) Busy() { e.flush() }

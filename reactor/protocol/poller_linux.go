@@ -135,6 +135,26 @@ func (p *poller) waitIdle(d time.Duration) bool {
 // pollNow looks for events without waiting.
 func (p *poller) pollNow() { p.wait(0) }
 
+// ready reports whether events wait, kept by wait or in the kernel,
+// without taking the kernel's: epoll is level-triggered, so the next wait
+// finds them again. The wake-up event does not count.
+func (p *poller) ready() bool {
+	if p.n > 0 {
+		return true
+	}
+	var evs [4]syscall.EpollEvent
+	n, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(p.epfd), uintptr(unsafe.Pointer(&evs[0])), uintptr(len(evs)), 0, 0, 0)
+	if errno != 0 {
+		return false
+	}
+	for i := range int(n) {
+		if evs[i].Pad != -1 {
+			return true
+		}
+	}
+	return false
+}
+
 // found reports whether events wait to be handled.
 func (p *poller) found() bool { return p.n > 0 }
 

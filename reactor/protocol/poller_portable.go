@@ -190,10 +190,11 @@ func (p *poller) close(w *fdWatch) {
 // goroutine.
 func (p *poller) waitIdle(time.Duration) bool { return false }
 
-// pollNow, found, events and wake have nothing to do: events come with
+// pollNow, found, ready, events and wake have nothing to do: events come with
 // CallSoon.
 func (p *poller) pollNow()                                  {}
 func (p *poller) found() bool                               { return false }
+func (p *poller) ready() bool                               { return false }
 func (p *poller) events(func(fd int, gen int32, r, w bool)) {}
 func (p *poller) wake()                                     {}
 
