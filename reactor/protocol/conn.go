@@ -103,7 +103,10 @@ func (c *conn) setInterest() {
 		return
 	}
 	var mask uint32
-	if !c.readPaused && !c.readDisconnected && !c.disconnecting {
+	// A TLS handshake reads on through a pause, which holds back
+	// only the decrypted bytes.
+	paused := c.readPaused && (c.tls == nil || c.tls.handshook)
+	if !paused && !c.readDisconnected && !c.disconnecting {
 		mask |= evRead
 	}
 	if c.woff < len(c.wbuf) {

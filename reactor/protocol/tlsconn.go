@@ -188,6 +188,7 @@ func (l *tlsLayer) handshakeDone(err error) {
 	}
 	l.handshook = true
 	l.state = l.tc.ConnectionState()
+	c.setInterest() // a pause asked for during the handshake applies now
 	if hl, ok := c.proto.(HandshakeListener); ok {
 		c.call(hl.HandshakeCompleted)
 	}
@@ -201,6 +202,9 @@ func (l *tlsLayer) handshakeDone(err error) {
 		}
 	})
 	l.readPass() // what came with the handshake's last flight
+	if l.rawEOF && !c.lost {
+		l.readEOF()
+	}
 }
 
 // received takes the ciphertext the socket has read.
@@ -208,7 +212,7 @@ func (l *tlsLayer) received(data []byte) {
 	if l.failed || l.c.lost {
 		return
 	}
-	if !l.mem.feed(data, l.handshook) {
+	if !l.mem.feed(data) {
 		l.fail(errors.New("the peer sent too much before the handshake ended"))
 		return
 	}
@@ -257,8 +261,12 @@ func (l *tlsLayer) readEOF() {
 	case l.failed:
 		c.lose(ErrConnectionDone, true)
 	case !l.handshook:
-		l.reason = &DisconnectError{Reason: ErrConnectionLost, Err: fmt.Errorf("%w: the peer closed the connection during the handshake", ErrTLS)}
-		c.lose(ErrConnectionDone, true)
+		// The handshake's goroutine reads the end too, and ends with
+		// its own error (a certificate the peer refused, say) or with
+		// success, if what came before the end completed it: wait for
+		// it, reading no more.
+		c.readDisconnected = true
+		c.setInterest()
 	default:
 		c.readPaused = false // deliver what is left, then the end
 		l.readPass()
@@ -443,13 +451,13 @@ type memConn struct {
 
 // feed adds received ciphertext; it reports false if the handshake has
 // left too much unread.
-func (m *memConn) feed(p []byte, handshook bool) bool {
+func (m *memConn) feed(p []byte) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.off > 0 && m.off == len(m.in) {
 		m.in, m.off = m.in[:0], 0
 	}
-	if !handshook && len(m.in)-m.off+len(p) > maxEarlyData {
+	if !m.sync && len(m.in)-m.off+len(p) > maxEarlyData {
 		return false
 	}
 	m.in = append(m.in, p...)
