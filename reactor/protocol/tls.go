@@ -24,7 +24,11 @@ type TLSTransport interface {
 	// StartTLS makes the connection a TLS connection from now on, as
 	// Twisted's startTLS(ctx) with normal=True: a connection this side
 	// accepted is the TLS server, and config must then hold a certificate;
-	// a connection this side made is the client. What was written before
+	// a connection this side made is the client, and config must name the
+	// server (ServerName) or skip verification, as crypto/tls's Client
+	// requires, since the transport cannot tell the host name it was
+	// given. The config's callbacks run on the handshake's goroutine, not
+	// on the reactor goroutine. What was written before
 	// StartTLS goes out in clear first; then the handshake starts at once,
 	// and from here on writes are encrypted (held until the handshake
 	// ends, as with [ListenTLS]) and the bytes received are decrypted
