@@ -3,6 +3,7 @@
 package protocol
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -64,6 +65,10 @@ type conn struct {
 
 	onLost func(reason error) // the connector's, for a client connection
 
+	client    bool        // this side connected: a TLS client
+	tlsConfig *tls.Config // start TLS with it (ListenTLS, ConnectTLS)
+	tls       *tlsLayer   // TLS has started: see tlsconn.go
+
 	// onPanic, when set, takes the place of the log and the abort that
 	// follow a callback that panicked: a child process's pipe kills the
 	// child and closes all its pipes instead.
@@ -77,6 +82,7 @@ const directWrite = 16 << 10
 func newConn(e *engine, fd int, proto Protocol, local, peer net.Addr, o *options) *conn {
 	c := &conn{e: e, fd: fd, proto: proto, local: local, peer: peer, log: o.logger, high: o.high, low: o.low}
 	c.hc, _ = proto.(HalfCloseable)
+	c.tlsConfig = o.tls
 	c.gen = e.register(fd, c)
 	e.conns[c] = struct{}{}
 	return c
@@ -85,6 +91,9 @@ func newConn(e *engine, fd int, proto Protocol, local, peer net.Addr, o *options
 // start registers the socket for reading and tells the protocol.
 func (c *conn) start() {
 	c.setInterest()
+	if c.tlsConfig != nil {
+		c.beginTLS(c.tlsConfig)
+	}
 	c.call(func() { c.proto.ConnectionMade(c) })
 }
 
@@ -94,7 +103,10 @@ func (c *conn) setInterest() {
 		return
 	}
 	var mask uint32
-	if !c.readPaused && !c.readDisconnected && !c.disconnecting {
+	// A TLS handshake reads on through a pause, which holds back
+	// only the decrypted bytes.
+	paused := c.readPaused && (c.tls == nil || c.tls.handshook)
+	if !paused && !c.readDisconnected && !c.disconnecting {
 		mask |= evRead
 	}
 	if c.woff < len(c.wbuf) {
@@ -132,6 +144,11 @@ func (c *conn) read() {
 		c.lose(&DisconnectError{Reason: ErrConnectionLost, Err: os.NewSyscallError("read", err)}, true)
 	case n == 0:
 		c.readConnectionLost()
+	case c.tls != nil:
+		c.tls.received(c.e.buf[:n])
+		if c.mask&evRead != 0 {
+			c.e.p.again(c.fd, c.gen, evRead, n == len(c.e.buf))
+		}
 	default:
 		c.call(func() { c.proto.DataReceived(c.e.buf[:n]) })
 		if c.mask&evRead != 0 {
@@ -145,6 +162,10 @@ func (c *conn) read() {
 // protocol hears it and may go on writing; another sees the connection
 // closed cleanly.
 func (c *conn) readConnectionLost() {
+	if c.tls != nil {
+		c.tls.readEOF()
+		return
+	}
 	if c.hc == nil {
 		c.lose(ErrConnectionDone, true)
 		return
@@ -181,6 +202,14 @@ func (c *conn) call(f func()) {
 
 // Write implements [Transport].
 func (c *conn) Write(p []byte) (int, error) {
+	if c.tls != nil {
+		return c.tls.write(p)
+	}
+	return c.writeRaw(p)
+}
+
+// writeRaw writes p to the socket, as it is.
+func (c *conn) writeRaw(p []byte) (int, error) {
 	if c.lost || c.writeDisconnecting || (c.disconnecting && c.producer == nil) {
 		return 0, c.closedError()
 	}
@@ -329,6 +358,15 @@ func (c *conn) closeWrite() {
 
 // LoseConnection implements [Transport].
 func (c *conn) LoseConnection() {
+	if c.tls != nil {
+		c.tls.loseConnection()
+		return
+	}
+	c.loseConnectionRaw()
+}
+
+// loseConnectionRaw closes the socket once its buffer has been written.
+func (c *conn) loseConnectionRaw() {
 	if c.lost || c.disconnecting {
 		return
 	}
@@ -343,8 +381,19 @@ func (c *conn) LoseConnection() {
 	}
 }
 
-// LoseWriteConnection implements [Transport].
+// LoseWriteConnection implements [Transport]; with TLS it is
+// LoseConnection.
 func (c *conn) LoseWriteConnection() {
+	if c.tls != nil {
+		c.tls.loseConnection()
+		return
+	}
+	c.loseWriteConnectionRaw()
+}
+
+// loseWriteConnectionRaw shuts the socket's write side down once its
+// buffer has been written.
+func (c *conn) loseWriteConnectionRaw() {
 	if c.lost || c.disconnecting || c.writeDisconnecting {
 		return
 	}
@@ -364,7 +413,9 @@ func (c *conn) AbortConnection() {
 
 // Disconnecting implements [DisconnectingTransport]: LoseConnection or
 // AbortConnection has been called, or the connection has ended.
-func (c *conn) Disconnecting() bool { return c.disconnecting || c.lost }
+func (c *conn) Disconnecting() bool {
+	return c.disconnecting || c.lost || (c.tls != nil && (c.tls.disconnecting || c.tls.failed || c.tls.closing))
+}
 
 // LocalAddr implements [Transport].
 func (c *conn) LocalAddr() net.Addr { return c.local }
@@ -404,6 +455,9 @@ func (c *conn) UnregisterProducer() {
 	if !c.lost && (c.disconnecting || c.writeDisconnecting) && c.buffered() == 0 && !c.dirty {
 		c.drained()
 	}
+	if c.tls != nil {
+		c.tls.producerGone()
+	}
 }
 
 // PauseProducing implements [PushProducer]: the connection stops reading.
@@ -416,6 +470,9 @@ func (c *conn) PauseProducing() {
 func (c *conn) ResumeProducing() {
 	c.readPaused = false
 	c.setInterest()
+	if c.tls != nil {
+		c.tls.scheduleRead() // what TLS decrypted before the pause
+	}
 }
 
 // StopProducing implements [Producer]: Twisted's, which loses the
@@ -440,6 +497,9 @@ func (c *conn) lose(reason error, now bool) {
 	_ = syscall.Close(c.fd)
 	c.wbuf, c.woff = nil, 0
 	delete(c.e.conns, c)
+	if c.tls != nil {
+		c.tls.closed()
+	}
 	switch {
 	case c.depth > 0:
 		c.pending = reason
@@ -457,6 +517,9 @@ func (c *conn) tell(reason error) {
 		return
 	}
 	c.told = true
+	if c.tls != nil && c.tls.reason != nil {
+		reason = c.tls.reason // Twisted's: the TLS layer's reason first
+	}
 	if p := c.producer; p != nil {
 		c.producer = nil
 		guard(c.log, "protocol: Producer.StopProducing panicked", p.StopProducing)

@@ -325,6 +325,7 @@ func (a *attempt) connected() {
 	c.state = connectorConnected
 	cn := newConn(c.e, fd, proto, local, peer, c.o)
 	cn.onLost = c.connectionLost
+	cn.client = true
 	c.conn = cn
 	cn.start()
 }

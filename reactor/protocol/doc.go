@@ -16,7 +16,10 @@
 // connection. [ListenTCP] and [ListenUnix] listen, as Twisted's listenTCP
 // and listenUNIX, and return a [Port]; [ConnectTCP] and [ConnectUnix]
 // connect for a [ClientFactory], as connectTCP and connectUNIX, and return
-// a [Connector]. A [ServerEndpoint] listens and a [ClientEndpoint]
+// a [Connector]. [ListenTLS] and [ConnectTLS] do the same over TLS
+// (crypto/tls), as listenSSL and connectSSL, and every TCP or Unix
+// connection's transport is a [TLSTransport] that can StartTLS in
+// mid-connection. A [ServerEndpoint] listens and a [ClientEndpoint]
 // connects, each answering with a Deferred, as Twisted's endpoints do.
 //
 //	type Echo struct{ protocol.Base }

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"crypto/tls"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -21,6 +22,7 @@ type options struct {
 	bind    net.Addr
 	mode    fs.FileMode
 	noDelay bool
+	tls     *tls.Config // ListenTLS, ConnectTLS
 }
 
 // Defaults for the options, Twisted's where it has one.

@@ -3,6 +3,7 @@
 package protocol
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 
@@ -23,6 +24,17 @@ func (p *Port) StopListening() *deferred.Deferred[struct{}] { return deferred.Su
 // ListenTCP fails with [ErrUnsupported] on this system.
 func ListenTCP(r *reactor.Reactor, address string, f Factory, opts ...Option) (*Port, error) {
 	return nil, fmt.Errorf("%w: tcp %s: %w", ErrCannotListen, address, ErrUnsupported)
+}
+
+// ListenTLS fails with [ErrUnsupported] on this system.
+func ListenTLS(r *reactor.Reactor, address string, config *tls.Config, f Factory, opts ...Option) (*Port, error) {
+	return nil, fmt.Errorf("%w: tls %s: %w", ErrCannotListen, address, ErrUnsupported)
+}
+
+// ConnectTLS tells f, in a function given to CallSoon, that the attempt
+// failed with [ErrUnsupported].
+func ConnectTLS(r *reactor.Reactor, address string, config *tls.Config, f ClientFactory, opts ...Option) Connector {
+	return failConnect(r, "tcp", address, f)
 }
 
 // ListenUnix fails with [ErrUnsupported] on this system.
