@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -65,6 +67,24 @@ func TestAnswerWaitsForTheDeferred(t *testing.T) {
 	assert.False(t, tr.Aborted(), "a clean close, after the answer is written")
 }
 
+// TestLinesWhileALookupWaits: with a lookup that answers later, two lines
+// in one chunk are both looked up, since the connection is not closing yet;
+// the first answer closes it, and the second answer, written after
+// LoseConnection, is dropped (Twisted would still send it while its buffer
+// drains: docs/porting.md says so).
+func TestLinesWhileALookupWaits(t *testing.T) {
+	users := &source{}
+	p := NewFingerProtocol(users)
+	tr := protocoltest.NewStringTransport()
+	tr.Connect(p)
+	tr.Feed([]byte("moshez\r\nnobody\r\n"))
+	require.Equal(t, []string{"moshez", "nobody"}, users.asked)
+	users.ds[0].Callback("Happy and well")
+	users.ds[1].Callback("No such user")
+	assert.Equal(t, "Happy and well\r\n", tr.String())
+	assert.True(t, tr.Disconnecting())
+}
+
 // TestFailedLookup: a lookup whose Deferred fails is answered "Internal
 // error in server", as the errback of Twisted's FingerProtocol does.
 func TestFailedLookup(t *testing.T) {
@@ -106,4 +126,33 @@ func TestFactory(t *testing.T) {
 	tr.Connect(f.BuildProtocol(tr.RemoteAddr()))
 	tr.Feed([]byte("glyph\r\n"))
 	assert.Equal(t, "Hacking\r\n", tr.String())
+}
+
+// TestGuideQuotesTheseFiles checks that every piece of the finger port in
+// docs/porting.md is code of this program: its Go side from main.go, its
+// Python side from twisted/finger.py (the guide indents Go with four
+// spaces where gofmt puts a tab).
+func TestGuideQuotesTheseFiles(t *testing.T) {
+	guide, err := os.ReadFile("../../docs/porting.md")
+	require.NoError(t, err)
+	_, section, found := strings.Cut(string(guide), "\n## A worked network port\n")
+	require.True(t, found, "docs/porting.md has no section on the finger port")
+	section, _, _ = strings.Cut(section, "\n## ")
+
+	source, err := os.ReadFile("main.go")
+	require.NoError(t, err)
+	code := strings.ReplaceAll(string(source), "\t", "    ")
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(section, -1)
+	require.GreaterOrEqual(t, len(blocks), 3, "the guide shows the Go side piece by piece")
+	for _, b := range blocks {
+		assert.Contains(t, code, b[1], "a piece quoted in docs/porting.md is not in main.go")
+	}
+
+	python, err := os.ReadFile("twisted/finger.py")
+	require.NoError(t, err)
+	blocks = regexp.MustCompile("(?s)```python\n(.*?)```").FindAllStringSubmatch(section, -1)
+	require.GreaterOrEqual(t, len(blocks), 3, "the guide shows the Python side piece by piece")
+	for _, b := range blocks {
+		assert.Contains(t, string(python), b[1], "a piece quoted in docs/porting.md is not in twisted/finger.py")
+	}
 }
