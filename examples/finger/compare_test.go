@@ -16,8 +16,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/reactor"
 	"github.com/twinego/twine/reactor/protocol"
+	"github.com/twinego/twine/scheduler"
 )
 
 // The tests below run one client session, over real loopback sockets,
@@ -147,7 +149,12 @@ func TestSessionAgainstTwisted(t *testing.T) {
 	}()
 
 	line, err := bufio.NewReader(stdout).ReadString('\n')
-	require.NoError(t, err, "the Twisted server said nothing; its standard error: %s", &stderr)
+	if err != nil {
+		_ = stdin.Close()
+		exited = true
+		waitErr := cmd.Wait() // before stderr is read: it is written until then
+		t.Fatalf("the Twisted server said nothing (%v, %v); its standard error: %s", err, waitErr, stderr.String())
+	}
 	var portNumber int
 	_, err = fmt.Sscanf(line, "listening on %d\n", &portNumber)
 	require.NoError(t, err, "the Twisted server said %q", line)
@@ -170,4 +177,63 @@ func checkSession(t *testing.T, got map[string]outcome) {
 	for _, s := range steps {
 		assert.Equal(t, want[s.name], got[s.name], "step %q", s.name)
 	}
+}
+
+// TestQueryTimesOut: against a server that takes the query and never
+// answers, the client's query fails with deferred.ErrTimeout once its
+// timeout has passed (on a ManualClock, advanced on the reactor goroutine),
+// and its connection is aborted rather than left open.
+func TestQueryTimesOut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+
+	r := reactor.New()
+	clock := scheduler.NewManualClock()
+	var queryErr error
+	failed := make(chan struct{})
+	r.CallSoon(func() {
+		Query(r, ln.Addr().String(), []byte("moshez\r\n")).
+			AddTimeout(clock, time.Second).
+			AddBoth(func(_ Reply, err error) (Reply, error) {
+				queryErr = err
+				close(failed)
+				return Reply{}, nil
+			})
+	})
+	done := make(chan error, 1)
+	go func() { done <- r.Run() }()
+	defer func() {
+		r.CallSoon(func() { _ = r.Stop() })
+		require.NoError(t, <-done)
+	}()
+
+	conn, ok := <-accepted
+	require.True(t, ok, "the client never connected")
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(20*time.Second)))
+	query := make([]byte, len("moshez\r\n"))
+	_, err = io.ReadFull(conn, query)
+	require.NoError(t, err)
+	assert.Equal(t, "moshez\r\n", string(query))
+
+	r.CallSoon(func() { clock.Advance(999 * time.Millisecond) })
+	r.CallSoon(func() { assert.NoError(t, queryErr, "not yet timed out") })
+	r.CallSoon(func() { clock.Advance(time.Millisecond) })
+	<-failed
+	assert.ErrorIs(t, queryErr, deferred.ErrTimeout)
+
+	// The reactor still runs: the connection has ended because the query
+	// gave up on it.
+	_, err = conn.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF, "the client has closed its connection")
 }

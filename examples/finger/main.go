@@ -34,6 +34,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/reactor"
@@ -132,21 +133,39 @@ func (c *fingerClient) DataReceived(data []byte) { c.data = append(c.data, data.
 
 func (c *fingerClient) ConnectionLost(reason error) {
 	c.Base.ConnectionLost(reason)
-	c.done.Callback(Reply{Data: c.data, Reason: reason})
+	if !c.done.Called() { // not cancelled
+		c.done.Callback(Reply{Data: c.data, Reason: reason})
+	}
 }
 
 func (c *fingerClient) ClientConnectionFailed(_ protocol.Connector, reason error) {
-	c.done.Errback(reason)
+	if !c.done.Called() {
+		c.done.Errback(reason)
+	}
 }
 
 // Query connects to addr, sends query as it is, and fires with what the
 // server sent back once the connection has ended; it fails if the
-// connection cannot be made. Call it on the reactor goroutine.
+// connection cannot be made. Cancelling it (as AddTimeout does) stops the
+// attempt to connect, or aborts the connection. Call it on the reactor
+// goroutine.
 func Query(r *reactor.Reactor, addr string, query []byte) *deferred.Deferred[Reply] {
-	c := &fingerClient{query: query, done: deferred.New[Reply]()}
-	protocol.ConnectTCP(r, addr, c)
+	c := &fingerClient{query: query}
+	var connector protocol.Connector
+	c.done = deferred.NewWithCanceller(func(*deferred.Deferred[Reply]) {
+		if c.Connected {
+			c.Transport.AbortConnection()
+		} else {
+			connector.StopConnecting()
+		}
+	})
+	connector = protocol.ConnectTCP(r, addr, c)
 	return c.done
 }
+
+// queryTimeout bounds each query of the session, so that a server that
+// neither answers nor closes cannot hold the program.
+const queryTimeout = 10 * time.Second
 
 // session is the client's queries, each on a connection of its own.
 var session = []struct {
@@ -178,7 +197,7 @@ func program(w io.Writer, r *reactor.Reactor) *deferred.Deferred[struct{}] {
 	}
 	return deferred.Async(func(a *deferred.Awaiter) (struct{}, error) {
 		for _, q := range session {
-			reply, err := deferred.Await(a, Query(r, port.Addr().String(), q.query))
+			reply, err := deferred.Await(a, Query(r, port.Addr().String(), q.query).AddTimeout(r, queryTimeout))
 			if err != nil {
 				return struct{}{}, fmt.Errorf("finger %s: %w", q.what, err)
 			}
