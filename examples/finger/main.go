@@ -12,8 +12,9 @@
 // a lookup that fails is answered "Internal error in server".
 //
 // By default the program serves on a loopback port of the system's choosing,
-// runs a session of finger queries against itself, prints what each brought
-// back, and exits:
+// runs a session of finger queries against itself, each bounded by a
+// timeout (AddTimeout, Twisted's addTimeout) that aborts a connection the
+// server holds too long, prints what each brought back, and exits:
 //
 //	go run ./examples/finger
 //
