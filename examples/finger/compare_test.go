@@ -108,31 +108,37 @@ func runStep(t *testing.T, addr string, s step) outcome {
 	return o
 }
 
-// TestSessionAgainstGo runs the session against the Go port, served by a
-// reactor on another goroutine.
-func TestSessionAgainstGo(t *testing.T) {
+// serveGo serves f on a loopback port, on a reactor of its own that runs
+// on another goroutine until the test ends, and returns the address.
+func serveGo(t *testing.T, f func(r *reactor.Reactor) protocol.Factory) string {
+	t.Helper()
 	r := reactor.New()
-	port, err := protocol.ListenTCP(r, "127.0.0.1:0", NewFingerFactory(Users))
+	port, err := protocol.ListenTCP(r, "127.0.0.1:0", f(r))
 	require.NoError(t, err)
 	done := make(chan error, 1)
 	go func() { done <- r.Run() }()
-	got := runSession(t, port.Addr().String())
-	r.CallSoon(func() { _ = r.Stop() })
-	require.NoError(t, <-done)
-	checkSession(t, got)
+	t.Cleanup(func() {
+		r.CallSoon(func() { _ = r.Stop() })
+		assert.NoError(t, <-done)
+	})
+	return port.Addr().String()
 }
 
-// TestSessionAgainstTwisted runs the same session against twisted/finger.py
-// under Debian's Python 3 with Twisted (python3-twisted). It is skipped only
-// when that Python or its Twisted is absent.
-func TestSessionAgainstTwisted(t *testing.T) {
-	const python = "/usr/bin/python3"
+// python is Debian's Python 3, whose Twisted (python3-twisted) runs the
+// Twisted side.
+const python = "/usr/bin/python3"
+
+// serveTwisted starts script (a program under twisted/) on a loopback
+// port and returns its address; it stops the program, by closing its
+// standard input, when the test ends, and checks that it logged nothing.
+// It skips the test only when python or its Twisted is absent.
+func serveTwisted(t *testing.T, script string) string {
+	t.Helper()
 	if err := exec.Command(python, "-c", "import twisted").Run(); err != nil {
 		t.Skipf("no Twisted for %s (%v): install python3-twisted to compare the two servers", python, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, "twisted/finger.py")
+	cmd := exec.CommandContext(ctx, python, script)
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	stdout, err := cmd.StdoutPipe()
@@ -140,33 +146,99 @@ func TestSessionAgainstTwisted(t *testing.T) {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
-	exited := false
-	defer func() {
-		if !exited {
-			_ = stdin.Close()
-			_ = cmd.Wait()
-		}
-	}()
+	stop := func() error {
+		defer cancel()
+		_ = stdin.Close() // then the server stops by itself
+		return cmd.Wait() // before stderr is read: it is written until then
+	}
 
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
-		_ = stdin.Close()
-		exited = true
-		waitErr := cmd.Wait() // before stderr is read: it is written until then
-		t.Fatalf("the Twisted server said nothing (%v, %v); its standard error: %s", err, waitErr, stderr.String())
+		waitErr := stop()
+		t.Fatalf("%s said nothing (%v, %v); its standard error: %s", script, err, waitErr, stderr.String())
 	}
-	var portNumber int
-	_, err = fmt.Sscanf(line, "listening on %d\n", &portNumber)
-	require.NoError(t, err, "the Twisted server said %q", line)
+	t.Cleanup(func() {
+		assert.NoError(t, stop(), "%s's standard error: %s", script, stderr.String())
+		assert.Empty(t, stderr.String(), "%s logged an error", script)
+	})
+	var port int
+	_, err = fmt.Sscanf(line, "listening on %d\n", &port)
+	require.NoError(t, err, "%s said %q", script, line)
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
 
-	got := runSession(t, fmt.Sprintf("127.0.0.1:%d", portNumber))
+// TestSessionAgainstGo runs the session against the Go port.
+func TestSessionAgainstGo(t *testing.T) {
+	addr := serveGo(t, func(*reactor.Reactor) protocol.Factory { return NewFingerFactory(Users) })
+	checkSession(t, runSession(t, addr))
+}
 
-	// Its standard input closed, the server stops by itself.
-	require.NoError(t, stdin.Close())
-	exited = true
-	require.NoError(t, cmd.Wait(), "the Twisted server's standard error: %s", &stderr)
-	assert.Empty(t, stderr.String(), "the Twisted server logged an error")
-	checkSession(t, got)
+// TestSessionAgainstTwisted runs the same session against twisted/finger.py.
+// It is skipped only when Debian's Python 3 or its Twisted is absent.
+func TestSessionAgainstTwisted(t *testing.T) {
+	addr := serveTwisted(t, "twisted/finger.py")
+	checkSession(t, runSession(t, addr))
+}
+
+// laterSource answers as a FingerFactory does, 50 ms later; the lookups
+// made while an answer is pending join it, and all of them are answered in
+// the same turn of the reactor, as twisted/finger_later.py's are.
+type laterSource struct {
+	r       *reactor.Reactor
+	f       *FingerFactory
+	pending []lookup
+}
+
+type lookup struct {
+	user string
+	d    *deferred.Deferred[string]
+}
+
+func (s *laterSource) GetUser(user string) *deferred.Deferred[string] {
+	d := deferred.New[string]()
+	if len(s.pending) == 0 {
+		s.r.CallLater(50*time.Millisecond, s.answerPending)
+	}
+	s.pending = append(s.pending, lookup{user, d})
+	return d
+}
+
+func (s *laterSource) answerPending() {
+	pending := s.pending
+	s.pending = nil
+	for _, l := range pending {
+		status, err := s.f.GetUser(l.user).Result()
+		if err != nil {
+			l.d.Errback(err)
+			continue
+		}
+		l.d.Callback(status)
+	}
+}
+
+// TestLaterAnswers runs two steps against servers whose lookups answer
+// later (twisted/finger_later.py, and the Go port with such a source): a
+// single line gets the same answer from both; two lines in one write are
+// both looked up by both, and there the two differ, as docs/porting.md
+// says: Twisted sends the second answer too, written before the first has
+// gone out, where twine drops every write made after LoseConnection.
+func TestLaterAnswers(t *testing.T) {
+	one := step{name: "a known user", writes: []string{"moshez\r\n"}}
+	two := step{name: "two lines in one write", writes: []string{"moshez\r\nnobody\r\n"}}
+
+	t.Run("go", func(t *testing.T) {
+		addr := serveGo(t, func(r *reactor.Reactor) protocol.Factory {
+			users := &laterSource{r: r, f: NewFingerFactory(Users)}
+			return protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return NewFingerProtocol(users) })
+		})
+		assert.Equal(t, outcome{"Happy and well\r\n", "closed"}, runStep(t, addr, one))
+		assert.Equal(t, outcome{"Happy and well\r\n", "closed"}, runStep(t, addr, two))
+	})
+	t.Run("twisted", func(t *testing.T) {
+		addr := serveTwisted(t, "twisted/finger_later.py")
+		assert.Equal(t, outcome{"Happy and well\r\n", "closed"}, runStep(t, addr, one))
+		assert.Equal(t, outcome{"Happy and well\r\nNo such user\r\n", "closed"}, runStep(t, addr, two))
+	})
 }
 
 // checkSession checks each step's outcome against want, the outcome both

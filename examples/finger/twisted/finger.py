@@ -54,7 +54,9 @@ class StopWhenClosed(protocol.Protocol):
             pass  # stopping already: a signal came first
 
 
-def main(argv):
+def main(argv, factory=None):
+    if factory is None:
+        factory = FingerFactory(USERS)
     port = int(argv[1]) if len(argv) > 1 else 0
     endpoint = endpoints.TCP4ServerEndpoint(reactor, port, interface="127.0.0.1")
 
@@ -68,7 +70,7 @@ def main(argv):
         status.append(1)
         reactor.callWhenRunning(reactor.stop)
 
-    endpoint.listen(FingerFactory(USERS)).addCallbacks(listening, failed)
+    endpoint.listen(factory).addCallbacks(listening, failed)
     stdio.StandardIO(StopWhenClosed())
     reactor.run()
     return status[0] if status else 0
