@@ -22,12 +22,12 @@ import (
 	"github.com/twinego/twine/scheduler"
 )
 
-// The tests below run one client session, over real loopback sockets,
+// The tests below make the same client exchanges, over real loopback sockets,
 // against the Go port and against the same server written for Twisted
 // (twisted/finger.py), and check that each server sends back the same bytes
 // and ends each connection the same way.
 
-// step is one connection of the session: the writes the client makes, in
+// step is one exchange, on a connection of its own: the writes the client makes, in
 // order, and whether it then shuts down its side (its end of stream).
 type step struct {
 	name       string
@@ -70,9 +70,9 @@ var want = map[string]outcome{
 	"16386 bytes with no delimiter":                {"", "closed"},
 }
 
-// runSession runs every step against the server at addr, each on a
+// runExchanges runs every step against the server at addr, each on a
 // connection of its own, and returns what the client saw.
-func runSession(t *testing.T, addr string) map[string]outcome {
+func runExchanges(t *testing.T, addr string) map[string]outcome {
 	t.Helper()
 	got := make(map[string]outcome, len(steps))
 	for _, s := range steps {
@@ -167,17 +167,17 @@ func serveTwisted(t *testing.T, script string) string {
 	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 
-// TestSessionAgainstGo runs the session against the Go port.
-func TestSessionAgainstGo(t *testing.T) {
+// TestExchangesWithGo makes the exchanges with the Go port.
+func TestExchangesWithGo(t *testing.T) {
 	addr := serveGo(t, func(*reactor.Reactor) protocol.Factory { return NewFingerFactory(Users) })
-	checkSession(t, runSession(t, addr))
+	checkExchanges(t, runExchanges(t, addr))
 }
 
-// TestSessionAgainstTwisted runs the same session against twisted/finger.py.
+// TestExchangesWithTwisted makes the same exchanges with twisted/finger.py.
 // It is skipped only when Debian's Python 3 or its Twisted is absent.
-func TestSessionAgainstTwisted(t *testing.T) {
+func TestExchangesWithTwisted(t *testing.T) {
 	addr := serveTwisted(t, "twisted/finger.py")
-	checkSession(t, runSession(t, addr))
+	checkExchanges(t, runExchanges(t, addr))
 }
 
 // laterSource answers as a FingerFactory does, 50 ms later; the lookups
@@ -241,9 +241,9 @@ func TestLaterAnswers(t *testing.T) {
 	})
 }
 
-// checkSession checks each step's outcome against want, the outcome both
+// checkExchanges checks each step's outcome against want, the outcome both
 // servers give.
-func checkSession(t *testing.T, got map[string]outcome) {
+func checkExchanges(t *testing.T, got map[string]outcome) {
 	t.Helper()
 	require.Len(t, want, len(steps))
 	for _, s := range steps {

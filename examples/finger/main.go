@@ -12,7 +12,7 @@
 // a lookup that fails is answered "Internal error in server".
 //
 // By default the program serves on a loopback port of the system's choosing,
-// runs a session of finger queries against itself, each bounded by a
+// makes a few finger queries of itself, each bounded by a
 // timeout (AddTimeout, Twisted's addTimeout) that aborts a connection the
 // server holds too long, prints what each brought back, and exits:
 //
@@ -23,7 +23,7 @@
 //	go run ./examples/finger -serve 127.0.0.1:1079   # then: printf 'moshez\r\n' | nc 127.0.0.1 1079
 //
 // The directory twisted beside this file holds the same server written for
-// Twisted; the tests run one client session against both and compare what
+// Twisted; the tests make the same client exchanges with both and compare what
 // each sends back, byte for byte, and how each closes.
 package main
 
@@ -164,12 +164,12 @@ func Query(r *reactor.Reactor, addr string, query []byte) *deferred.Deferred[Rep
 	return c.done
 }
 
-// queryTimeout bounds each query of the session, so that a server that
+// queryTimeout bounds each query the program makes, so that a server that
 // neither answers nor closes cannot hold the program.
 const queryTimeout = 10 * time.Second
 
-// session is the client's queries, each on a connection of its own.
-var session = []struct {
+// queries are the client's queries, each on a connection of its own.
+var queries = []struct {
 	what  string
 	query []byte
 }{
@@ -189,7 +189,7 @@ func describe(reason error) string {
 	return "the connection ended: " + reason.Error()
 }
 
-// program serves on a loopback port and runs the session against it,
+// program serves on a loopback port and makes the queries of it,
 // writing to w what each query brought back.
 func program(w io.Writer, r *reactor.Reactor) *deferred.Deferred[struct{}] {
 	port, err := protocol.ListenTCP(r, "127.0.0.1:0", NewFingerFactory(Users))
@@ -197,7 +197,7 @@ func program(w io.Writer, r *reactor.Reactor) *deferred.Deferred[struct{}] {
 		return deferred.Fail[struct{}](err)
 	}
 	return deferred.Async(func(a *deferred.Awaiter) (struct{}, error) {
-		for _, q := range session {
+		for _, q := range queries {
 			reply, err := deferred.Await(a, Query(r, port.Addr().String(), q.query).AddTimeout(r, queryTimeout))
 			if err != nil {
 				return struct{}{}, fmt.Errorf("finger %s: %w", q.what, err)

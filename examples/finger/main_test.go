@@ -20,7 +20,7 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// TestRun runs the program: the server and its client session over
+// TestRun runs the program: the server and its client's queries over
 // loopback.
 func TestRun(t *testing.T) {
 	var out strings.Builder

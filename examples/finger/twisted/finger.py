@@ -8,8 +8,8 @@ for a user through a Deferred, answers on a line and closes.
 It listens on 127.0.0.1, on the port given as its argument (0, the
 default, lets the system choose), writes "listening on PORT" to its
 standard output once it does, and serves until its standard input closes
-or it is sent SIGTERM or SIGINT. The tests of examples/finger run their
-client session against it and against the Go port.
+or it is sent SIGTERM or SIGINT. The tests of examples/finger make the same
+client exchanges with it and with the Go port.
 
     python3 examples/finger/twisted/finger.py 1079
 """
