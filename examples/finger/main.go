@@ -12,9 +12,9 @@
 // a lookup that fails is answered "Internal error in server".
 //
 // By default the program serves on a loopback port of the system's choosing,
-// makes a few finger queries of itself, each bounded by a
-// timeout (AddTimeout, Twisted's addTimeout) that aborts a connection the
-// server holds too long, prints what each brought back, and exits:
+// makes a few finger queries of itself (each bounded by a timeout, with
+// AddTimeout, Twisted's addTimeout, that aborts a connection the server holds
+// too long), prints what each brought back, and exits:
 //
 //	go run ./examples/finger
 //
@@ -23,8 +23,8 @@
 //	go run ./examples/finger -serve 127.0.0.1:1079   # then: printf 'moshez\r\n' | nc 127.0.0.1 1079
 //
 // The directory twisted beside this file holds the same server written for
-// Twisted; the tests make the same client exchanges with both and compare what
-// each sends back, byte for byte, and how each closes.
+// Twisted; the tests make the same client exchanges with both and compare
+// what each sends back, byte for byte, and how each closes.
 package main
 
 import (
