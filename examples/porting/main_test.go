@@ -39,6 +39,7 @@ func TestGuideQuotesThisFile(t *testing.T) {
 	require.NoError(t, err)
 	_, port, found := strings.Cut(string(guide), "\n## A worked port\n")
 	require.True(t, found, "docs/porting.md has no worked port section")
+	port, _, _ = strings.Cut(port, "\n## ") // the sections after it quote other programs
 	source, err := os.ReadFile("main.go")
 	require.NoError(t, err)
 	code := strings.ReplaceAll(string(source), "\t", "    ")
