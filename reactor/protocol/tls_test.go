@@ -14,6 +14,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -544,4 +545,75 @@ func TestTLSPanickingCallback(t *testing.T) {
 	assert.Contains(t, h.log.messages(), "protocol: protocol callback panicked; aborting its connection")
 	h.do(func() { c2.Transport.Write([]byte("still here")) })
 	assert.Equal(t, "still here", string(readAll(t, h, c2, 10)))
+}
+
+// history is a streaming producer that records what it is told.
+type history struct{ events []string }
+
+func (p *history) PauseProducing()  { p.events = append(p.events, "pause") }
+func (p *history) ResumeProducing() { p.events = append(p.events, "resume") }
+func (p *history) StopProducing()   { p.events = append(p.events, "stop") }
+
+// Twisted's test_streamingProducerPausedInWriteBlockedOnReadMode and
+// ResumedInWriteBlockedOnReadMode: a write before the handshake pauses the
+// streaming producer once, however large, and it is resumed once the
+// handshake has ended and the held bytes have gone out.
+func TestTLSProducerPausedUntilHandshake(t *testing.T) {
+	h := newHarness(t)
+	server, client := newRec(), newRec()
+	prod := &history{}
+	msg := bytes.Repeat([]byte("hello world"), 320000)
+	var inside []string
+	client.onMade = func(p *rec) {
+		p.Transport.RegisterProducer(prod, true)
+		p.Transport.Write(msg)
+		inside = slices.Clone(prod.events)
+	}
+	h.pairTLS("127.0.0.1:0", server, client, clientTLS())
+	assert.True(t, bytes.Equal(msg, readAll(t, h, server, len(msg))))
+	assert.Equal(t, []string{"pause"}, on(h, func() []string { return inside }))
+	deadline := time.After(waitLimit)
+	for on(h, func() int { return len(prod.events) }) < 2 {
+		select {
+		case <-deadline:
+			t.Fatal("the producer was not resumed")
+		case <-client.data:
+		case <-server.data:
+		}
+	}
+	assert.Equal(t, []string{"pause", "resume"}, on(h, func() []string { return prod.events }))
+	assert.False(t, on(h, func() bool { return client.Transport.(protocol.DisconnectingTransport).Disconnecting() }))
+}
+
+// Twisted's test_streamingProducerLoseConnectionWithProducer: after
+// LoseConnection the producer's writes still go out until it unregisters;
+// then close_notify ends the connection cleanly, later writes are dropped,
+// and the producer is not stopped.
+func TestTLSLoseConnectionWaitsForProducer(t *testing.T) {
+	h := newHarness(t)
+	server := newRec()
+	client := newHSRec()
+	prod := &history{}
+	var late error
+	client.onMade = func(p *rec) { p.Transport.RegisterProducer(prod, true) }
+	h.pairTLS("127.0.0.1:0", server, client, clientTLS())
+	recv(t, client.hs, "the client's handshake")
+	h.do(func() {
+		tr := client.Transport
+		tr.Write([]byte("x "))
+		tr.LoseConnection()
+		tr.Write([]byte("hello"))
+		tr.WriteSequence([][]byte{[]byte(" "), []byte("world")})
+	})
+	assert.Equal(t, "x hello world", string(readAll(t, h, server, 13)))
+	none(t, server.lost, "ConnectionLost before the producer unregistered")
+	h.do(func() {
+		client.Transport.UnregisterProducer()
+		_, late = client.Transport.Write([]byte("won't"))
+	})
+	assert.ErrorIs(t, recv(t, server.lost, "the server's ConnectionLost"), protocol.ErrConnectionDone)
+	assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrConnectionDone)
+	assert.ErrorIs(t, late, protocol.ErrConnectionClosed)
+	assert.Equal(t, "x hello world", on(h, func() string { return server.all.String() }))
+	assert.NotContains(t, on(h, func() []string { return prod.events }), "stop")
 }

@@ -238,7 +238,8 @@ func (l *tlsLayer) readPass() {
 		l.flushOut() // a reply to a key update, an alert
 		switch {
 		case err == errWouldBlock:
-		case err == io.EOF && !l.rawEOF:
+		case err == io.EOF && !l.mem.sawEOF():
+			// crypto/tls read close_notify, not the socket's end.
 			l.peerClosed()
 		case err == io.EOF && l.closing:
 			c.lose(ErrConnectionDone, false)
@@ -310,8 +311,10 @@ func (l *tlsLayer) write(p []byte) (int, error) {
 		return 0, nil
 	}
 	if !l.handshook {
+		// As Twisted's TLSMemoryBIOProtocol does, a streaming producer
+		// waits for the handshake: its writes cannot go out before.
 		l.held = append(l.held, p...)
-		if c.producer != nil && c.streaming && !c.producerPaused && len(l.held) > c.high {
+		if c.producer != nil && c.streaming && !c.producerPaused {
 			c.producerPaused = true
 			c.call(c.producer.(PushProducer).PauseProducing)
 		}
@@ -320,6 +323,9 @@ func (l *tlsLayer) write(p []byte) (int, error) {
 	l.writeTLS(p)
 	return len(p), nil
 }
+
+// holding reports whether writes are held for the handshake.
+func (l *tlsLayer) holding() bool { return !l.handshook && len(l.held) > 0 }
 
 // writeTLS encrypts p into the socket's write buffer.
 func (l *tlsLayer) writeTLS(p []byte) {
@@ -445,6 +451,7 @@ type memConn struct {
 	spare   []byte
 	posted  bool
 	eof     bool
+	eofRead bool // Read has returned io.EOF
 	isClose bool
 	sync    bool // the handshake has ended
 }
@@ -470,6 +477,13 @@ func (m *memConn) setEOF() {
 	m.eof = true
 	m.cond.Signal()
 	m.mu.Unlock()
+}
+
+// sawEOF reports whether crypto/tls has read the socket's end of stream.
+func (m *memConn) sawEOF() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.eofRead
 }
 
 func (m *memConn) close() {
@@ -518,6 +532,7 @@ func (m *memConn) Read(p []byte) (int, error) {
 		case m.isClose:
 			return 0, net.ErrClosed
 		case m.eof:
+			m.eofRead = true
 			return 0, io.EOF
 		case m.sync:
 			return 0, errWouldBlock
