@@ -23,6 +23,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/reactor/protocol"
@@ -491,8 +492,10 @@ func TestTLSSlowReaderPausesProducer(t *testing.T) {
 
 // Reactor.Stop ends every TLS connection, those mid-handshake too (a
 // client that never sends its hello): each protocol hears ConnectionLost
-// once, with ErrShutdown, and the handshake's goroutine ends (goleak).
+// once, with ErrShutdown, and Run returns once the handshake's goroutine
+// has ended.
 func TestTLSReactorStop(t *testing.T) {
+	before := goleak.IgnoreCurrent()
 	h := newHarness(t)
 	server, client := newRec(), newRec()
 	client.onMade = func(p *rec) { p.Transport.Write([]byte("hi")) }
@@ -510,6 +513,7 @@ func TestTLSReactorStop(t *testing.T) {
 		assert.ErrorIs(t, err, protocol.ErrShutdown)
 		none(t, p.lost, "a second ConnectionLost")
 	}
+	goleak.VerifyNone(t, before)
 }
 
 // A protocol callback that panics over TLS aborts its connection only,

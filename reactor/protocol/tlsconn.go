@@ -139,10 +139,14 @@ func (c *conn) beginTLS(config *tls.Config) {
 	}
 	c.tls = l
 	c.hc = nil // TLS cannot half-close
-	tc, mem := l.tc, l.mem
+	tc, mem, e := l.tc, l.mem, c.e
+	e.handshakes++
 	go func() {
 		err := tc.Handshake()
-		mem.handshakeEnded(func() { l.handshakeDone(err) })
+		mem.handshakeEnded(func() {
+			e.handshakeEnded()
+			l.handshakeDone(err)
+		})
 	}()
 }
 
