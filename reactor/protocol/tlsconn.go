@@ -331,14 +331,23 @@ func (l *tlsLayer) write(p []byte) (int, error) {
 // holding reports whether writes are held for the handshake.
 func (l *tlsLayer) holding() bool { return !l.handshook && len(l.held) > 0 }
 
-// writeTLS encrypts p into the socket's write buffer.
+// writeTLS encrypts p into the socket's write buffer, a few records at a
+// time, so that the ciphertext waiting to be moved stays small.
 func (l *tlsLayer) writeTLS(p []byte) {
-	if _, err := l.tc.Write(p); err != nil {
-		l.fail(err)
-		return
+	for len(p) > 0 && !l.c.lost && !l.failed {
+		n := min(len(p), tlsWriteChunk)
+		if _, err := l.tc.Write(p[:n]); err != nil {
+			l.fail(err)
+			return
+		}
+		l.flushOut()
+		p = p[n:]
 	}
-	l.flushOut()
 }
+
+// tlsWriteChunk is how much plaintext writeTLS encrypts at a time: four
+// full records.
+const tlsWriteChunk = 64 << 10
 
 // flushOut moves the ciphertext crypto/tls has written to the socket's
 // write buffer. It is written outside crypto/tls's calls, so that a
