@@ -621,3 +621,23 @@ func TestTLSLoseConnectionWaitsForProducer(t *testing.T) {
 	assert.Equal(t, "x hello world", on(h, func() string { return server.all.String() }))
 	assert.NotContains(t, on(h, func() []string { return prod.events }), "stop")
 }
+
+// TLS cannot half-close: LoseWriteConnection is LoseConnection (the data
+// then close_notify), and half-closeable protocols on both ends hear no
+// half-close, only a clean ConnectionLost.
+func TestTLSHalfCloseIsClose(t *testing.T) {
+	h := newHarness(t)
+	server, client := newHalfRec(), newHalfRec()
+	client.onMade = func(p *rec) {
+		p.Transport.Write([]byte("last words"))
+		p.Transport.LoseWriteConnection()
+	}
+	h.pairTLS("127.0.0.1:0", server, client, clientTLS())
+	assert.Equal(t, "last words", string(readAll(t, h, server.rec, 10)))
+	assert.ErrorIs(t, recv(t, server.lost, "the server's ConnectionLost"), protocol.ErrConnectionDone)
+	assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrConnectionDone)
+	none(t, server.readLost, "ReadConnectionLost")
+	none(t, server.writeLost, "WriteConnectionLost")
+	none(t, client.readLost, "ReadConnectionLost")
+	none(t, client.writeLost, "WriteConnectionLost")
+}
