@@ -22,7 +22,9 @@ import (
 // matched by [ErrCannotListen] and [ErrTLS]; config must not be changed
 // afterwards, as with crypto/tls. Its callbacks (GetCertificate,
 // VerifyPeerCertificate, ...) run on a goroutine of the connection's
-// handshake, not on the reactor goroutine.
+// handshake, not on the reactor goroutine; [reactor.Reactor.Run] returns
+// only once every handshake's goroutine has ended, so a callback that
+// never returns holds up the reactor's shutdown.
 //
 // Each protocol's ConnectionMade runs as soon as the TCP connection is up,
 // as in Twisted; what it writes before the handshake ends is held and sent
