@@ -42,7 +42,7 @@ var testCert = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		DNSNames:              []string{"localhost"},
@@ -640,4 +640,49 @@ func TestTLSHalfCloseIsClose(t *testing.T) {
 	none(t, server.writeLost, "WriteConnectionLost")
 	none(t, client.readLost, "ReadConnectionLost")
 	none(t, client.writeLost, "WriteConnectionLost")
+}
+
+// Client certificates, over TLS 1.2 and 1.3: a server that requires one
+// sees the client's; a client without one is refused, and under TLS 1.3,
+// where the client's handshake has ended before the server refuses, the
+// refusal still reaches the client's ConnectionLost under ErrTLS.
+func TestTLSClientCertificates(t *testing.T) {
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(version), func(t *testing.T) {
+			cert, pool := testCert()
+			requiring := func() *tls.Config {
+				c := serverTLS()
+				c.ClientAuth = tls.RequireAndVerifyClientCert
+				c.ClientCAs = pool
+				c.MaxVersion = version
+				return c
+			}
+			t.Run("given", func(t *testing.T) {
+				h := newHarness(t)
+				server, client := newHSRec(), newHSRec()
+				port := h.listenTLS("127.0.0.1:0", requiring(), protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return server }))
+				cc := clientTLS()
+				cc.Certificates = []tls.Certificate{cert}
+				h.do(func() {
+					protocol.ConnectTLS(h.r, port.Addr().String(), cc, newClientFactory(func() protocol.Protocol { return client }), h.opts...)
+				})
+				st := recv(t, server.hs, "the server's handshake")
+				assert.Equal(t, version, st.Version)
+				require.NotEmpty(t, st.PeerCertificates)
+				assert.Equal(t, "twine test", st.PeerCertificates[0].Subject.CommonName)
+			})
+			t.Run("missing", func(t *testing.T) {
+				h := newHarness(t)
+				server, client := newRec(), newRec()
+				client.onMade = func(p *rec) { p.Transport.Write([]byte("let me in")) }
+				port := h.listenTLS("127.0.0.1:0", requiring(), protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return server }))
+				h.do(func() {
+					protocol.ConnectTLS(h.r, port.Addr().String(), clientTLS(), newClientFactory(func() protocol.Protocol { return client }), h.opts...)
+				})
+				assert.ErrorIs(t, recv(t, server.lost, "the server's ConnectionLost"), protocol.ErrTLS)
+				assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrTLS)
+				assert.Empty(t, on(h, func() []byte { return server.all.Bytes() }))
+			})
+		})
+	}
 }
