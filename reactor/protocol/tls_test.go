@@ -686,3 +686,18 @@ func TestTLSClientCertificates(t *testing.T) {
 		})
 	}
 }
+
+// Writes keep their order across the handshake's end: what ConnectionMade
+// wrote (held) goes out before what HandshakeCompleted writes.
+func TestTLSWritesKeepOrderAcrossHandshake(t *testing.T) {
+	h := newHarness(t)
+	server := newRec()
+	client := &orderRec{rec: newRec()}
+	client.onMade = func(p *rec) { p.Transport.Write([]byte("first ")) }
+	h.pairTLS("127.0.0.1:0", server, client, clientTLS())
+	assert.Equal(t, "first second", string(readAll(t, h, server, 12)))
+}
+
+type orderRec struct{ *rec }
+
+func (p *orderRec) HandshakeCompleted() { p.Transport.Write([]byte("second")) }

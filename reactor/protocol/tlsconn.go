@@ -316,8 +316,9 @@ func (l *tlsLayer) write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if !l.handshook {
-		// As Twisted's TLSMemoryBIOProtocol does, a streaming producer
+	if !l.handshook || len(l.held) > 0 {
+		// Held writes keep their order with those of
+		// HandshakeCompleted, which go after them. As Twisted's TLSMemoryBIOProtocol does, a streaming producer
 		// waits for the handshake: its writes cannot go out before.
 		l.held = append(l.held, p...)
 		if c.producer != nil && c.streaming && !c.producerPaused {
