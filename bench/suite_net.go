@@ -65,16 +65,24 @@ func netSuite() suite {
 				name:         "echo",
 				doc:          "echo server, 50 connections each with one 64-byte message in flight, from a load client in another process; per message (1e9/time = messages per second)",
 				metrics:      echoMetrics(true),
-				twine:        echoRun(twineEcho(nil)),
-				baseline:     echoRun(goEcho),
+				twine:        echoRun(twineEcho(nil), "echo"),
+				baseline:     echoRun(goEcho, "echo"),
 				baselineName: "goroutine per connection",
 				other:        twisted.round("echo"),
+			},
+			{
+				name:         "echo_tls",
+				doc:          "the same echo over TLS (ListenTLS; crypto/tls with a goroutine per connection), handshakes before the load",
+				metrics:      echoMetrics(false),
+				twine:        echoRun(twineEchoTLS, "echotls"),
+				baseline:     echoRun(goEchoTLS, "echotls"),
+				baselineName: "crypto/tls, goroutine per connection",
 			},
 			{
 				name:    "echo_cooperating",
 				doc:     "the same echo while 4 cooperative tasks of 20 µs steps run on the reactor (cooperate.Each, 10 ms slices)",
 				metrics: echoMetrics(false),
-				twine:   echoRun(twineEcho(startTasks)),
+				twine:   echoRun(twineEcho(startTasks), "echo"),
 			},
 			{
 				name: "bulk",
@@ -114,15 +122,16 @@ func echoDuration(cfg *config) time.Duration {
 type echoServer func() (addr string, stop func() error, err error)
 
 // echoRun starts a server with start for the scenario's rounds, and runs
-// the load client against it in each round.
-func echoRun(start echoServer) starter {
+// the load client against it in each round, in mode ("echo", or "echotls"
+// for TLS).
+func echoRun(start echoServer, mode string) starter {
 	return func(cfg *config) (*side, error) {
 		addr, stop, err := start()
 		if err != nil {
 			return nil, err
 		}
 		round := func() (sample, error) {
-			out, err := runNetChild("echo", addr, strconv.Itoa(echoConns), echoDuration(cfg).String())
+			out, err := runNetChild(mode, addr, strconv.Itoa(echoConns), echoDuration(cfg).String())
 			if err != nil {
 				return sample{}, err
 			}
@@ -183,6 +192,11 @@ func goEcho() (string, func() error, error) {
 	if err != nil {
 		return "", nil, err
 	}
+	return serveGoEcho(ln)
+}
+
+// serveGoEcho serves the echo on ln with a goroutine per connection.
+func serveGoEcho(ln net.Listener) (string, func() error, error) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var conns []net.Conn
@@ -536,7 +550,8 @@ func runNetChild(mode string, args ...string) (map[string]float64, error) {
 
 // netChild is the load client, in its own process: "echo ADDR CONNS
 // DURATION" keeps one message in flight on each connection for DURATION
-// and prints the time per message and the latency percentiles; "idle ADDR
+// and prints the time per message and the latency percentiles ("echotls"
+// does the same over TLS, handshakes first); "idle ADDR
 // N" opens N connections, prints "ready", and holds them until its input
 // ends. It returns the exit status.
 func netChild(mode string) int {
@@ -546,7 +561,7 @@ func netChild(mode string) int {
 		return 1
 	}
 	switch {
-	case mode == "echo" && len(args) == 3:
+	case (mode == "echo" || mode == "echotls") && len(args) == 3:
 		conns, err := strconv.Atoi(args[1])
 		if err != nil {
 			return fail(err)
@@ -555,7 +570,11 @@ func netChild(mode string) int {
 		if err != nil {
 			return fail(err)
 		}
-		perMsg, p50, p99, err := echoLoad(args[0], conns, d)
+		dial := func(addr string) (net.Conn, error) { return net.Dial("tcp", addr) }
+		if mode == "echotls" {
+			dial = dialTLS
+		}
+		perMsg, p50, p99, err := echoLoad(args[0], conns, d, dial)
 		if err != nil {
 			return fail(err)
 		}
@@ -589,10 +608,10 @@ func netChild(mode string) int {
 // echoLoad keeps one message in flight on each of conns connections to
 // addr for d, and returns the time per message over all of them and the
 // latencies' percentiles.
-func echoLoad(addr string, conns int, d time.Duration) (perMsg, p50, p99 time.Duration, err error) {
+func echoLoad(addr string, conns int, d time.Duration, dial func(string) (net.Conn, error)) (perMsg, p50, p99 time.Duration, err error) {
 	cs := make([]net.Conn, conns)
 	for i := range cs {
-		if cs[i], err = net.Dial("tcp", addr); err != nil {
+		if cs[i], err = dial(addr); err != nil {
 			return 0, 0, 0, err
 		}
 		defer cs[i].Close()

@@ -335,6 +335,9 @@ func (c *conn) drained() {
 }
 
 func (c *conn) resumeProducer() {
+	if c.tls != nil && c.tls.holding() {
+		return // the producer waits for the handshake
+	}
 	c.producerPaused = false
 	switch p := c.producer.(type) {
 	case PushProducer:

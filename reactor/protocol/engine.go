@@ -43,6 +43,9 @@ type engine struct {
 	factories  map[any]int // uses of each FactoryHooks, for Twisted's doStart and doStop
 	enders     map[ender]struct{}
 
+	handshakes int                          // TLS handshakes whose goroutine runs
+	hsDone     *deferred.Deferred[struct{}] // fired when they have all ended, at shutdown
+
 	closed       bool
 	removeIdler  func()
 	removePoller func()
@@ -300,7 +303,23 @@ func (e *engine) shutdown() *deferred.Deferred[struct{}] {
 	e.removePoller()
 	e.removeIdler()
 	e.p.closeAll()
+	if e.handshakes > 0 {
+		// Their sockets are closed: each goroutine ends at once, and
+		// Run returns only after the last has.
+		e.hsDone = deferred.New[struct{}]()
+		return e.hsDone
+	}
 	return nil
+}
+
+// handshakeEnded counts a TLS handshake's goroutine as ended.
+func (e *engine) handshakeEnded() {
+	e.handshakes--
+	if e.handshakes == 0 && e.hsDone != nil {
+		d := e.hsDone
+		e.hsDone = nil
+		d.Callback(struct{}{})
+	}
 }
 
 // guard runs f, logging a panic in it.

@@ -51,10 +51,10 @@ type SSLTransport interface {
 
 // HandshakeListener is implemented by a protocol that wants to hear when
 // its TLS handshake has ended well: Twisted's IHandshakeListener.
-// HandshakeCompleted runs on the reactor goroutine, after ConnectionMade,
-// before the writes held during the handshake go out and before any
-// decrypted byte reaches DataReceived; the transport's ConnectionState is
-// then known. A failed handshake ends the connection instead
+// HandshakeCompleted runs on the reactor goroutine, after ConnectionMade
+// and before any decrypted byte reaches DataReceived; the transport's
+// ConnectionState is then known. What it writes goes out after the writes
+// held during the handshake. A failed handshake ends the connection instead
 // (ConnectionLost with an error matched by [ErrTLS]).
 type HandshakeListener interface {
 	HandshakeCompleted()

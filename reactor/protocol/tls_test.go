@@ -14,6 +14,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/reactor/protocol"
@@ -40,7 +42,7 @@ var testCert = sync.OnceValues(func() (tls.Certificate, *x509.CertPool) {
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		DNSNames:              []string{"localhost"},
@@ -490,8 +492,10 @@ func TestTLSSlowReaderPausesProducer(t *testing.T) {
 
 // Reactor.Stop ends every TLS connection, those mid-handshake too (a
 // client that never sends its hello): each protocol hears ConnectionLost
-// once, with ErrShutdown, and the handshake's goroutine ends (goleak).
+// once, with ErrShutdown, and Run returns once the handshake's goroutine
+// has ended.
 func TestTLSReactorStop(t *testing.T) {
+	before := goleak.IgnoreCurrent()
 	h := newHarness(t)
 	server, client := newRec(), newRec()
 	client.onMade = func(p *rec) { p.Transport.Write([]byte("hi")) }
@@ -509,6 +513,7 @@ func TestTLSReactorStop(t *testing.T) {
 		assert.ErrorIs(t, err, protocol.ErrShutdown)
 		none(t, p.lost, "a second ConnectionLost")
 	}
+	goleak.VerifyNone(t, before)
 }
 
 // A protocol callback that panics over TLS aborts its connection only,
@@ -545,3 +550,154 @@ func TestTLSPanickingCallback(t *testing.T) {
 	h.do(func() { c2.Transport.Write([]byte("still here")) })
 	assert.Equal(t, "still here", string(readAll(t, h, c2, 10)))
 }
+
+// history is a streaming producer that records what it is told.
+type history struct{ events []string }
+
+func (p *history) PauseProducing()  { p.events = append(p.events, "pause") }
+func (p *history) ResumeProducing() { p.events = append(p.events, "resume") }
+func (p *history) StopProducing()   { p.events = append(p.events, "stop") }
+
+// Twisted's test_streamingProducerPausedInWriteBlockedOnReadMode and
+// ResumedInWriteBlockedOnReadMode: a write before the handshake pauses the
+// streaming producer once, however large, and it is resumed once the
+// handshake has ended and the held bytes have gone out.
+func TestTLSProducerPausedUntilHandshake(t *testing.T) {
+	h := newHarness(t)
+	server, client := newRec(), newRec()
+	prod := &history{}
+	msg := bytes.Repeat([]byte("hello world"), 320000)
+	var inside []string
+	client.onMade = func(p *rec) {
+		p.Transport.RegisterProducer(prod, true)
+		p.Transport.Write(msg)
+		inside = slices.Clone(prod.events)
+	}
+	h.pairTLS("127.0.0.1:0", server, client, clientTLS())
+	assert.True(t, bytes.Equal(msg, readAll(t, h, server, len(msg))))
+	assert.Equal(t, []string{"pause"}, on(h, func() []string { return inside }))
+	deadline := time.After(waitLimit)
+	for on(h, func() int { return len(prod.events) }) < 2 {
+		select {
+		case <-deadline:
+			t.Fatal("the producer was not resumed")
+		case <-client.data:
+		case <-server.data:
+		}
+	}
+	assert.Equal(t, []string{"pause", "resume"}, on(h, func() []string { return prod.events }))
+	assert.False(t, on(h, func() bool { return client.Transport.(protocol.DisconnectingTransport).Disconnecting() }))
+}
+
+// Twisted's test_streamingProducerLoseConnectionWithProducer: after
+// LoseConnection the producer's writes still go out until it unregisters;
+// then close_notify ends the connection cleanly, later writes are dropped,
+// and the producer is not stopped.
+func TestTLSLoseConnectionWaitsForProducer(t *testing.T) {
+	h := newHarness(t)
+	server := newRec()
+	client := newHSRec()
+	prod := &history{}
+	var late error
+	client.onMade = func(p *rec) { p.Transport.RegisterProducer(prod, true) }
+	h.pairTLS("127.0.0.1:0", server, client, clientTLS())
+	recv(t, client.hs, "the client's handshake")
+	h.do(func() {
+		tr := client.Transport
+		tr.Write([]byte("x "))
+		tr.LoseConnection()
+		tr.Write([]byte("hello"))
+		tr.WriteSequence([][]byte{[]byte(" "), []byte("world")})
+	})
+	assert.Equal(t, "x hello world", string(readAll(t, h, server, 13)))
+	none(t, server.lost, "ConnectionLost before the producer unregistered")
+	h.do(func() {
+		client.Transport.UnregisterProducer()
+		_, late = client.Transport.Write([]byte("won't"))
+	})
+	assert.ErrorIs(t, recv(t, server.lost, "the server's ConnectionLost"), protocol.ErrConnectionDone)
+	assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrConnectionDone)
+	assert.ErrorIs(t, late, protocol.ErrConnectionClosed)
+	assert.Equal(t, "x hello world", on(h, func() string { return server.all.String() }))
+	assert.NotContains(t, on(h, func() []string { return prod.events }), "stop")
+}
+
+// TLS cannot half-close: LoseWriteConnection is LoseConnection (the data
+// then close_notify), and half-closeable protocols on both ends hear no
+// half-close, only a clean ConnectionLost.
+func TestTLSHalfCloseIsClose(t *testing.T) {
+	h := newHarness(t)
+	server, client := newHalfRec(), newHalfRec()
+	client.onMade = func(p *rec) {
+		p.Transport.Write([]byte("last words"))
+		p.Transport.LoseWriteConnection()
+	}
+	h.pairTLS("127.0.0.1:0", server, client, clientTLS())
+	assert.Equal(t, "last words", string(readAll(t, h, server.rec, 10)))
+	assert.ErrorIs(t, recv(t, server.lost, "the server's ConnectionLost"), protocol.ErrConnectionDone)
+	assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrConnectionDone)
+	none(t, server.readLost, "ReadConnectionLost")
+	none(t, server.writeLost, "WriteConnectionLost")
+	none(t, client.readLost, "ReadConnectionLost")
+	none(t, client.writeLost, "WriteConnectionLost")
+}
+
+// Client certificates, over TLS 1.2 and 1.3: a server that requires one
+// sees the client's; a client without one is refused, and under TLS 1.3,
+// where the client's handshake has ended before the server refuses, the
+// refusal still reaches the client's ConnectionLost under ErrTLS.
+func TestTLSClientCertificates(t *testing.T) {
+	for _, version := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(tls.VersionName(version), func(t *testing.T) {
+			cert, pool := testCert()
+			requiring := func() *tls.Config {
+				c := serverTLS()
+				c.ClientAuth = tls.RequireAndVerifyClientCert
+				c.ClientCAs = pool
+				c.MaxVersion = version
+				return c
+			}
+			t.Run("given", func(t *testing.T) {
+				h := newHarness(t)
+				server, client := newHSRec(), newHSRec()
+				port := h.listenTLS("127.0.0.1:0", requiring(), protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return server }))
+				cc := clientTLS()
+				cc.Certificates = []tls.Certificate{cert}
+				h.do(func() {
+					protocol.ConnectTLS(h.r, port.Addr().String(), cc, newClientFactory(func() protocol.Protocol { return client }), h.opts...)
+				})
+				st := recv(t, server.hs, "the server's handshake")
+				assert.Equal(t, version, st.Version)
+				require.NotEmpty(t, st.PeerCertificates)
+				assert.Equal(t, "twine test", st.PeerCertificates[0].Subject.CommonName)
+			})
+			t.Run("missing", func(t *testing.T) {
+				h := newHarness(t)
+				server, client := newRec(), newRec()
+				client.onMade = func(p *rec) { p.Transport.Write([]byte("let me in")) }
+				port := h.listenTLS("127.0.0.1:0", requiring(), protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return server }))
+				h.do(func() {
+					protocol.ConnectTLS(h.r, port.Addr().String(), clientTLS(), newClientFactory(func() protocol.Protocol { return client }), h.opts...)
+				})
+				assert.ErrorIs(t, recv(t, server.lost, "the server's ConnectionLost"), protocol.ErrTLS)
+				assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrTLS)
+				assert.Empty(t, on(h, func() []byte { return server.all.Bytes() }))
+			})
+		})
+	}
+}
+
+// Writes keep their order across the handshake's end: what ConnectionMade
+// wrote (held) goes out before what HandshakeCompleted writes.
+func TestTLSWritesKeepOrderAcrossHandshake(t *testing.T) {
+	h := newHarness(t)
+	server := newRec()
+	client := &orderRec{rec: newRec()}
+	client.onMade = func(p *rec) { p.Transport.Write([]byte("first ")) }
+	h.pairTLS("127.0.0.1:0", server, client, clientTLS())
+	assert.Equal(t, "first second", string(readAll(t, h, server, 12)))
+}
+
+type orderRec struct{ *rec }
+
+func (p *orderRec) HandshakeCompleted() { p.Transport.Write([]byte("second")) }

@@ -22,7 +22,9 @@ import (
 // matched by [ErrCannotListen] and [ErrTLS]; config must not be changed
 // afterwards, as with crypto/tls. Its callbacks (GetCertificate,
 // VerifyPeerCertificate, ...) run on a goroutine of the connection's
-// handshake, not on the reactor goroutine.
+// handshake, not on the reactor goroutine; [reactor.Reactor.Run] returns
+// only once every handshake's goroutine has ended, so a callback that
+// never returns holds up the reactor's shutdown.
 //
 // Each protocol's ConnectionMade runs as soon as the TCP connection is up,
 // as in Twisted; what it writes before the handshake ends is held and sent
@@ -139,10 +141,14 @@ func (c *conn) beginTLS(config *tls.Config) {
 	}
 	c.tls = l
 	c.hc = nil // TLS cannot half-close
-	tc, mem := l.tc, l.mem
+	tc, mem, e := l.tc, l.mem, c.e
+	e.handshakes++
 	go func() {
 		err := tc.Handshake()
-		mem.handshakeEnded(func() { l.handshakeDone(err) })
+		mem.handshakeEnded(func() {
+			e.handshakeEnded()
+			l.handshakeDone(err)
+		})
 	}()
 }
 
@@ -238,7 +244,8 @@ func (l *tlsLayer) readPass() {
 		l.flushOut() // a reply to a key update, an alert
 		switch {
 		case err == errWouldBlock:
-		case err == io.EOF && !l.rawEOF:
+		case err == io.EOF && !l.mem.sawEOF():
+			// crypto/tls read close_notify, not the socket's end.
 			l.peerClosed()
 		case err == io.EOF && l.closing:
 			c.lose(ErrConnectionDone, false)
@@ -309,9 +316,12 @@ func (l *tlsLayer) write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if !l.handshook {
+	if !l.handshook || len(l.held) > 0 {
+		// Held writes keep their order with those of
+		// HandshakeCompleted, which go after them. As Twisted's TLSMemoryBIOProtocol does, a streaming producer
+		// waits for the handshake: its writes cannot go out before.
 		l.held = append(l.held, p...)
-		if c.producer != nil && c.streaming && !c.producerPaused && len(l.held) > c.high {
+		if c.producer != nil && c.streaming && !c.producerPaused {
 			c.producerPaused = true
 			c.call(c.producer.(PushProducer).PauseProducing)
 		}
@@ -321,14 +331,26 @@ func (l *tlsLayer) write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// writeTLS encrypts p into the socket's write buffer.
+// holding reports whether writes are held for the handshake.
+func (l *tlsLayer) holding() bool { return !l.handshook && len(l.held) > 0 }
+
+// writeTLS encrypts p into the socket's write buffer, a few records at a
+// time, so that the ciphertext waiting to be moved stays small.
 func (l *tlsLayer) writeTLS(p []byte) {
-	if _, err := l.tc.Write(p); err != nil {
-		l.fail(err)
-		return
+	for len(p) > 0 && !l.c.lost && !l.failed {
+		n := min(len(p), tlsWriteChunk)
+		if _, err := l.tc.Write(p[:n]); err != nil {
+			l.fail(err)
+			return
+		}
+		l.flushOut()
+		p = p[n:]
 	}
-	l.flushOut()
 }
+
+// tlsWriteChunk is how much plaintext writeTLS encrypts at a time: four
+// full records.
+const tlsWriteChunk = 64 << 10
 
 // flushOut moves the ciphertext crypto/tls has written to the socket's
 // write buffer. It is written outside crypto/tls's calls, so that a
@@ -445,6 +467,7 @@ type memConn struct {
 	spare   []byte
 	posted  bool
 	eof     bool
+	eofRead bool // Read has returned io.EOF
 	isClose bool
 	sync    bool // the handshake has ended
 }
@@ -470,6 +493,13 @@ func (m *memConn) setEOF() {
 	m.eof = true
 	m.cond.Signal()
 	m.mu.Unlock()
+}
+
+// sawEOF reports whether crypto/tls has read the socket's end of stream.
+func (m *memConn) sawEOF() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.eofRead
 }
 
 func (m *memConn) close() {
@@ -518,6 +548,7 @@ func (m *memConn) Read(p []byte) (int, error) {
 		case m.isClose:
 			return 0, net.ErrClosed
 		case m.eof:
+			m.eofRead = true
 			return 0, io.EOF
 		case m.sync:
 			return 0, errWouldBlock
