@@ -27,7 +27,7 @@
 //     element (cooperate.Parallel over CallChunked) and with a frame per
 //     element, against Python's multiprocessing; and elements of 200 µs of
 //     CPU through cooperate.Parallel over two worker processes and over
-//     goroutines, against cooperate.Each on the reactor, with the reactor's
+//     two goroutine lanes (cooperate.Run), against cooperate.Each on the reactor, with the reactor's
 //     lag while they run;
 //   - remote: scheduler/remote through the RabbitMQ broker (TWINE_AMQP_URL,
 //     or the local one): tiny calls with many in flight and the round trip,

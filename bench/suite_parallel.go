@@ -22,7 +22,7 @@ import (
 )
 
 // The parallel suite: loops whose elements go to two worker processes (or
-// goroutines), as Twisted's parallel(iterable, count, callable) idiom and
+// two goroutine lanes), as Twisted's parallel(iterable, count, callable) idiom and
 // Python's multiprocessing.Pool.map do. Its baselines are Python's
 // multiprocessing, run by bench/python/parallel_bench.py once a round, in
 // turn with twine's rounds, when python3 is there, and cooperate.Each on
@@ -42,7 +42,7 @@ func parallelSuite() suite {
 	}
 	return suite{
 		name: "parallel",
-		doc:  "Loops over elements in two worker processes or goroutines: process.MapFunc and cooperate.Parallel",
+		doc:  "Loops over elements in two worker processes or goroutine lanes: process.MapFunc and cooperate.Parallel",
 		scenarios: []scenario{
 			tiny("map_tiny", withPool(2, mapTiny),
 				"MapFunc.Map of a function returning its argument over many elements, automatic chunks, two workers; per element",
@@ -62,10 +62,10 @@ func parallelSuite() suite {
 				baselineName: "cooperate.Each on the reactor",
 			},
 			{
-				name:         "cpu_goroutines",
-				doc:          "the same with reactor.DeferToGoroutine, 4 in flight; per element",
+				name:         "cpu_lanes",
+				doc:          "the same over two goroutine lanes, a cooperate.Run per element on a Cooperator WithLanes(2), 4 in flight; per element",
 				metrics:      cpuMetrics,
-				twine:        cpuLoop(cpuGoroutines),
+				twine:        cpuLoop(cpuLanes),
 				baseline:     cpuLoop(cpuEach),
 				baselineName: "cooperate.Each on the reactor",
 			},
@@ -275,18 +275,20 @@ func cpuEach(_ *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *ui
 	}).Done(), nil, nil
 }
 
-// cpuGoroutines runs them with cooperate.Parallel over DeferToGoroutine,
-// 4 in flight, as over the two worker processes: each processor has the
-// next element at hand when one ends, and the reactor, readied by the
-// result, runs before it.
-func cpuGoroutines(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64) (*deferred.Deferred[struct{}], func(), error) {
+// cpuLanes runs them with cooperate.Parallel over two goroutine lanes, a
+// cooperate.Run per element, 4 in flight, as over the two worker
+// processes: each lane has the next element at hand when one ends, and the
+// reactor, readied by the result, runs before it. This is the way of
+// examples/parallel.
+func cpuLanes(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64) (*deferred.Deferred[struct{}], func(), error) {
+	lanes := cooperate.New(r, cooperate.WithLanes(2), cooperate.WithLogger(quietLogger))
 	d := cooperate.Parallel(c, upTo(n), 4, func(int) *deferred.Deferred[uint64] {
-		return reactor.DeferToGoroutine(r, func() (uint64, error) { return spinFor(rounds), nil })
+		return cooperate.Run(lanes, func() (uint64, error) { return spinFor(rounds), nil })
 	}, func(_ int, v uint64) error {
 		*sum += v
 		return nil
 	})
-	return d, nil, nil
+	return d, lanes.Stop, nil
 }
 
 // cpuProcesses runs them with cooperate.Parallel over two worker

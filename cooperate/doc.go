@@ -88,6 +88,15 @@
 //		return reactor.DeferToGoroutine(r, func() (int, error) { return fetchSize(url) })
 //	})
 //
+// For CPU work, [Run] is the body that hands each element to the lanes of a
+// second Cooperator, a fixed set of goroutines, rather than a goroutine of
+// its own:
+//
+//	lanes := cooperate.New(r, cooperate.WithLanes(0))
+//	sums := cooperate.Map(c, slices.Values(blocks), 2*runtime.NumCPU(), func(b []byte) *deferred.Deferred[uint32] {
+//		return cooperate.Run(lanes, func() (uint32, error) { return crc32.ChecksumIEEE(b), nil })
+//	})
+//
 // [LoopingCall] calls a function every interval of a [scheduler.Clock];
 // [DeferLater] calls one after a delay and hands its result in a Deferred.
 //

@@ -109,3 +109,26 @@ func ExampleCollectErrors() {
 	// element 2 failed: 3 is a multiple of 3
 	// element 5 failed: 6 is a multiple of 3
 }
+
+// Run hands a loop's bodies to the lanes of another Cooperator: the
+// parallel loop over goroutine lanes, with the results back on the reactor.
+func ExampleRun() {
+	r := reactor.New()
+	r.CallWhenRunning(func() {
+		lanes := cooperate.New(r, cooperate.WithLanes(2)) // where the work runs
+		c := cooperate.New(r)                             // where the loop runs
+		squares := cooperate.Map(c, slices.Values([]int{1, 2, 3, 4, 5}), 2, func(x int) *deferred.Deferred[int] {
+			return cooperate.Run(lanes, func() (int, error) { return x * x, nil }) // on a lane
+		})
+		squares.AddBoth(func(v []int, err error) ([]int, error) {
+			fmt.Println(v, err)
+			c.Stop()
+			lanes.Stop()
+			return nil, r.Stop()
+		})
+	})
+	if err := r.Run(); err != nil {
+		fmt.Println(err)
+	}
+	// Output: [1 4 9 16 25] <nil>
+}

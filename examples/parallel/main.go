@@ -11,9 +11,10 @@
 //     until it ends;
 //   - cooperate.Each, which runs the same loop in 10 ms slices on the
 //     reactor;
-//   - cooperate.Parallel over goroutines: each item's work goes to
-//     reactor.DeferToGoroutine, two per processor in flight, and its result
-//     comes back to the reactor;
+//   - cooperate.Parallel over goroutine lanes: each item's work is a
+//     cooperate.Run on a Cooperator with one lane (a worker goroutine) per
+//     processor, two items per lane in flight, and its result comes back
+//     to the reactor;
 //   - cooperate.Parallel over a process pool: each item is a call of a
 //     function registered with scheduler/process, run by one worker process
 //     per processor, two items per worker in flight.
@@ -123,8 +124,8 @@ func run(w io.Writer, items int, perItem time.Duration) (report, error) {
 	workers := runtime.NumCPU()
 	fmt.Fprintf(w, "A loop over %d items of about %v of CPU each (%d rounds of xorshift),\n", items, perItem, rounds)
 	fmt.Fprintf(w, "on a reactor with a heartbeat due every %v; lag is how late a beat runs.\n", interval)
-	fmt.Fprintf(w, "The parallel loops keep %d items in flight over goroutines, then over %d worker processes.\n\n",
-		2*workers, workers)
+	fmt.Fprintf(w, "The parallel loops keep %d items in flight over %d goroutine lanes, then over %d worker processes.\n\n",
+		2*workers, workers, workers)
 
 	var phases []phase
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil)) // the watchdog would report the plain loop
@@ -137,7 +138,7 @@ func run(w io.Writer, items int, perItem time.Duration) (report, error) {
 		ways := []func() *deferred.Deferred[phase]{
 			func() *deferred.Deferred[phase] { return plainLoop(r, hb, items, rounds) },
 			func() *deferred.Deferred[phase] { return eachLoop(r, hb, items, rounds) },
-			func() *deferred.Deferred[phase] { return overGoroutines(r, hb, items, rounds, 2*workers) },
+			func() *deferred.Deferred[phase] { return overLanes(r, hb, items, rounds, 2*workers) },
 			func() *deferred.Deferred[phase] { return overProcesses(r, hb, pool, items, rounds, 2*workers) },
 		}
 		d := deferred.Succeed(struct{}{})
@@ -211,21 +212,26 @@ func eachLoop(r *reactor.Reactor, hb *heartbeat, items, rounds int) *deferred.De
 	return finish(c, hb, &p, mark, start, task.Done())
 }
 
-// overGoroutines runs the loop with cooperate.Parallel, each item on a
-// goroutine of the reactor's.
-func overGoroutines(r *reactor.Reactor, hb *heartbeat, items, rounds, n int) *deferred.Deferred[phase] {
+// overLanes runs the loop with cooperate.Parallel, each item a one-step
+// task of a Cooperator whose steps run on its lanes, a worker goroutine per
+// processor.
+func overLanes(r *reactor.Reactor, hb *heartbeat, items, rounds, n int) *deferred.Deferred[phase] {
+	lanes := cooperate.New(r, cooperate.WithLanes(0))
 	c := cooperate.New(r)
-	p := phase{Name: "cooperate.Parallel, goroutines"}
+	p := phase{Name: "cooperate.Parallel, lanes"}
 	mark, start := hb.mark(), time.Now()
 	done := cooperate.Parallel(c, count(items), n,
 		func(i int) *deferred.Deferred[uint64] {
-			return reactor.DeferToGoroutine(r, func() (uint64, error) { return work(i, rounds), nil })
+			return cooperate.Run(lanes, func() (uint64, error) { return work(i, rounds), nil }) // on a lane
 		},
 		func(_ int, v uint64) error {
 			p.Checksum ^= v // on the reactor
 			return nil
 		})
-	return finish(c, hb, &p, mark, start, done)
+	return deferred.Then(finish(c, hb, &p, mark, start, done), func(p phase) (phase, error) {
+		lanes.Stop() // the lanes are idle: their goroutines exit
+		return p, nil
+	})
 }
 
 // overProcesses runs the loop with cooperate.Parallel, each item a call to

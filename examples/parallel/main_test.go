@@ -35,7 +35,7 @@ func TestRun(t *testing.T) {
 	t.Log("\n" + out.String())
 	require.Len(t, phases, 4)
 
-	names := []string{"plain for loop", "cooperate.Each", "cooperate.Parallel, goroutines", "cooperate.Parallel, processes"}
+	names := []string{"plain for loop", "cooperate.Each", "cooperate.Parallel, lanes", "cooperate.Parallel, processes"}
 	for i, p := range phases {
 		assert.Equal(t, names[i], p.Name)
 		assert.Contains(t, out.String(), p.Name)

@@ -60,7 +60,7 @@ func (m *MapFunc[A, R]) CallChunked(p *Pool, arg A) *deferred.Deferred[R] {
 		oc.sent = true
 	}
 	m.mu.Unlock()
-	if fresh && !postOnLoop(p, func() { m.flush(p, oc) }) {
+	if fresh && !postOn(p.loop, func() { m.flush(p, oc) }) {
 		// The loop will never run: send what there is now, for the pool
 		// to fail.
 		m.flush(p, oc)

@@ -113,8 +113,10 @@
 //	                                                m.Map(pool, seq, WithChunkSize(n)) (chunks sized for you without it)
 //	pool.imap(f, xs, chunksize=n)                   cooperate.Parallel(c, seq, count, func(x A) *deferred.Deferred[R] {
 //	                                                        return m.CallChunked(pool, x) }, each)
-//	pool.map(f, xs, chunksize=1)                    cooperate.Map(c, seq, count, func(x A) *deferred.Deferred[R] {
-//	                                                        return f.Call(pool, x) })
+//	pool.map(f, xs, chunksize=1)                    f.Map(pool, seq): one element per task, a few per worker in flight
+//	                                                (cooperate.Map(c, seq, count, func(x A) *deferred.Deferred[R] {
+//	                                                        return f.Call(pool, x) }) to choose count yourself)
+//	Celery's f.chunks(zip(xs), n)                   m.Map(remotePool, seq, WithLoop(loop), WithChunkSize(n)): Map takes any Runner
 //	a generator, consumed with imap                 process.RegisterStream and StreamFunc.Stream
 //
 // Where it differs: the functions are registered Go functions, not classes

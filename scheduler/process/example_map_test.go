@@ -68,3 +68,24 @@ func ExampleMapFunc_CallChunked() {
 	}
 	// Output: 35 letters
 }
+
+// Func.Map maps a function registered with Register, one element per task,
+// at most a few tasks per worker in flight: the short form of a cooperative
+// loop over f.Call.
+func ExampleFunc_Map() {
+	err := reactor.React(func(r *reactor.Reactor) *deferred.Deferred[struct{}] {
+		pool, err := process.NewPool(r, process.WithMaxWorkers(2))
+		if err != nil {
+			return deferred.Fail[struct{}](err)
+		}
+		d := deferred.Then(exampleSquare.Map(pool, slices.Values([]int{1, 2, 3, 4})), func(squares []int) (struct{}, error) {
+			fmt.Println(squares)
+			return struct{}{}, nil
+		})
+		return closing(d, pool)
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output: [1 4 9 16]
+}

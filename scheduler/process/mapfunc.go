@@ -7,6 +7,7 @@ import (
 	"iter"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -119,63 +120,121 @@ func (r *chunkResult[R]) elementError(name string, k int) error {
 	return &RemoteError{Func: name, Text: e.Text}
 }
 
-// Map runs m on every element of seq in workers of p, many elements to a
-// task, and fires on p's loop with the results in the order of seq: Python's
-// multiprocessing.Pool.map, for a sequence of any length.
+// Map runs m on every element of seq on r, many elements to a task, and
+// fires with the results in the order of seq: Python's
+// multiprocessing.Pool.map, for a sequence of any length. r is a [*Pool]
+// or any other [Runner] (scheduler/remote's pool of workers reached through
+// a message broker): the chunks are calls of m's chunked form, which every
+// worker that registered m with RegisterMap runs.
 //
-// seq is advanced on p's loop by a cooperative task ([cooperate.Parallel]),
-// a chunk at a time, in slices that leave the loop its other work; a few
-// chunks per worker are in flight at once, so that no worker waits while
-// the loop cuts the next one. The chunk size is chosen from what the
-// workers take per element, for chunks of about a millisecond of work (at
-// most 4096 elements), starting from one element; [WithChunkSize] fixes it
-// instead, as multiprocessing's chunksize does. An element's argument and
-// result must fit in a frame with the rest of its chunk ([WithMaxFrame]):
-// give a smaller chunk size for large ones.
+// seq is advanced on a loop, a chunk at a time, by a cooperative task
+// ([cooperate.Parallel]) in slices that leave the loop its other work, and
+// the returned Deferred fires there: the loop of a *Pool, or the one given
+// with [WithLoop], which a Runner other than *Pool needs. A few chunks are
+// in flight at once ([WithTasksInFlight]; by default three per worker of a
+// *Pool), so that no worker waits while the loop cuts the next one. The
+// chunk size is chosen from what the workers take per element, for chunks
+// of about a millisecond of work (at most 4096 elements), starting from one
+// element; [WithChunkSize] fixes it instead, as multiprocessing's chunksize
+// does. An element's argument and result must fit in a frame (or a message)
+// with the rest of its chunk ([WithMaxFrame]): give a smaller chunk size for
+// large ones.
 //
 // The first failure ends the map: what is in flight is cancelled, seq is
 // released, and the returned Deferred fails with a [*cooperate.ElementError]
 // holding the element's index and its error, as [Func.Call] would give it (a
 // [*RemoteError], a *deferred.PanicError). An error that fails a whole chunk
 // (its worker died, the pool closed, the chunk did not fit in a frame) is
-// the error of the chunk's first element. A panic of seq fails the map with
-// its *deferred.PanicError. Cancelling the returned Deferred cancels the
-// chunks in flight and releases seq; it fails with deferred.ErrCancelled.
+// the error of the chunk's first element. With [CollectErrors] the map goes
+// on instead and fails at the end with a [*cooperate.ElementErrors] listing
+// every failed element (each element of a chunk that failed whole). A panic
+// of seq fails the map with its *deferred.PanicError. Cancelling the
+// returned Deferred cancels the chunks in flight and releases seq; it fails
+// with deferred.ErrCancelled.
 //
 // Map may be called from any goroutine; the returned Deferred never fires
-// inside it, unless p's loop has stopped for good (a
+// inside it, unless the loop has stopped for good (a
 // [scheduler.StoppableLoop] that refuses functions): it has then failed
-// with scheduler.ErrLoopStopped. A nil p or seq panics.
-func (m *MapFunc[A, R]) Map(p *Pool, seq iter.Seq[A], opts ...MapOption) *deferred.Deferred[[]R] {
+// with scheduler.ErrLoopStopped. A nil r or seq, and a Runner other than
+// *Pool without [WithLoop], panic.
+func (m *MapFunc[A, R]) Map(r Runner, seq iter.Seq[A], opts ...MapOption) *deferred.Deferred[[]R] {
 	m.check("MapFunc.Map")
-	if p == nil {
-		panic("process: MapFunc.Map: nil Pool")
-	}
-	if seq == nil {
-		panic("process: MapFunc.Map: nil iterator")
-	}
+	return startMap("MapFunc.Map", m.Name(), r, seq, opts, func(chunk []A) *deferred.Deferred[chunkResult[R]] {
+		return m.chunk.Call(r, chunk)
+	})
+}
+
+// Map runs f on every element of seq on r, one element to a task, and fires
+// with the results in the order of seq: Twisted's parallel(iterable, count,
+// callable) idiom over a pool, gathered as [cooperate.Map] gathers. It is
+// [MapFunc.Map] without chunks, for a function registered with [Register]
+// whose elements take long enough (a millisecond or more) that a frame per
+// element costs little beside their work: everything said there holds,
+// elements in place of chunks, and [WithChunkSize] panics. For tiny
+// elements, register the function with [RegisterMap] and map the MapFunc.
+func (f *Func[A, R]) Map(r Runner, seq iter.Seq[A], opts ...MapOption) *deferred.Deferred[[]R] {
+	f.entry("Func.Map")
+	opts = append(opts, func(c *mapConfig) {
+		if c.chunkSize > 1 {
+			panic("process: Func.Map: WithChunkSize: a Func runs one element per task (register it with RegisterMap to chunk)")
+		}
+		c.chunkSize = 1
+	})
+	return startMap("Func.Map", f.Name(), r, seq, opts, func(chunk []A) *deferred.Deferred[chunkResult[R]] {
+		return deferred.Then(f.Call(r, chunk[0]), func(v R) (chunkResult[R], error) {
+			return chunkResult[R]{Values: []R{v}}, nil
+		})
+	})
+}
+
+// startMap starts the map of method over seq on r, each chunk sent with
+// send.
+func startMap[A, R any](method, name string, r Runner, seq iter.Seq[A], opts []MapOption, send func([]A) *deferred.Deferred[chunkResult[R]]) *deferred.Deferred[[]R] {
 	cfg := mapConfig{}
 	for _, o := range opts {
 		if o == nil {
-			panic("process: MapFunc.Map: nil option")
+			panic("process: " + method + ": nil option")
 		}
 		o(&cfg)
 	}
-	s := &mapRun[A, R]{m: m, p: p, seq: seq, size: chunkSizer{fixed: cfg.chunkSize}}
+	if seq == nil {
+		panic("process: " + method + ": nil iterator")
+	}
+	loop, window := cfg.loop, cfg.window
+	switch p, local := r.(*Pool); {
+	case r == nil:
+		panic("process: " + method + ": nil Runner")
+	case local && p == nil:
+		panic("process: " + method + ": nil Pool")
+	case local:
+		if loop == nil {
+			loop = p.loop
+		}
+		if window == 0 {
+			window = chunksPerWorker * p.cfg.maxWorkers
+		}
+	case loop == nil:
+		panic("process: " + method + ": a Runner other than *Pool needs WithLoop")
+	}
+	if window == 0 {
+		window = defaultTasksInFlight
+	}
+	s := &mapRun[A, R]{name: name, loop: loop, window: window, collect: cfg.collect,
+		seq: seq, send: send, size: chunkSizer{fixed: cfg.chunkSize}}
 	s.out = deferred.NewWithCanceller(func(*deferred.Deferred[[]R]) { s.cancel() })
-	if !postOnLoop(p, s.start) {
+	if !postOn(loop, s.start) {
 		s.finish(scheduler.ErrLoopStopped)
 	}
 	return s.out
 }
 
-// postOnLoop asks p's loop to run f, and reports false if the loop has
-// stopped for good and never will.
-func postOnLoop(p *Pool, f func()) bool {
-	if l, ok := p.loop.(scheduler.StoppableLoop); ok {
+// postOn asks loop to run f, and reports false if the loop has stopped for
+// good and never will.
+func postOn(loop scheduler.Loop, f func()) bool {
+	if l, ok := loop.(scheduler.StoppableLoop); ok {
 		return l.TryCallSoon(f)
 	}
-	p.loop.CallSoon(f)
+	loop.CallSoon(f)
 	return true
 }
 
@@ -185,11 +244,14 @@ func (m *MapFunc[A, R]) check(method string) {
 	}
 }
 
-// A MapOption changes how [MapFunc.Map] runs.
+// A MapOption changes how [MapFunc.Map] and [Func.Map] run.
 type MapOption func(*mapConfig)
 
 type mapConfig struct {
 	chunkSize int
+	loop      scheduler.Loop
+	window    int
+	collect   bool
 }
 
 // WithChunkSize makes [MapFunc.Map] send n elements per task (the last one
@@ -200,25 +262,62 @@ func WithChunkSize(n int) MapOption {
 	return func(c *mapConfig) { c.chunkSize = n }
 }
 
-// chunksPerWorker is how many chunks of a map are in flight per worker.
-const chunksPerWorker = 3
+// WithLoop makes a map advance its sequence and fire its Deferred on loop
+// (the reactor, typically), which a Runner other than a [*Pool] needs: the
+// loop its calls fire on is the natural one. A *Pool's own loop is the
+// default. A nil loop panics.
+func WithLoop(loop scheduler.Loop) MapOption {
+	if loop == nil {
+		panic("process: WithLoop: nil Loop")
+	}
+	return func(c *mapConfig) { c.loop = loop }
+}
 
-// mapRun is one Map. Its fields belong to the pool's loop, but for those
-// mu guards.
+// WithTasksInFlight makes a map keep at most n of its tasks (chunks, or
+// elements for [Func.Map]) sent and unanswered at once: by default three
+// per worker of a [*Pool], and 16 on any other Runner. n below 1 panics.
+func WithTasksInFlight(n int) MapOption {
+	atLeast("WithTasksInFlight", n, 1)
+	return func(c *mapConfig) { c.window = n }
+}
+
+// CollectErrors makes a map go on when elements fail, and fail at the end
+// with a [*cooperate.ElementErrors] that lists every failed element, rather
+// than stop at the first, as [cooperate.CollectErrors] does for
+// [cooperate.Map]. The results of the elements that succeeded are then not
+// handed over: use cooperate.Parallel with [Func.Call] or
+// [MapFunc.CallChunked] to see them.
+func CollectErrors() MapOption {
+	return func(c *mapConfig) { c.collect = true }
+}
+
+// chunksPerWorker is how many chunks of a map are in flight per worker of
+// a *Pool; defaultTasksInFlight is how many on any other Runner.
+const (
+	chunksPerWorker      = 3
+	defaultTasksInFlight = 16
+)
+
+// mapRun is one Map. Its fields belong to its loop, but for those mu
+// guards.
 type mapRun[A, R any] struct {
-	m      *MapFunc[A, R]
-	p      *Pool
-	seq    iter.Seq[A]
-	size   chunkSizer
-	starts []int                   // the index of each chunk's first element
-	sizes  []int                   // and its length
-	parts  [][]R                   // and its results
-	total  int                     // the elements cut into chunks
-	failed *cooperate.ElementError // the element error that ended the map
+	name    string // the function's, for its errors
+	loop    scheduler.Loop
+	window  int
+	collect bool
+	seq     iter.Seq[A]
+	send    func([]A) *deferred.Deferred[chunkResult[R]]
+	size    chunkSizer
+	starts  []int                     // the index of each chunk's first element
+	sizes   []int                     // and its length
+	parts   [][]R                     // and its results
+	total   int                       // the elements cut into chunks
+	failed  *cooperate.ElementError   // the element error that ended the map
+	errs    []*cooperate.ElementError // with CollectErrors, the elements' own errors
 
 	out       *deferred.Deferred[[]R]
 	mu        sync.Mutex                   // held while out is fired, and for:
-	loop      *deferred.Deferred[struct{}] // the chunks' loop, once started
+	running   *deferred.Deferred[struct{}] // the chunks' loop, once started
 	cancelled bool                         // out was cancelled
 	fired     bool                         // out was fired
 }
@@ -231,13 +330,16 @@ func (s *mapRun[A, R]) start() {
 	if s.cancelled {
 		return
 	}
-	c := cooperate.New(s.p.loop)
-	window := chunksPerWorker * s.p.cfg.maxWorkers
-	s.loop = cooperate.Parallel(c, s.chunks, window, s.call, s.chunkDone)
-	s.loop.AddBoth(func(_ struct{}, err error) (struct{}, error) {
+	c := cooperate.New(s.loop)
+	var opts []cooperate.ParallelOption
+	if s.collect {
+		opts = append(opts, cooperate.CollectErrors())
+	}
+	s.running = cooperate.Parallel(c, s.chunks, s.window, s.send, s.chunkDone, opts...)
+	s.running.AddBoth(func(_ struct{}, err error) (struct{}, error) {
 		// After a Cancel the loop fails at once, on the goroutine that
 		// cancels: the Cooperator is stopped on the loop.
-		s.p.loop.CallSoon(c.Stop)
+		s.loop.CallSoon(c.Stop)
 		s.finish(err)
 		return struct{}{}, nil
 	})
@@ -251,10 +353,10 @@ func (s *mapRun[A, R]) cancel() {
 		return
 	}
 	s.cancelled = true
-	loop := s.loop
+	running := s.running
 	s.mu.Unlock()
-	if loop != nil {
-		loop.Cancel()
+	if running != nil {
+		running.Cancel()
 	}
 }
 
@@ -267,7 +369,10 @@ func (s *mapRun[A, R]) finish(err error) {
 		return
 	}
 	s.fired = true
-	if err == nil {
+	var ee *cooperate.ElementError
+	var ees *cooperate.ElementErrors
+	switch {
+	case err == nil && len(s.errs) == 0:
 		// Gathered here rather than in a slice grown as chunks come: a
 		// large slice grown many times costs more in fresh memory than
 		// in copies.
@@ -278,11 +383,21 @@ func (s *mapRun[A, R]) finish(err error) {
 		s.parts = nil
 		s.out.Callback(results)
 		return
-	}
-	var ee *cooperate.ElementError
-	switch {
 	case s.failed != nil:
 		err = s.failed
+	case err == nil, errors.As(err, &ees):
+		// CollectErrors: the elements' own errors, and every element of
+		// each chunk that failed whole.
+		errs := s.errs
+		if ees != nil {
+			for _, ce := range ees.Errs {
+				for k := range s.sizes[ce.Index] {
+					errs = append(errs, &cooperate.ElementError{Index: s.starts[ce.Index] + k, Err: ce.Err})
+				}
+			}
+		}
+		slices.SortFunc(errs, func(a, b *cooperate.ElementError) int { return a.Index - b.Index })
+		err = &cooperate.ElementErrors{Errs: errs}
 	case errors.As(err, &ee):
 		// A whole chunk failed: the error of its first element.
 		err = &cooperate.ElementError{Index: s.starts[ee.Index], Err: ee.Err}
@@ -322,22 +437,20 @@ func (s *mapRun[A, R]) cut(next int, chunk []A) {
 	s.total = next
 }
 
-// call sends a chunk.
-func (s *mapRun[A, R]) call(chunk []A) *deferred.Deferred[chunkResult[R]] {
-	return s.m.chunk.Call(s.p, chunk)
-}
-
 // chunkDone takes chunk i's results, on the loop; the first failed
-// element ends the map.
+// element ends the map, unless the map collects errors.
 func (s *mapRun[A, R]) chunkDone(i int, res chunkResult[R]) error {
 	start := s.starts[i]
-	if len(res.Errs) > 0 {
-		k := res.Errs[0].Index
-		s.failed = &cooperate.ElementError{Index: start + k, Err: res.elementError(s.m.Name(), 0)}
-		return s.failed
-	}
 	if len(res.Values) != s.sizes[i] {
 		return errShortChunk
+	}
+	if len(res.Errs) > 0 && !s.collect {
+		k := res.Errs[0].Index
+		s.failed = &cooperate.ElementError{Index: start + k, Err: res.elementError(s.name, 0)}
+		return s.failed
+	}
+	for k, e := range res.Errs {
+		s.errs = append(s.errs, &cooperate.ElementError{Index: start + e.Index, Err: res.elementError(s.name, k)})
 	}
 	s.parts[i] = res.Values
 	s.size.observe(len(res.Values), time.Duration(res.Nanos))

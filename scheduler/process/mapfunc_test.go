@@ -291,7 +291,8 @@ func TestCallChunkedFromGoroutinesAndClosedPool(t *testing.T) {
 func TestMapMisuse(t *testing.T) {
 	p, _ := newPool(t, process.WithMinWorkers(0))
 	assert.PanicsWithValue(t, "process: WithChunkSize(0): need at least 1", func() { process.WithChunkSize(0) })
-	assert.PanicsWithValue(t, "process: MapFunc.Map: nil Pool", func() { mapSquare.Map(nil, upTo(1)) })
+	assert.PanicsWithValue(t, "process: MapFunc.Map: nil Runner", func() { mapSquare.Map(nil, upTo(1)) })
+	assert.PanicsWithValue(t, "process: MapFunc.Map: nil Pool", func() { mapSquare.Map((*process.Pool)(nil), upTo(1)) })
 	assert.PanicsWithValue(t, "process: MapFunc.Map: nil iterator", func() { mapSquare.Map(p, nil) })
 	assert.PanicsWithValue(t, "process: MapFunc.Map: nil option", func() { mapSquare.Map(p, upTo(1), nil) })
 	assert.PanicsWithValue(t, "process: MapFunc.CallChunked: nil Pool", func() { mapSquare.CallChunked(nil, 1) })
