@@ -231,6 +231,13 @@ func (e *TCPClientEndpoint) Connect(f Factory) *deferred.Deferred[Protocol] {
 	if e.Reactor == nil {
 		panic("protocol: TCPClientEndpoint.Connect: nil Reactor")
 	}
+	return e.connect(f, "tcp", func(address string, cf ClientFactory, opts []Option) Connector {
+		return ConnectTCP(e.Reactor, address, cf, opts...)
+	})
+}
+
+// connect is Connect, with each address dialled by dial.
+func (e *TCPClientEndpoint) connect(f Factory, network string, dial func(address string, cf ClientFactory, opts []Option) Connector) *deferred.Deferred[Protocol] {
 	hostPort := net.JoinHostPort(e.Host, strconv.Itoa(e.Port))
 	opts := e.Options[:len(e.Options):len(e.Options)]
 	if e.Timeout != 0 {
@@ -240,14 +247,14 @@ func (e *TCPClientEndpoint) Connect(f Factory) *deferred.Deferred[Protocol] {
 		opts = append(opts, WithBindAddress(e.BindAddress))
 	}
 	o := newOptions(opts)
-	a := connectEndpoint(e.Reactor, f, o.logger, "tcp "+hostPort)
+	a := connectEndpoint(e.Reactor, f, o.logger, network+" "+hostPort)
 	if e.Port < 1 || e.Port > 65535 {
-		a.fail(fmt.Errorf("%w: tcp %s: port %d out of range", ErrConnect, hostPort, e.Port))
+		a.fail(fmt.Errorf("%w: %s %s: port %d out of range", ErrConnect, network, hostPort, e.Port))
 		return a.d
 	}
 	dialIP := func(ip string) dialFunc {
 		return func(cf ClientFactory) Connector {
-			return ConnectTCP(e.Reactor, net.JoinHostPort(ip, strconv.Itoa(e.Port)), cf, opts...)
+			return dial(net.JoinHostPort(ip, strconv.Itoa(e.Port)), cf, opts)
 		}
 	}
 	if _, err := netip.ParseAddr(e.Host); err == nil {
@@ -279,7 +286,7 @@ func (e *TCPClientEndpoint) Connect(f Factory) *deferred.Deferred[Protocol] {
 			if timedOut {
 				err = fmt.Errorf("%w after %v: %w", ErrTimeout, o.timeout, err)
 			}
-			a.fail(fmt.Errorf("%w: tcp %s: %w", ErrConnect, hostPort, err))
+			a.fail(fmt.Errorf("%w: %s %s: %w", ErrConnect, network, hostPort, err))
 			return nil, nil
 		}
 		for _, ip := range ips {
