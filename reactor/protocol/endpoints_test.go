@@ -316,3 +316,32 @@ func TestTCPClientEndpointTriesEachAddress(t *testing.T) {
 	assert.ErrorIs(t, r.err, syscall.ECONNREFUSED)
 	assert.Contains(t, r.err.Error(), "127.0.0.2", "the last address's error")
 }
+
+// A lookup that does not answer is given up when the Deferred is
+// cancelled, or when the timeout passes: the resolver's context ends.
+func TestTCPClientEndpointLookupCancelAndTimeout(t *testing.T) {
+	h := newHarness(t)
+	protocol.SetLookup(t, func(ctx context.Context, host string) ([]net.IPAddr, error) {
+		<-ctx.Done()
+		return nil, &net.DNSError{Err: ctx.Err().Error(), Name: host, IsTimeout: true}
+	})
+	f := protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return newRec() })
+	e := protocol.NewTCPClientEndpoint(h.r, "slow.test", 80)
+	e.Timeout = -1
+	ch := on(h, func() <-chan result[protocol.Protocol] {
+		d := e.Connect(f)
+		c := watch(d)
+		d.Cancel()
+		return c
+	})
+	r := recv(t, ch, "the cancelled Deferred")
+	require.ErrorIs(t, r.err, protocol.ErrConnect)
+	assert.ErrorIs(t, r.err, protocol.ErrUserCancelled)
+
+	e.Timeout = 20 * time.Millisecond
+	r = recv(t, h.connectTo(e, f), "Connect's Deferred")
+	require.ErrorIs(t, r.err, protocol.ErrConnect)
+	assert.ErrorIs(t, r.err, protocol.ErrTimeout)
+	var dnsErr *net.DNSError
+	assert.ErrorAs(t, r.err, &dnsErr)
+}
