@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/reactor"
+	"github.com/twinego/twine/scheduler"
 )
 
 // ConnectProtocol connects p to endpoint and returns the Deferred of
@@ -32,49 +34,104 @@ func (f oneShotFactory) BuildProtocol(net.Addr) Protocol { return f.p }
 // dialFunc starts one connection attempt for f, as ConnectTCP does.
 type dialFunc func(f ClientFactory) Connector
 
-// endpointAttempt is one Connect of a client endpoint: it tries the dials
-// in order until one connects, and fires d with the factory's protocol once
-// that protocol's ConnectionMade has run. Twisted's _WrappingFactory and
-// _WrappingProtocol, and HostnameEndpoint's walk through the addresses. Its
-// methods run on the reactor goroutine.
+// endpointAttempt is one Connect of a client endpoint: it starts the
+// dials in order, each delay after the one before or as soon as the one
+// before has failed, until one connects; it then stops the others and
+// fires d with the factory's protocol, once that protocol's ConnectionMade
+// has run. Twisted's _WrappingFactory and _WrappingProtocol, and
+// HostnameEndpoint's attempts, staggered by its attemptDelay. Its methods
+// run on the reactor goroutine.
 type endpointAttempt struct {
-	r     *reactor.Reactor
-	f     Factory
-	log   *slog.Logger
-	d     *deferred.Deferred[Protocol]
-	dest  string           // what is connected to, for errors
-	dials []dialFunc       // the attempts still to make, in order
-	cur   *endpointFactory // the factory of the dial in progress
-	conn  Connector        // the dial in progress
-	stop  context.CancelFunc
-	over  bool
+	r       *reactor.Reactor
+	f       Factory
+	log     *slog.Logger
+	d       *deferred.Deferred[Protocol]
+	dest    string                         // what is connected to, for errors
+	delay   time.Duration                  // between the starts of two dials
+	dials   []dialFunc                     // the dials not started yet, in order
+	pending map[*endpointFactory]Connector // the dials started and not over
+	timer   scheduler.Call                 // starts the next dial
+	stop    context.CancelFunc             // ends the name's lookup
+	over    bool
+	lastErr error // the last dial's failure
 }
 
-// connectEndpoint starts an attempt through dials (nil while a name is
-// being looked up: the caller hands them to next later).
+// connectEndpoint makes an attempt whose dials the caller sets, then
+// starts with start.
 func connectEndpoint(r *reactor.Reactor, f Factory, log *slog.Logger, dest string) *endpointAttempt {
 	if f == nil {
 		panic("protocol: ClientEndpoint.Connect: nil Factory")
 	}
-	a := &endpointAttempt{r: r, f: f, log: log, dest: dest}
+	a := &endpointAttempt{r: r, f: f, log: log, dest: dest, pending: map[*endpointFactory]Connector{}}
 	a.d = deferred.NewWithCanceller(a.cancel)
 	return a
 }
 
-// next starts the next dial, or fails with err if none is left.
-func (a *endpointAttempt) next(err error) {
-	if a.over {
-		return
+// start starts the next dial, and schedules the one after.
+func (a *endpointAttempt) start() {
+	if a.timer != nil {
+		_ = a.timer.Cancel()
+		a.timer = nil
 	}
-	if len(a.dials) == 0 {
-		a.fail(err)
+	if a.over || len(a.dials) == 0 {
 		return
 	}
 	dial := a.dials[0]
 	a.dials = a.dials[1:]
 	f := &endpointFactory{a: a}
-	a.cur = f
-	a.conn = dial(f)
+	a.pending[f] = nil
+	c := dial(f)
+	if _, ok := a.pending[f]; ok {
+		a.pending[f] = c
+	}
+	if len(a.dials) > 0 && !a.over {
+		a.timer = a.r.CallLater(a.delay, a.start)
+	}
+}
+
+// failed counts a dial's failure: the next dial starts now, or, when none
+// is left to start or to wait for, the attempt fails with the last error.
+func (a *endpointAttempt) failed(f *endpointFactory, err error) {
+	if _, ok := a.pending[f]; !ok || a.over {
+		return
+	}
+	delete(a.pending, f)
+	if errors.Is(err, ErrShutdown) {
+		a.fail(err)
+		return
+	}
+	a.lastErr = err
+	if len(a.dials) > 0 {
+		a.start()
+		return
+	}
+	if len(a.pending) == 0 {
+		a.fail(err)
+	}
+}
+
+// end marks the attempt over and stops what is still running: the timer,
+// the lookup, the dials but won's.
+func (a *endpointAttempt) end(won *endpointFactory) {
+	a.over = true
+	if a.timer != nil {
+		_ = a.timer.Cancel()
+		a.timer = nil
+	}
+	if a.stop != nil {
+		a.stop()
+	}
+	var losers []Connector
+	for f, c := range a.pending {
+		if f != won && c != nil {
+			losers = append(losers, c)
+		}
+	}
+	clear(a.pending)
+	a.dials = nil
+	for _, c := range losers {
+		c.StopConnecting()
+	}
 }
 
 // fail ends the attempt with err, if it has not ended.
@@ -82,23 +139,18 @@ func (a *endpointAttempt) fail(err error) {
 	if a.over {
 		return
 	}
-	a.over = true
+	a.end(nil)
 	a.d.Errback(err)
 }
 
-// cancel is the Deferred's canceller: it stops the lookup or the attempt in
-// progress and fails the Deferred, as Twisted's _WrappingFactory._canceller.
+// cancel is the Deferred's canceller: it stops the lookup and the dials in
+// progress and fails the Deferred, as Twisted's
+// _WrappingFactory._canceller.
 func (a *endpointAttempt) cancel(d *deferred.Deferred[Protocol]) {
 	if a.over {
 		return
 	}
-	a.over = true
-	if a.stop != nil {
-		a.stop()
-	}
-	if a.conn != nil {
-		a.conn.StopConnecting()
-	}
+	a.end(nil)
 	d.Errback(fmt.Errorf("%w: %s: %w", ErrConnect, a.dest, ErrUserCancelled))
 }
 
@@ -112,31 +164,22 @@ type endpointFactory struct {
 // BuildProtocol has the endpoint's factory build the protocol, wrapped so
 // that the attempt hears its ConnectionMade.
 func (f *endpointFactory) BuildProtocol(addr net.Addr) Protocol {
+	if f.a.over {
+		return nil // another dial has won
+	}
 	p := f.a.f.BuildProtocol(addr)
 	if p == nil {
 		return nil
 	}
-	w := &endpointProtocol{Protocol: p, a: f.a}
+	w := &endpointProtocol{Protocol: p, a: f.a, f: f}
 	if h, ok := p.(HalfCloseable); ok {
 		return &endpointHalfCloseProtocol{endpointProtocol: w, half: h}
 	}
 	return w
 }
 
-// ClientConnectionFailed tries the next dial, unless the reactor is
-// shutting down or the attempt was stopped.
-func (f *endpointFactory) ClientConnectionFailed(c Connector, reason error) {
-	a := f.a
-	if a.cur != f {
-		return
-	}
-	a.cur, a.conn = nil, nil
-	if errors.Is(reason, ErrShutdown) || errors.Is(reason, ErrUserCancelled) {
-		a.fail(reason)
-		return
-	}
-	a.next(reason)
-}
+// ClientConnectionFailed counts the dial's failure.
+func (f *endpointFactory) ClientConnectionFailed(_ Connector, reason error) { f.a.failed(f, reason) }
 
 // StartFactory starts the endpoint's factory, counted with its other uses.
 func (f *endpointFactory) StartFactory() { f.stop = startFactory(f.a.r, f.a.f, f.a.log) }
@@ -154,12 +197,13 @@ func (f *endpointFactory) StopFactory() {
 type endpointProtocol struct {
 	Protocol
 	a *endpointAttempt
+	f *endpointFactory
 }
 
 func (p *endpointProtocol) ConnectionMade(t Transport) {
 	p.Protocol.ConnectionMade(t)
 	if a := p.a; !a.over {
-		a.over = true
+		a.end(p.f)
 		a.d.Callback(p.Protocol)
 	}
 }

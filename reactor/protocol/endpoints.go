@@ -199,6 +199,11 @@ type TCPClientEndpoint struct {
 	// socket to first: Twisted's bindAddress.
 	BindAddress *net.TCPAddr
 
+	// AttemptDelay is how long an attempt to connect to one of a name's
+	// addresses has before the next address is tried beside it; 0 means
+	// [DefaultAttemptDelay]. Twisted's attemptDelay.
+	AttemptDelay time.Duration
+
 	// Options are further options of [ConnectTCP]. The fields above take
 	// precedence over them.
 	Options []Option
@@ -214,9 +219,10 @@ func NewTCPClientEndpoint(r *reactor.Reactor, host string, port int) *TCPClientE
 
 // Connect implements [ClientEndpoint]. A Host that is an IP literal is
 // connected to with [ConnectTCP]. A name is looked up on another goroutine
-// first, and its addresses tried one after the other, in the order the
-// resolver gives them, until one connects: Twisted's HostnameEndpoint, but
-// in turn rather than staggered. The Deferred fires on the reactor
+// first, and its addresses tried in the order the resolver gives them, as
+// Twisted's HostnameEndpoint does: the next attempt starts when the one
+// before has failed, or has gone on for AttemptDelay; the first to connect
+// wins, and the others are stopped. The Deferred fires on the reactor
 // goroutine with the protocol f built, once its ConnectionMade has run, or
 // fails with an error matched by [ErrConnect]: a port out of range, a name
 // that does not resolve (a *net.DNSError under it), or, when every address
@@ -248,6 +254,10 @@ func (e *TCPClientEndpoint) connect(f Factory, network string, dial func(address
 	}
 	o := newOptions(opts)
 	a := connectEndpoint(e.Reactor, f, o.logger, network+" "+hostPort)
+	a.delay = e.AttemptDelay
+	if a.delay <= 0 {
+		a.delay = DefaultAttemptDelay
+	}
 	if e.Port < 1 || e.Port > 65535 {
 		a.fail(fmt.Errorf("%w: %s %s: port %d out of range", ErrConnect, network, hostPort, e.Port))
 		return a.d
@@ -259,7 +269,7 @@ func (e *TCPClientEndpoint) connect(f Factory, network string, dial func(address
 	}
 	if _, err := netip.ParseAddr(e.Host); err == nil {
 		a.dials = []dialFunc{dialIP(e.Host)}
-		a.next(nil)
+		a.start()
 		return a.d
 	}
 	ctx, cancel := context.Background(), context.CancelFunc(func() {})
@@ -296,11 +306,16 @@ func (e *TCPClientEndpoint) connect(f Factory, network string, dial func(address
 			}
 			a.dials = append(a.dials, dialIP(s))
 		}
-		a.next(nil)
+		a.start()
 		return nil, nil
 	})
 	return a.d
 }
+
+// DefaultAttemptDelay is the time a [TCPClientEndpoint] gives an attempt to
+// connect to one of a name's addresses before it tries the next one too:
+// Twisted's HostnameEndpoint attemptDelay.
+const DefaultAttemptDelay = 300 * time.Millisecond
 
 // lookupIPAddr looks a host name up; tests put a resolver of their own
 // here.
@@ -347,7 +362,7 @@ func (e *UnixClientEndpoint) Connect(f Factory) *deferred.Deferred[Protocol] {
 	}
 	a := connectEndpoint(e.Reactor, f, newOptions(opts).logger, "unix "+e.Path)
 	a.dials = []dialFunc{func(cf ClientFactory) Connector { return ConnectUnix(e.Reactor, e.Path, cf, opts...) }}
-	a.next(nil)
+	a.start()
 	return a.d
 }
 

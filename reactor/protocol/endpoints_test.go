@@ -345,3 +345,34 @@ func TestTCPClientEndpointLookupCancelAndTimeout(t *testing.T) {
 	var dnsErr *net.DNSError
 	assert.ErrorAs(t, r.err, &dnsErr)
 }
+
+// An address that does not answer does not hold the others up: the next
+// starts after AttemptDelay, the first to connect wins, and the one still
+// trying is stopped. Twisted's HostnameEndpoint test_ignoreUnknownAddressTypes
+// and its attemptDelay tests, over real sockets.
+func TestTCPClientEndpointStaggersAttempts(t *testing.T) {
+	h := newHarness(t)
+	silent := unansweringAddr(t) // 127.0.0.1:p drops SYNs
+	_, ps, err := net.SplitHostPort(silent)
+	require.NoError(t, err)
+	p, err := strconv.Atoi(ps)
+	require.NoError(t, err)
+	server := newRec()
+	_, err = h.listenOn(protocol.NewTCP4ServerEndpoint(h.r, p, "127.0.0.2"), protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return server }))
+	require.NoError(t, err)
+	protocol.SetLookup(t, func(context.Context, string) ([]net.IPAddr, error) {
+		return []net.IPAddr{{IP: net.IPv4(127, 0, 0, 1)}, {IP: net.IPv4(127, 0, 0, 2)}}, nil
+	})
+	client := newRec()
+	f := newServerFactory(func() protocol.Protocol { return client })
+	e := protocol.NewTCPClientEndpoint(h.r, "twohomes.test", p)
+	e.Timeout = -1
+	e.AttemptDelay = 20 * time.Millisecond
+	r := recv(t, h.connectTo(e, f), "Connect's Deferred")
+	require.NoError(t, r.err)
+	assert.Equal(t, "127.0.0.2", on(h, func() string { return client.Transport.RemoteAddr().(*net.TCPAddr).IP.String() }))
+	h.do(func() { client.Transport.LoseConnection() })
+	recv(t, client.lost, "the client's ConnectionLost")
+	type hooks struct{ starts, stops int }
+	assert.Equal(t, hooks{1, 1}, on(h, func() hooks { return hooks{f.starts, f.stops} }), "the attempt that was waiting has been stopped")
+}
