@@ -65,15 +65,22 @@ func (e *TCPServerEndpoint) Listen(f Factory) *deferred.Deferred[ListeningPort] 
 	if e.Reactor == nil || f == nil {
 		panic("protocol: TCPServerEndpoint.Listen: nil Reactor or Factory")
 	}
+	return e.listen(f, func(address string, opts []Option) (*Port, error) {
+		return ListenTCP(e.Reactor, address, f, opts...)
+	})
+}
+
+// listen is Listen, with the address listened on by listen.
+func (e *TCPServerEndpoint) listen(f Factory, listen func(address string, opts []Option) (*Port, error)) *deferred.Deferred[ListeningPort] {
 	addr, err := e.address()
 	if err != nil {
 		return deferred.Fail[ListeningPort](fmt.Errorf("%w: %s %s: %w", ErrCannotListen, e.network(), net.JoinHostPort(e.Interface, strconv.Itoa(e.Port)), err))
 	}
-	opts := e.Options
+	opts := e.Options[:len(e.Options):len(e.Options)]
 	if e.Backlog != 0 {
-		opts = append(opts[:len(opts):len(opts)], WithBacklog(e.Backlog))
+		opts = append(opts, WithBacklog(e.Backlog))
 	}
-	p, err := ListenTCP(e.Reactor, addr, f, opts...)
+	p, err := listen(addr, opts)
 	if err != nil {
 		return deferred.Fail[ListeningPort](err)
 	}

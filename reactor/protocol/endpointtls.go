@@ -2,10 +2,6 @@ package protocol
 
 import (
 	"crypto/tls"
-	"errors"
-	"fmt"
-	"net"
-	"strconv"
 
 	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/reactor"
@@ -32,16 +28,18 @@ func NewTLSServerEndpoint(r *reactor.Reactor, port int, iface string, config *tl
 	return &TLSServerEndpoint{TCPServerEndpoint: *NewTCP4ServerEndpoint(r, port, iface), Config: config}
 }
 
-// errTLSEndpoints is why TLS endpoints cannot listen nor connect yet.
-var errTLSEndpoints = errors.New("protocol: TLS endpoints are not available yet")
-
 // Listen implements [ServerEndpoint] as [TCPServerEndpoint.Listen] does,
-// for TLS. A nil Reactor, Config or f panics.
+// with [ListenTLS]: each connection's ConnectionMade runs once the TCP
+// connection is up, and its writes are held until the handshake ends. A
+// Config without a certificate fails the Deferred with [ErrCannotListen]
+// and [ErrTLS]. A nil Reactor, Config or f panics.
 func (e *TLSServerEndpoint) Listen(f Factory) *deferred.Deferred[ListeningPort] {
 	if e.Reactor == nil || e.Config == nil || f == nil {
 		panic("protocol: TLSServerEndpoint.Listen: nil Reactor, Config or Factory")
 	}
-	return deferred.Fail[ListeningPort](fmt.Errorf("%w: ssl %s: %w", ErrCannotListen, net.JoinHostPort(e.Interface, strconv.Itoa(e.Port)), errTLSEndpoints))
+	return e.listen(f, func(address string, opts []Option) (*Port, error) {
+		return ListenTLS(e.Reactor, address, e.Config, f, opts...)
+	})
 }
 
 // TLSClientEndpoint connects over TLS to a host and port: Twisted's
@@ -66,12 +64,24 @@ func NewTLSClientEndpoint(r *reactor.Reactor, host string, port int, config *tls
 }
 
 // Connect implements [ClientEndpoint] as [TCPClientEndpoint.Connect] does,
-// for TLS. A nil Reactor, Config or f panics.
+// with [ConnectTLS]: the Deferred fires once the protocol's ConnectionMade
+// has run, as soon as the TCP connection is up, as in Twisted; a handshake
+// that fails then ends the connection (ConnectionLost with [ErrTLS]). A
+// Config that verifies the server and has no ServerName verifies Host. A
+// nil Reactor, Config or f panics.
 func (e *TLSClientEndpoint) Connect(f Factory) *deferred.Deferred[Protocol] {
 	if e.Reactor == nil || e.Config == nil || f == nil {
 		panic("protocol: TLSClientEndpoint.Connect: nil Reactor, Config or Factory")
 	}
-	return deferred.Fail[Protocol](fmt.Errorf("%w: ssl %s: %w", ErrConnect, net.JoinHostPort(e.Host, strconv.Itoa(e.Port)), errTLSEndpoints))
+	config := e.Config
+	if config.ServerName == "" && !config.InsecureSkipVerify {
+		// The addresses dialled are IP literals: name the host.
+		config = config.Clone()
+		config.ServerName = e.Host
+	}
+	return e.connect(f, "ssl", func(address string, cf ClientFactory, opts []Option) Connector {
+		return ConnectTLS(e.Reactor, address, config, cf, opts...)
+	})
 }
 
 var (
