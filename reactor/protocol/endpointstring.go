@@ -198,9 +198,11 @@ type description struct {
 func parseDescription(text string) (*description, error) {
 	d := &description{text: text, kw: map[string]string{}}
 	var (
-		params  []string // the current parameter: its value, or name and value
-		current strings.Builder
-		hasName bool
+		params    []string // the current parameter: its value, or name and value
+		current   strings.Builder
+		hasName   bool
+		typeFirst = true // whether the first parameter is a value, the type
+		count     int
 	)
 	end := func() {
 		params = append(params, current.String())
@@ -209,8 +211,12 @@ func parseDescription(text string) (*description, error) {
 			d.args = append(d.args, params[0])
 		} else {
 			d.kw[params[0]] = params[1]
+			if count == 0 {
+				typeFirst = false
+			}
 		}
 		params, hasName = nil, false
+		count++
 	}
 	for i := 0; i < len(text); i++ {
 		switch c := text[i]; {
@@ -231,6 +237,9 @@ func parseDescription(text string) (*description, error) {
 		}
 	}
 	end()
+	if !typeFirst {
+		return nil, d.errorf(nil, "a description starts with the endpoint's type, not a name=value parameter")
+	}
 	d.kind = strings.ToLower(d.args[0])
 	d.args = d.args[1:]
 	if _, ok := d.kw[""]; ok {
