@@ -208,6 +208,14 @@ func (p *endpointProtocol) ConnectionMade(t Transport) {
 	}
 }
 
+// HandshakeCompleted passes the end of a TLS handshake on to a protocol
+// that is a [HandshakeListener]; to others it is nothing.
+func (p *endpointProtocol) HandshakeCompleted() {
+	if h, ok := p.Protocol.(HandshakeListener); ok {
+		h.HandshakeCompleted()
+	}
+}
+
 // ConnectionLost passes the reason on; a connection lost before the
 // Deferred fired (a ConnectionMade that panicked) fails it.
 func (p *endpointProtocol) ConnectionLost(reason error) {

@@ -118,3 +118,26 @@ func TestTLSServerEndpointWithoutCertificate(t *testing.T) {
 	require.ErrorIs(t, err, protocol.ErrCannotListen)
 	assert.ErrorIs(t, err, protocol.ErrTLS)
 }
+
+// handshaker is a rec that hears the end of its TLS handshake.
+type handshaker struct {
+	*rec
+	done chan bool
+}
+
+func (p *handshaker) HandshakeCompleted() { p.done <- true }
+
+// A protocol connected through a TLS endpoint hears HandshakeCompleted, as
+// one connected with ConnectTLS does.
+func TestTLSClientEndpointHandshakeListener(t *testing.T) {
+	h := newHarness(t)
+	p := newPKI(t)
+	port := tlsEcho(t, h, p)
+	e, err := protocol.ClientFromString(h.r, fmt.Sprintf("ssl:127.0.0.1:%d:hostname=localhost:caCertsDir=%s", port, protocol.QuoteStringArgument(p.caDir)))
+	require.NoError(t, err)
+	client := &handshaker{rec: newRec(), done: make(chan bool, 1)}
+	r := recv(t, h.connectTo(e, protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return client })), "Connect's Deferred")
+	require.NoError(t, r.err)
+	assert.Same(t, client, r.v)
+	assert.True(t, recv(t, client.done, "HandshakeCompleted"))
+}
