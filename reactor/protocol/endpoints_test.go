@@ -376,3 +376,43 @@ func TestTCPClientEndpointStaggersAttempts(t *testing.T) {
 	type hooks struct{ starts, stops int }
 	assert.Equal(t, hooks{1, 1}, on(h, func() hooks { return hooks{f.starts, f.stops} }), "the attempt that was waiting has been stopped")
 }
+
+// A ClientService keeps a connection to a real endpoint: WhenConnected
+// fires with the factory's protocol, and StopService, while an attempt to
+// an address that does not answer is in progress, cancels it through the
+// endpoint's canceller.
+func TestClientServiceOverTCPEndpoint(t *testing.T) {
+	h := newHarness(t)
+	port, err := h.listenOn(endpointFamilies[0].server(h), protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return newRec() }))
+	require.NoError(t, err)
+	client := newRec()
+	s := on(h, func() *protocol.ClientService {
+		s := protocol.NewClientService(endpointFamilies[0].client(h, port), protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return client }), h.r)
+		s.StartService()
+		return s
+	})
+	r := recv(t, on(h, func() <-chan result[protocol.Protocol] { return watch(s.WhenConnected(0)) }), "WhenConnected")
+	require.NoError(t, r.err)
+	assert.Same(t, client, r.v)
+	stopped := on(h, func() <-chan result[struct{}] { return watch(s.StopService()) })
+	require.NoError(t, recv(t, stopped, "StopService").err)
+	assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrConnectionDone)
+
+	addr := unansweringAddr(t)
+	_, ps, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(ps)
+	e := protocol.NewTCPClientEndpoint(h.r, "127.0.0.1", p)
+	e.Timeout = -1
+	f := newServerFactory(func() protocol.Protocol { return newRec() })
+	s = on(h, func() *protocol.ClientService {
+		s := protocol.NewClientService(e, f, h.r)
+		s.StartService()
+		return s
+	})
+	waiter := on(h, func() <-chan result[protocol.Protocol] { return watch(s.WhenConnected(0)) })
+	stopped = on(h, func() <-chan result[struct{}] { return watch(s.StopService()) })
+	require.NoError(t, recv(t, stopped, "StopService").err)
+	assert.Error(t, recv(t, waiter, "WhenConnected").err)
+	type hooks struct{ starts, stops int }
+	assert.Equal(t, hooks{1, 1}, on(h, func() hooks { return hooks{f.starts, f.stops} }), "the attempt was stopped")
+}
