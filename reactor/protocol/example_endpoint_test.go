@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"syscall"
 
 	"github.com/twinego/twine/reactor"
 	"github.com/twinego/twine/reactor/protocol"
@@ -81,4 +82,27 @@ func ExampleTCPClientEndpoint_Connect() {
 	r.Run()
 	// Output:
 	// connect failed: true
+}
+
+// Listening where another port listens fails the Deferred with
+// ErrCannotListen, the cause under it.
+func ExampleTCPServerEndpoint_Listen() {
+	r := reactor.New()
+	factory := protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return &Echo{} })
+	first := protocol.NewTCP4ServerEndpoint(r, 0, "127.0.0.1")
+	first.Listen(factory).AddCallback(func(port protocol.ListeningPort) (protocol.ListeningPort, error) {
+		second := protocol.NewTCP4ServerEndpoint(r, port.Addr().(*net.TCPAddr).Port, "127.0.0.1")
+		second.Backlog = 10
+		second.Listen(factory).AddErrback(func(err error) (protocol.ListeningPort, error) {
+			fmt.Println("cannot listen:", errors.Is(err, protocol.ErrCannotListen))
+			fmt.Println("in use:", errors.Is(err, syscall.EADDRINUSE))
+			return nil, nil
+		})
+		return port, nil
+	})
+	r.CallWhenRunning(func() { r.Stop() })
+	r.Run()
+	// Output:
+	// cannot listen: true
+	// in use: true
 }
