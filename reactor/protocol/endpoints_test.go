@@ -416,3 +416,45 @@ func TestClientServiceOverTCPEndpoint(t *testing.T) {
 	type hooks struct{ starts, stops int }
 	assert.Equal(t, hooks{1, 1}, on(h, func() hooks { return hooks{f.starts, f.stops} }), "the attempt was stopped")
 }
+
+// Endpoints from strings listen and connect over loopback with what the
+// strings say: the interface, the bind address, the socket's mode.
+func TestEndpointsFromStringsOverLoopback(t *testing.T) {
+	h := newHarness(t)
+	f := protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return newRec() })
+	se, err := protocol.ServerFromString(h.r, "tcp:0:interface=127.0.0.1:backlog=5")
+	require.NoError(t, err)
+	port, err := h.listenOn(se, f)
+	require.NoError(t, err)
+	p := port.Addr().(*net.TCPAddr).Port
+	path := filepath.Join(t.TempDir(), "s")
+	ue, err := protocol.ServerFromString(h.r, "unix:"+protocol.QuoteStringArgument(path)+":mode=600:lockfile=0")
+	require.NoError(t, err)
+	_, err = h.listenOn(ue, f)
+	require.NoError(t, err)
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+
+	for _, c := range []struct{ desc, local string }{
+		{"tcp:127.0.0.1:" + strconv.Itoa(p) + ":bindAddress=127.0.0.2", "127.0.0.2"},
+		{"tcp:host=localhost:port=" + strconv.Itoa(p) + ":timeout=5", "127.0.0.1"},
+		{"unix:path=" + protocol.QuoteStringArgument(path) + ":timeout=5", ""},
+	} {
+		t.Run(c.desc, func(t *testing.T) {
+			ce, err := protocol.ClientFromString(h.r, c.desc)
+			require.NoError(t, err)
+			client := newRec()
+			r := recv(t, h.connectTo(ce, protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return client })), "Connect's Deferred")
+			require.NoError(t, r.err)
+			local := on(h, func() net.Addr { return client.Transport.LocalAddr() })
+			if c.local != "" {
+				assert.Equal(t, c.local, local.(*net.TCPAddr).IP.String())
+			} else {
+				assert.Equal(t, "unix", local.Network())
+			}
+			h.do(func() { client.Transport.LoseConnection() })
+			recv(t, client.lost, "the client's ConnectionLost")
+		})
+	}
+}
