@@ -33,7 +33,7 @@ var ErrEndpointString = errors.New("protocol: bad endpoint description")
 //	unix:address[:mode][:backlog][:lockfile]
 //	                                       a [UnixServerEndpoint] (mode 666, backlog 50)
 //	ssl:port[:privateKey][:certKey][:sslmethod][:interface][:backlog][:extraCertChain][:dhParameters]
-//	                                       a TLS server over IPv4: see below
+//	                                       a [TLSServerEndpoint] over IPv4: see below
 //
 // For example "tcp:8080:interface=127.0.0.1:backlog=10", "tcp6:8080",
 // "unix:/run/app.sock:mode=660". The type is matched without regard to
@@ -120,7 +120,7 @@ func ServerFromString(r *reactor.Reactor, description string) (ServerEndpoint, e
 //	unix:path or unix:path=p [:timeout=seconds][:lockfile=0|1]
 //	                                             a [UnixClientEndpoint] (timeout 30)
 //	ssl: as tcp, with [:certKey=file][:privateKey=file][:caCertsDir=dir][:hostname=name]
-//	                                             a TLS client: see below
+//	                                             a [TLSClientEndpoint]: see below
 //
 // For example "tcp:example.com:80", "tcp:host=::1:port=8080:timeout=5"
 // ("tcp:\:\:1:8080" with the colons escaped), "unix:/run/app.sock". A
