@@ -20,7 +20,14 @@
 // (crypto/tls), as listenSSL and connectSSL, and every TCP or Unix
 // connection's transport is a [TLSTransport] that can StartTLS in
 // mid-connection. A [ServerEndpoint] listens and a [ClientEndpoint]
-// connects, each answering with a Deferred, as Twisted's endpoints do.
+// connects, each answering with a Deferred, as Twisted's endpoints do:
+// [TCPServerEndpoint], [UnixServerEndpoint], [TCPClientEndpoint] (which
+// looks a name up and tries its addresses), [UnixClientEndpoint], or one
+// that Twisted's endpoint strings describe:
+//
+//	server, err := protocol.ServerFromString(r, "tcp:8000:interface=127.0.0.1")
+//	client, err := protocol.ClientFromString(r, "tcp:host=example.com:port=80")
+//	d := protocol.ConnectProtocol(client, &Echo{})
 //
 //	type Echo struct{ protocol.Base }
 //
