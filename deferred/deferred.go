@@ -222,9 +222,20 @@ func (d *Deferred[T]) AddBoth(f func(T, error) (T, error)) *Deferred[T] {
 
 // AddCallbacks adds cb and eb as one step of the chain: cb runs on the
 // success path, eb on the error path, and never both. It returns d.
+//
+// A nil cb or eb passes its path through unchanged, as Twisted's
+// addCallbacks does for a missing errback: AddCallbacks(cb, nil) is
+// [Deferred.AddCallback] and AddCallbacks(nil, eb) is [Deferred.AddErrback].
+// Both nil is a misuse and panics, as Twisted refuses a step with no
+// callable.
 func (d *Deferred[T]) AddCallbacks(cb func(T) (T, error), eb func(error) (T, error)) *Deferred[T] {
-	if cb == nil || eb == nil {
+	switch {
+	case cb == nil && eb == nil:
 		panicMisuse("Deferred.AddCallbacks", errNilFunc)
+	case eb == nil:
+		return d.AddCallback(cb)
+	case cb == nil:
+		return d.AddErrback(eb)
 	}
 	return d.add(&pairFunc[T]{cb: cb, eb: eb})
 }
