@@ -24,7 +24,8 @@ import (
 // never waited, it has fired when Async returns; otherwise it fires on the
 // goroutine that resumed the body last, once the body has handed control
 // back. A panic in the body fails it with a [*PanicError]; a body that calls
-// [runtime.Goexit] (as t.FailNow does) fails it with an error that says so.
+// [runtime.Goexit] (as t.FailNow does) fails it with an error wrapping
+// [ErrGoexit].
 // For a T of any, a *Deferred[any] returned by the body is waited on, as a
 // callback's would be.
 //
@@ -604,9 +605,9 @@ func goroutineID() uint64 {
 
 // Errors of Async and Await.
 var (
-	errNilAwaiter       = errors.New("deferred: nil Awaiter")
-	errAwaiterZero      = errors.New("deferred: Awaiter not made by Async")
-	errAwaiterDone      = errors.New("deferred: Awaiter used after its Async body returned")
-	errAwaiterGoroutine = errors.New("deferred: Awaiter used outside its Async body's goroutine")
-	errBodyGoexit       = errors.New("deferred: Async body called runtime.Goexit")
+	errNilAwaiter             = errors.New("deferred: nil Awaiter")
+	errAwaiterZero            = errors.New("deferred: Awaiter not made by Async")
+	errAwaiterDone            = errors.New("deferred: Awaiter used after its Async body returned")
+	errAwaiterGoroutine       = errors.New("deferred: Awaiter used outside its Async body's goroutine")
+	errBodyGoexit       error = &goexitError{what: "Async body"}
 )

@@ -23,6 +23,11 @@ import (
 // recurse: a million Deferreds each waiting on the next fire in bounded stack.
 //
 // A panic in a callback is recovered and becomes a [*PanicError] in the chain.
+// A callback that calls [runtime.Goexit] (as t.FailNow does) ends the
+// goroutine that runs it, but not the chain: before the goroutine ends, the
+// chain goes on with an error wrapping [ErrGoexit] that names the callback,
+// and later callbacks, and chains waiting on this one, run as they would
+// after an error.
 // An error still at the end of the chain when the Deferred becomes unreachable
 // is reported once, through [OnUnhandledError]'s handler.
 //
@@ -81,6 +86,10 @@ type (
 		cb cbFunc[T]
 		eb ebFunc[T]
 	}
+	// relayFunc hands the result on to another Deferred ([Then],
+	// [Deferred.Chain]) and leaves the zero value: a runtime.Goexit in it
+	// came from the chain it handed the result to, which saw to it.
+	relayFunc[T any] func(T, error) (T, error)
 )
 
 // New returns a Deferred that has not fired.
@@ -253,7 +262,7 @@ func (d *Deferred[T]) runSlot(slot *any) bool {
 		return false
 	}
 	*slot = nil
-	d.result, d.err = invoke[T](l, d.result, d.err)
+	d.result, d.err = invoke(d, l, d.result, d.err, true)
 	return atomic.LoadUint32(&d.state)&sPaused == 0
 }
 
@@ -280,6 +289,14 @@ func (d *Deferred[T]) addUnfired(l any) bool {
 	}
 	atomic.StoreUint32(&d.state, s)
 	return true
+}
+
+// addLink adds l to the chain, by the fast path when it can.
+func (d *Deferred[T]) addLink(l any) *Deferred[T] {
+	if d.addUnfired(l) {
+		return d
+	}
+	return d.add(l)
 }
 
 func (d *Deferred[T]) add(l any) *Deferred[T] {

@@ -155,9 +155,7 @@ func Run[T, L any](a Acquirer[L], f func() (T, error)) *Deferred[T] {
 	if f == nil {
 		panicMisuse("Run", errNilFunc)
 	}
-	return ThenDeferred(a.Acquire(), func(L) *Deferred[T] {
-		return releaseAfter(a, Maybe(f))
-	})
+	return thenDeferred(a.Acquire(), "Run", f, holding(a, func() *Deferred[T] { return Maybe(f) }))
 }
 
 // RunDeferred is [Run] for a function that returns a Deferred: a is held
@@ -173,9 +171,25 @@ func RunDeferred[T, L any](a Acquirer[L], f func() *Deferred[T]) *Deferred[T] {
 	if f == nil {
 		panicMisuse("RunDeferred", errNilFunc)
 	}
-	return ThenDeferred(a.Acquire(), func(L) *Deferred[T] {
-		return releaseAfter(a, callHeld(f))
-	})
+	return thenDeferred(a.Acquire(), "RunDeferred", f, holding(a, func() *Deferred[T] { return callHeld(f) }))
+}
+
+// holding returns the function that Run and RunDeferred give ThenDeferred:
+// with a held, it calls call and releases a once call's Deferred fires. A
+// call cut short by runtime.Goexit releases a before the goroutine ends
+// (thenDeferred fails the returned Deferred).
+func holding[T, L any](a Acquirer[L], call func() *Deferred[T]) func(L) *Deferred[T] {
+	return func(L) *Deferred[T] {
+		exited := true
+		defer func() {
+			if exited {
+				a.Release()
+			}
+		}()
+		d := call()
+		exited = false
+		return releaseAfter(a, d)
+	}
 }
 
 // callHeld calls f, turning a panic or a nil Deferred into a failed one, so

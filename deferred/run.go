@@ -61,11 +61,23 @@ func (d *Deferred[T]) claimLocked(s uint32) {
 // in Twisted's _runCallbacks. A Deferred on the stack is not owned: as in
 // Twisted, a callback added to it meanwhile runs at once, and a chain that
 // waits on it meanwhile takes its current result.
+//
+// A callback that calls runtime.Goexit ends the goroutine, and run with
+// it; its deferred call then carries the chains on from where they stood,
+// with the error that invoke put in cur's result, before the goroutine ends.
 func run[T any](cur *Deferred[T], l0 any, batch []any) {
-	var (
-		stack []*Deferred[T]
-		done  = batch // the emptied batch, for reuse
-	)
+	runFrom(cur, l0, batch, nil)
+}
+
+// runFrom is run with the stack of Deferreds to resume after cur.
+func runFrom[T any](cur *Deferred[T], l0 any, batch []any, stack []*Deferred[T]) {
+	finished := false
+	defer func() {
+		if !finished {
+			runFrom(cur, nil, batch, stack)
+		}
+	}()
+	done := batch // the emptied batch, for reuse
 	anyT := isAny[T]()
 	for {
 		var l any
@@ -101,6 +113,7 @@ func run[T any](cur *Deferred[T], l0 any, batch []any) {
 				continue
 			}
 			if cur = resume(&stack); cur == nil {
+				finished = true
 				return
 			}
 			continue
@@ -130,13 +143,14 @@ func run[T any](cur *Deferred[T], l0 any, batch []any) {
 			outer.unlock(so)
 			if last {
 				if cur = resume(&stack); cur == nil {
+					finished = true
 					return
 				}
 				batch, done = nil, nil
 			}
 			continue
 		}
-		v, err := invoke[T](l, cur.result, cur.err)
+		v, err := invoke(cur, l, cur.result, cur.err, false)
 		if anyT && err == nil {
 			if inner, ok := any(v).(*Deferred[T]); ok {
 				if inner != cur {
@@ -273,31 +287,56 @@ func (d *Deferred[T]) waitOn(inner *Deferred[T]) {
 	inner.unlock(inner.linkLocked(si, d))
 }
 
-// invoke calls the link's function for the current result, turning a panic
-// into a *PanicError.
-func invoke[T any](l any, v T, err error) (rv T, rerr error) {
+// invoke calls the link's function for the current result of d, which the
+// caller owns, turning a panic into a *PanicError.
+//
+// A function that calls runtime.Goexit never returns: the error that says
+// so goes into d's result, where the caller's run finds it as it carries
+// the chain on (see run). With alone set, no run is above: the caller is
+// fire's fast path, and invoke carries d's chain on itself.
+func invoke[T any](d *Deferred[T], l any, v T, err error, alone bool) (rv T, rerr error) {
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
+		var zero T
 		if r := recover(); r != nil {
-			var zero T
 			rv, rerr = zero, NewPanicError(r)
+			return
+		}
+		if _, ok := l.(relayFunc[T]); ok {
+			// It had handed the result on: the Goexit belongs to
+			// the chain it went to, which has seen to it.
+			d.result, d.err = zero, nil
+		} else {
+			d.result, d.err = zero, linkGoexit[T](l, err)
+		}
+		if alone {
+			run(d, nil, nil)
 		}
 	}()
+	rv, rerr = v, err
 	switch f := l.(type) {
 	case cbFunc[T]:
 		if err == nil {
-			return f(v)
+			rv, rerr = f(v)
 		}
 	case ebFunc[T]:
 		if err != nil {
-			return f(err)
+			rv, rerr = f(err)
 		}
 	case bothFunc[T]:
-		return f(v, err)
+		rv, rerr = f(v, err)
 	case *pairFunc[T]:
 		if err == nil {
-			return f.cb(v)
+			rv, rerr = f.cb(v)
+		} else {
+			rv, rerr = f.eb(err)
 		}
-		return f.eb(err)
+	case relayFunc[T]:
+		rv, rerr = f(v, err)
 	}
-	return v, err
+	returned = true
+	return rv, rerr
 }

@@ -12,7 +12,7 @@ func Then[T, U any](d *Deferred[T], f func(T) (U, error)) *Deferred[U] {
 	if f == nil {
 		panicMisuse("Then", errNilFunc)
 	}
-	return onSuccess(d, func(v T, out *Deferred[U]) {
+	return onSuccess(d, "Then", f, func(v T, out *Deferred[U]) {
 		u, err := callValue(f, v)
 		if err == nil {
 			if inner, ok := asDeferred(u); ok {
@@ -33,13 +33,19 @@ func ThenDeferred[T, U any](d *Deferred[T], f func(T) *Deferred[U]) *Deferred[U]
 	if f == nil {
 		panicMisuse("ThenDeferred", errNilFunc)
 	}
-	return onSuccess(d, func(v T, out *Deferred[U]) {
+	return thenDeferred(d, "ThenDeferred", f, f)
+}
+
+// thenDeferred is ThenDeferred, for the function that op (a public name)
+// was given as user: the one a runtime.Goexit error names.
+func thenDeferred[T, U any](d *Deferred[T], op string, user any, f func(T) *Deferred[U]) *Deferred[U] {
+	return onSuccess(d, op, user, func(v T, out *Deferred[U]) {
 		inner, err := callDeferred(f, v)
 		switch {
 		case err != nil:
 			out.settle(*new(U), err)
 		case inner == nil:
-			out.settle(*new(U), &misuse{op: "ThenDeferred", err: errNilDeferred})
+			out.settle(*new(U), &misuse{op: op, err: errNilDeferred})
 		default:
 			out.follow(inner)
 		}
@@ -50,17 +56,28 @@ func ThenDeferred[T, U any](d *Deferred[T], f func(T) *Deferred[U]) *Deferred[U]
 // settle gives when d succeeds. It adds one step to d's chain, after which
 // d's result is the zero value with no error; cancelling the returned
 // Deferred before d fires cancels d.
-func onSuccess[T, U any](d *Deferred[T], settle func(v T, out *Deferred[U])) *Deferred[U] {
+//
+// A runtime.Goexit in settle (in the user's f) fails the returned Deferred
+// with an error wrapping [ErrGoexit] that names f, before the goroutine ends.
+func onSuccess[T, U any](d *Deferred[T], op string, f any, settle func(v T, out *Deferred[U])) *Deferred[U] {
 	out := NewWithCanceller(func(*Deferred[U]) { d.Cancel() })
-	d.AddBoth(func(v T, err error) (T, error) {
+	d.addLink(relayFunc[T](func(v T, err error) (T, error) {
 		if err != nil {
 			out.settle(*new(U), err)
 		} else {
+			exited := true
+			defer func() {
+				if exited {
+					// Ignored if f's Deferred had fired out already.
+					out.settle(*new(U), funcGoexit(op+" function", f))
+				}
+			}()
 			settle(v, out)
+			exited = false
 		}
 		var zero T
 		return zero, nil
-	})
+	}))
 	return out
 }
 
@@ -92,15 +109,15 @@ func (d *Deferred[T]) Chain(other *Deferred[T]) *Deferred[T] {
 	if other == d {
 		panicMisuse("Deferred.Chain", errChainToItself)
 	}
-	return d.AddCallbacks(func(v T) (T, error) {
-		other.Callback(v)
+	return d.addLink(relayFunc[T](func(v T, err error) (T, error) {
+		if err != nil {
+			other.Errback(err)
+		} else {
+			other.Callback(v)
+		}
 		var zero T
 		return zero, nil
-	}, func(err error) (T, error) {
-		other.Errback(err)
-		var zero T
-		return zero, nil
-	})
+	}))
 }
 
 // settle fires d without panicking if it has already fired: internal
