@@ -26,8 +26,8 @@ import (
 // back. A panic in the body fails it with a [*PanicError]; a body that calls
 // [runtime.Goexit] (as t.FailNow does) fails it with an error wrapping
 // [ErrGoexit].
-// For a T of any, a *Deferred[any] returned by the body is waited on, as a
-// callback's would be.
+// For a T of any, a Deferred of any element type returned by the body is
+// waited on, as a callback's would be.
 //
 // Cancellation. Cancelling the returned Deferred cancels the Deferred the body
 // waits on; the body sees that Deferred's error (usually [ErrCancelled]) from
@@ -93,7 +93,7 @@ func Async[T any](body func(a *Awaiter) (T, error)) *Deferred[T] {
 }
 
 // bodyDeferred reports whether v, what a body returned without an error, is
-// a *Deferred[any] for the Async's Deferred to wait on: only when T is any.
+// a Deferred for the Async's Deferred to wait on: only when T is any.
 // A nil one is misuse, and err says so.
 func bodyDeferred[T any](v T) (inner *Deferred[T], err error, ok bool) {
 	if inner, ok = asDeferred(v); ok && inner == nil {

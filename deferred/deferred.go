@@ -17,10 +17,13 @@ import (
 // that adds a callback to a Deferred that has already fired; never two at a
 // time. All methods are safe to call from several goroutines.
 //
-// A Deferred[any] whose callback returns a *Deferred[any] pauses its chain
-// until that Deferred fires, then goes on with its result, as in Twisted;
-// typed chains do the same with [ThenDeferred]. Chains of such waits do not
-// recurse: a million Deferreds each waiting on the next fire in bounded stack.
+// A Deferred[any] whose callback returns a Deferred, of any element type,
+// pauses its chain until that Deferred fires, then goes on with its result
+// (as an any), as in Twisted; typed chains do the same with [ThenDeferred].
+// A callback that returns a nil Deferred fails the chain. Chains of waits
+// between Deferred[any]s do not recurse: a million Deferreds each waiting
+// on the next fire in bounded stack. (A wait on a Deferred of another type
+// goes through a Deferred[any] of its own, one stack frame deeper.)
 //
 // A panic in a callback is recovered and becomes a [*PanicError] in the chain.
 // A callback that calls [runtime.Goexit] (as t.FailNow does) ends the
@@ -130,7 +133,8 @@ func Fail[T any](err error) *Deferred[T] {
 // goroutine. Firing a Deferred twice panics with an error that wraps
 // [ErrAlreadyCalled], except for the first late fire of a Deferred that was
 // cancelled without a canceller, which is ignored. For a Deferred[any], v must
-// not itself be a *Deferred[any].
+// not itself be a Deferred, of any element type: Callback panics, as Twisted
+// refuses a Deferred as a result.
 func (d *Deferred[T]) Callback(v T) {
 	checkNotDeferred("Deferred.Callback", v)
 	d.fire(v, nil, "Deferred.Callback")
@@ -420,18 +424,87 @@ func isAny[T any]() bool {
 	return ok
 }
 
-// asDeferred returns v as the Deferred it holds, when T is any and v is a
-// *Deferred[any]: the one case in which a result is a Deferred to wait on.
+// asDeferred returns the Deferred that v, a result in a chain of T, makes
+// the chain wait on: when T is any and v holds a *Deferred of any element
+// type. A *Deferred[any] is waited on itself; a Deferred of another type
+// through a new Deferred[any] that takes its result (see bridge). A nil
+// Deferred gives (nil, true): the caller fails the chain with its own words.
 func asDeferred[T any](v T) (*Deferred[T], bool) {
 	if !isAny[T]() {
 		return nil, false
 	}
-	d, ok := any(v).(*Deferred[T])
-	return d, ok
+	switch x := any(v).(type) {
+	case *Deferred[T]:
+		return x, true
+	case anyDeferred:
+		if b := x.bridge(); b != nil {
+			return any(b).(*Deferred[T]), true
+		}
+		return nil, true
+	}
+	return nil, false
 }
 
+// anyDeferred is what every *Deferred[T] is, whatever its T: a Deferred
+// that a chain of any can wait on.
+type anyDeferred interface {
+	OnComplete(done func(err error))
+	bridge() *Deferred[any]
+}
+
+// OnComplete adds a step to d's chain that calls done with nil when the
+// chain reaches it with a result, or with the error when it reaches it
+// with one, and leaves T's zero value and no error: the result is
+// consumed, as when a Twisted Cooperator waits on a Deferred, and an error
+// handed to done counts as handled. It returns at once; done runs as any
+// callback does, on the goroutine that fires d (or at once, if d has
+// fired). A nil d or done panics.
+//
+// With it every *Deferred[T], whatever its T, is a cooperate.Waitable: a
+// task that yields a Deferred of any type waits on it.
+func (d *Deferred[T]) OnComplete(done func(err error)) {
+	if d == nil {
+		panicMisuse("Deferred.OnComplete", errNilDeferred)
+	}
+	if done == nil {
+		panicMisuse("Deferred.OnComplete", errNilFunc)
+	}
+	d.addLink(relayFunc[T](func(_ T, err error) (T, error) {
+		done(err)
+		var zero T
+		return zero, nil
+	}))
+}
+
+// bridge returns a Deferred[any] that fires with d's result, as any, when
+// d's chain reaches this point, after which d holds T's zero value and no
+// error, as a Deferred a chain waits on does. Cancelling the bridge
+// cancels d. A nil d gives nil.
+func (d *Deferred[T]) bridge() *Deferred[any] {
+	if d == nil {
+		return nil
+	}
+	if b, ok := any(d).(*Deferred[any]); ok {
+		return b
+	}
+	b := NewWithCanceller(func(*Deferred[any]) { d.Cancel() })
+	d.addLink(relayFunc[T](func(v T, err error) (T, error) {
+		// fire, not Callback: a T that is itself a Deferred is
+		// passed on as a value.
+		b.fire(v, err, "")
+		var zero T
+		return zero, nil
+	}))
+	return b
+}
+
+// checkNotDeferred panics, naming op, when T is any and v holds a
+// Deferred: a Deferred's result is never a Deferred, as in Twisted.
 func checkNotDeferred[T any](op string, v T) {
-	if _, ok := asDeferred(v); ok {
+	if !isAny[T]() {
+		return
+	}
+	if _, ok := any(v).(anyDeferred); ok {
 		panicMisuse(op, errFireDeferred)
 	}
 }

@@ -25,8 +25,9 @@
 // [Deferred.Chain], addTimeout is [Deferred.AddTimeout] on a
 // [scheduler.Clock]; CancelledError and TimeoutError are [ErrCancelled] and
 // [ErrTimeout]. A callback that returns a Deferred pauses the chain until it
-// fires: for a Deferred[any] by returning a *Deferred[any], as in Twisted,
-// and for typed chains with [ThenDeferred]. [Then] changes the result type.
+// fires: for a Deferred[any] by returning a Deferred of any element type, as
+// in Twisted, and for typed chains with [ThenDeferred]. Every Deferred, of
+// any type, has [Deferred.OnComplete], which makes it a cooperate.Waitable. [Then] changes the result type.
 //
 // gatherResults is [All], DeferredList is [List] (and [First] for its
 // fireOnOneCallback form), race is [Race]; FirstError and FailureGroup are

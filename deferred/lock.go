@@ -141,8 +141,8 @@ type Acquirer[L any] interface {
 // f is called on the goroutine that hands a over: at once when a is free,
 // otherwise in the Release that ends the previous hold. An error or a panic
 // in f (as a [*PanicError]) fails the returned Deferred and releases a all
-// the same. As with [Maybe], for a T of any a *Deferred[any] returned by f
-// is waited on, and a is held until it fires.
+// the same. As with [Maybe], for a T of any a Deferred (of any element type)
+// returned by f is waited on, and a is held until it fires.
 //
 // Cancelling the returned Deferred while it waits for a removes it from a's
 // line, and f is never called; cancelling it while f's Deferred is pending

@@ -152,13 +152,17 @@ func runFrom[T any](cur *Deferred[T], l0 any, batch []any, stack []*Deferred[T])
 		}
 		v, err := invoke(cur, l, cur.result, cur.err, false)
 		if anyT && err == nil {
-			if inner, ok := any(v).(*Deferred[T]); ok {
-				if inner != cur {
+			if inner, ok := asDeferred(v); ok {
+				var zero T
+				switch inner {
+				case cur:
+					v, err = zero, errReturnedSelf
+				case nil:
+					v, err = zero, errReturnedNil
+				default:
 					cur.waitOn(inner)
 					continue
 				}
-				var zero T
-				v, err = zero, errReturnedSelf
 			}
 		}
 		cur.result, cur.err = v, err

@@ -2,8 +2,9 @@ package deferred
 
 // Then returns a Deferred of another type that fires with f's result when d
 // succeeds, or with d's error when d fails; f is not called then. An error or
-// a panic in f fails the returned Deferred. For a U of any, a *Deferred[any]
-// returned by f is waited on, as a callback's would be.
+// a panic in f fails the returned Deferred. For a U of any, a Deferred of
+// any element type returned by f is waited on, as a callback's would be (a
+// nil one fails the returned Deferred).
 //
 // Then adds one step to d's chain: after it, d's own result is the zero value
 // with no error, as after Twisted's chainDeferred. Cancelling the returned
@@ -16,6 +17,10 @@ func Then[T, U any](d *Deferred[T], f func(T) (U, error)) *Deferred[U] {
 		u, err := callValue(f, v)
 		if err == nil {
 			if inner, ok := asDeferred(u); ok {
+				if inner == nil {
+					out.settle(*new(U), &misuse{op: "Then", err: errNilDeferred})
+					return
+				}
 				out.follow(inner)
 				return
 			}
@@ -84,7 +89,8 @@ func onSuccess[T, U any](d *Deferred[T], op string, f any, settle func(v T, out 
 // Maybe calls f and returns a Deferred with its outcome: Twisted's
 // maybeDeferred. A returned error or a panic (as a [*PanicError]) gives a
 // failed Deferred. For a T of any, a *Deferred[any] returned by f is
-// returned itself.
+// returned itself, a Deferred of another element type is waited on by the
+// returned Deferred[any], and a nil one gives a failed Deferred.
 func Maybe[T any](f func() (T, error)) *Deferred[T] {
 	if f == nil {
 		panicMisuse("Maybe", errNilFunc)
@@ -94,6 +100,9 @@ func Maybe[T any](f func() (T, error)) *Deferred[T] {
 		return Fail[T](err)
 	}
 	if d, ok := asDeferred(v); ok {
+		if d == nil {
+			return Fail[T](&misuse{op: "Maybe", err: errNilDeferred})
+		}
 		return d
 	}
 	return Succeed(v)
