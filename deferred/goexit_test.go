@@ -223,3 +223,21 @@ func TestGoexitInAnAsyncBodyWrapsErrGoexit(t *testing.T) {
 	assert.True(t, errors.Is(err, deferred.ErrGoexit))
 	assert.Contains(t, err.Error(), "Async body")
 }
+
+func TestGoexitTwiceInOneChain(t *testing.T) {
+	// The second exit happens while the goroutine is already exiting,
+	// inside the deferred call that carries the chain on after the first.
+	var r recorder
+	d := deferred.New[any]()
+	for range 4 {
+		d.AddCallback(func(v any) (any, error) { r.add("skipped"); return v, nil })
+	}
+	exitErrback := func(error) (any, error) { runtime.Goexit(); return nil, nil }
+	d.AddErrback(exitErrback)
+	d.AddErrback(func(err error) (any, error) { r.add("after first"); return nil, err })
+	d.AddErrback(exitErrback)
+	d.AddErrback(func(err error) (any, error) { r.add("after second"); return "recovered", nil })
+	assert.False(t, onGoroutine(func() { d.Errback(errA) }))
+	assert.Equal(t, []string{"after first", "after second"}, r.calls)
+	assert.Equal(t, "recovered", successOf(t, d))
+}
