@@ -301,46 +301,61 @@ func (d *Deferred[T]) waitOn(inner *Deferred[T]) {
 func invoke[T any](d *Deferred[T], l any, v T, err error, alone bool) (rv T, rerr error) {
 	returned := false
 	defer func() {
-		if returned {
-			return
-		}
-		var zero T
-		if r := recover(); r != nil {
-			rv, rerr = zero, NewPanicError(r)
-			return
-		}
-		if _, ok := l.(relayFunc[T]); ok {
-			// It had handed the result on: the Goexit belongs to
-			// the chain it went to, which has seen to it.
-			d.result, d.err = zero, nil
-		} else {
-			d.result, d.err = zero, linkGoexit[T](l, err)
-		}
-		if alone {
-			run(d, nil, nil)
+		if !returned {
+			rv, rerr = d.unwound(l, alone, recover())
 		}
 	}()
-	rv, rerr = v, err
 	switch f := l.(type) {
 	case cbFunc[T]:
 		if err == nil {
 			rv, rerr = f(v)
+			returned = true
+			return rv, rerr
 		}
 	case ebFunc[T]:
 		if err != nil {
 			rv, rerr = f(err)
+			returned = true
+			return rv, rerr
 		}
 	case bothFunc[T]:
 		rv, rerr = f(v, err)
+		returned = true
+		return rv, rerr
 	case *pairFunc[T]:
 		if err == nil {
 			rv, rerr = f.cb(v)
 		} else {
 			rv, rerr = f.eb(err)
 		}
+		returned = true
+		return rv, rerr
 	case relayFunc[T]:
 		rv, rerr = f(v, err)
+		returned = true
+		return rv, rerr
 	}
 	returned = true
-	return rv, rerr
+	return v, err
+}
+
+// unwound is invoke's deferred call for a link l that did not return: it
+// panicked with r, or, for a nil r, called runtime.Goexit. d's result and
+// error are still the ones l was given.
+func (d *Deferred[T]) unwound(l any, alone bool, r any) (T, error) {
+	var zero T
+	if r != nil {
+		return zero, NewPanicError(r)
+	}
+	if _, ok := l.(relayFunc[T]); ok {
+		// It had handed the result on: the Goexit belongs to the chain
+		// it went to, which has seen to it.
+		d.result, d.err = zero, nil
+	} else {
+		d.result, d.err = zero, linkGoexit[T](l, d.err)
+	}
+	if alone {
+		run(d, nil, nil)
+	}
+	return zero, d.err
 }
