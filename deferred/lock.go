@@ -155,7 +155,13 @@ func Run[T, L any](a Acquirer[L], f func() (T, error)) *Deferred[T] {
 	if f == nil {
 		panicMisuse("Run", errNilFunc)
 	}
-	return thenDeferred(a.Acquire(), "Run", f, holding(a, func() *Deferred[T] { return Maybe(f) }))
+	return onSuccess(a.Acquire(), func(_ L, out *Deferred[T]) {
+		exited := true
+		defer releaseIfExited(a, out, "Run", f, &exited)
+		d := Maybe(f)
+		exited = false
+		out.follow(releaseAfter(a, d))
+	})
 }
 
 // RunDeferred is [Run] for a function that returns a Deferred: a is held
@@ -171,24 +177,23 @@ func RunDeferred[T, L any](a Acquirer[L], f func() *Deferred[T]) *Deferred[T] {
 	if f == nil {
 		panicMisuse("RunDeferred", errNilFunc)
 	}
-	return thenDeferred(a.Acquire(), "RunDeferred", f, holding(a, func() *Deferred[T] { return callHeld(f) }))
+	return onSuccess(a.Acquire(), func(_ L, out *Deferred[T]) {
+		exited := true
+		defer releaseIfExited(a, out, "RunDeferred", f, &exited)
+		d := callHeld(f)
+		exited = false
+		out.follow(releaseAfter(a, d))
+	})
 }
 
-// holding returns the function that Run and RunDeferred give ThenDeferred:
-// with a held, it calls call and releases a once call's Deferred fires. A
-// call cut short by runtime.Goexit releases a before the goroutine ends
-// (thenDeferred fails the returned Deferred).
-func holding[T, L any](a Acquirer[L], call func() *Deferred[T]) func(L) *Deferred[T] {
-	return func(L) *Deferred[T] {
-		exited := true
-		defer func() {
-			if exited {
-				a.Release()
-			}
-		}()
-		d := call()
-		exited = false
-		return releaseAfter(a, d)
+// releaseIfExited releases a and fails out, naming f, the function given
+// to op, if *exited is still set: deferred by Run and RunDeferred around
+// the call of f, it gives the hold back when f ended the goroutine with
+// runtime.Goexit.
+func releaseIfExited[T, L any](a Acquirer[L], out *Deferred[T], op string, f any, exited *bool) {
+	if *exited {
+		a.Release()
+		settleIfExited(out, op, f, exited)
 	}
 }
 

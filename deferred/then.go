@@ -13,8 +13,11 @@ func Then[T, U any](d *Deferred[T], f func(T) (U, error)) *Deferred[U] {
 	if f == nil {
 		panicMisuse("Then", errNilFunc)
 	}
-	return onSuccess(d, "Then", f, func(v T, out *Deferred[U]) {
+	return onSuccess(d, func(v T, out *Deferred[U]) {
+		exited := true
+		defer settleIfExited(out, "Then", f, &exited)
 		u, err := callValue(f, v)
+		exited = false
 		if err == nil {
 			if inner, ok := asDeferred(u); ok {
 				if inner == nil {
@@ -38,19 +41,16 @@ func ThenDeferred[T, U any](d *Deferred[T], f func(T) *Deferred[U]) *Deferred[U]
 	if f == nil {
 		panicMisuse("ThenDeferred", errNilFunc)
 	}
-	return thenDeferred(d, "ThenDeferred", f, f)
-}
-
-// thenDeferred is ThenDeferred, for the function that op (a public name)
-// was given as user: the one a runtime.Goexit error names.
-func thenDeferred[T, U any](d *Deferred[T], op string, user any, f func(T) *Deferred[U]) *Deferred[U] {
-	return onSuccess(d, op, user, func(v T, out *Deferred[U]) {
+	return onSuccess(d, func(v T, out *Deferred[U]) {
+		exited := true
+		defer settleIfExited(out, "ThenDeferred", f, &exited)
 		inner, err := callDeferred(f, v)
+		exited = false
 		switch {
 		case err != nil:
 			out.settle(*new(U), err)
 		case inner == nil:
-			out.settle(*new(U), &misuse{op: op, err: errNilDeferred})
+			out.settle(*new(U), &misuse{op: "ThenDeferred", err: errNilDeferred})
 		default:
 			out.follow(inner)
 		}
@@ -61,24 +61,13 @@ func thenDeferred[T, U any](d *Deferred[T], op string, user any, f func(T) *Defe
 // settle gives when d succeeds. It adds one step to d's chain, after which
 // d's result is the zero value with no error; cancelling the returned
 // Deferred before d fires cancels d.
-//
-// A runtime.Goexit in settle (in the user's f) fails the returned Deferred
-// with an error wrapping [ErrGoexit] that names f, before the goroutine ends.
-func onSuccess[T, U any](d *Deferred[T], op string, f any, settle func(v T, out *Deferred[U])) *Deferred[U] {
+func onSuccess[T, U any](d *Deferred[T], settle func(v T, out *Deferred[U])) *Deferred[U] {
 	out := NewWithCanceller(func(*Deferred[U]) { d.Cancel() })
 	d.addLink(relayFunc[T](func(v T, err error) (T, error) {
 		if err != nil {
 			out.settle(*new(U), err)
 		} else {
-			exited := true
-			defer func() {
-				if exited {
-					// Ignored if f's Deferred had fired out already.
-					out.settle(*new(U), funcGoexit(op+" function", f))
-				}
-			}()
 			settle(v, out)
-			exited = false
 		}
 		var zero T
 		return zero, nil
@@ -167,6 +156,15 @@ func (d *Deferred[T]) follow(inner *Deferred[T]) {
 		return
 	}
 	inner.unlock(si)
+}
+
+// settleIfExited fails out with an error wrapping ErrGoexit that names f,
+// the function given to op, if *exited is still set: deferred around the
+// call of f, it fires out when f ended the goroutine with runtime.Goexit.
+func settleIfExited[U any](out *Deferred[U], op string, f any, exited *bool) {
+	if *exited {
+		out.settle(*new(U), funcGoexit(op+" function", f))
+	}
 }
 
 func callValue[T, U any](f func(T) (U, error), v T) (u U, err error) {
