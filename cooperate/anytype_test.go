@@ -1,13 +1,17 @@
 package cooperate_test
 
 import (
+	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/twinego/twine/cooperate"
 	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/scheduler"
 )
 
 // A task that yields a Deferred of any element type waits on it, as
@@ -101,4 +105,39 @@ func TestEveryDeferredIsAWaitable(t *testing.T) {
 	w := cooperate.Wait(deferred.New[float64]())
 	_, ok := w.(*deferred.Deferred[float64])
 	assert.True(t, ok, "Wait returns the Deferred itself")
+}
+
+func TestLaneTaskWaitsOnAYieldedTypedDeferred(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clock := scheduler.NewManualClock()
+		c := cooperate.New(clock, cooperate.WithLanes(2))
+		defer c.Stop()
+		d := deferred.New[[]byte]()
+		failed := deferred.New[float64]()
+		var resumed atomic.Bool
+		done := watch(cooperate.Coiterate(c, func(yield func(any) bool) {
+			if !yield(d) {
+				return
+			}
+			resumed.Store(true)
+		}))
+		failing := watch(cooperate.Coiterate(c, values(failed)))
+		synctest.Wait()
+		clock.Advance(0)
+		synctest.Wait()
+		require.False(t, resumed.Load(), "the task waits on the Deferred[[]byte]")
+		require.False(t, failing.fired)
+
+		var wg sync.WaitGroup
+		wg.Go(func() { d.Callback([]byte("from another goroutine")) })
+		wg.Go(func() { failed.Errback(errBoom) })
+		wg.Wait()
+		synctest.Wait()
+		clock.Advance(0)
+		synctest.Wait()
+		assert.True(t, resumed.Load(), "the task resumed on its lane")
+		require.True(t, done.fired)
+		assert.NoError(t, done.err)
+		requireFailedWith(t, failing, errBoom)
+	})
 }
