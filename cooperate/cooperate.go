@@ -12,11 +12,11 @@ import (
 // runs the iterator to its next value. A value that is a Deferred of any
 // type (a *deferred.Deferred[T]) or another [Waitable] pauses the task until
 // it completes, and fails the task if it fails, as in Twisted; other values,
-// nil and nil Deferreds included, are ignored. A step that panics fails the task with a
-// *deferred.PanicError; one that calls [runtime.Goexit] (as t.FailNow does)
-// fails it with an error wrapping [ErrGoexit] (see [Task]). With
-// [WithLanes], seq runs on a lane's goroutine, concurrently with the loop and
-// with other tasks, and a task that waits resumes on its lane.
+// nil and nil Deferreds included, are ignored. A step that panics fails the
+// task with a *deferred.PanicError; one that calls [runtime.Goexit] (as
+// t.FailNow does) fails it with an error wrapping [ErrGoexit] (see [Task]).
+// With [WithLanes], seq runs on a lane's goroutine, concurrently with the
+// loop and with other tasks, and a task that waits resumes on its lane.
 //
 // On a stopped Cooperator the task fails at once with [ErrSchedulerStopped].
 // A nil c or seq panics.
