@@ -347,15 +347,16 @@ func (d *Deferred[T]) unwound(l any, alone bool, r any) (T, error) {
 	if r != nil {
 		return zero, NewPanicError(r)
 	}
-	if _, ok := l.(relayFunc[T]); ok {
-		// It had handed the result on: the Goexit belongs to the chain
-		// it went to, which has seen to it.
-		d.result, d.err = zero, nil
-	} else {
-		d.result, d.err = zero, linkGoexit[T](l, d.err)
+	var err error
+	if _, ok := l.(relayFunc[T]); !ok {
+		err = linkGoexit[T](l, d.err)
 	}
+	// A relay had handed the result on: the Goexit belongs to the chain
+	// it went to, which has seen to it, and d goes on with nothing.
+	d.result, d.err = zero, err
 	if alone {
+		// d is no longer this goroutine's once run returns.
 		run(d, nil, nil)
 	}
-	return zero, d.err
+	return zero, err
 }
