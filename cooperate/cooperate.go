@@ -2,20 +2,21 @@ package cooperate
 
 import (
 	"iter"
+	"reflect"
 
 	"github.com/twinego/twine/deferred"
 )
 
 // Cooperate adds seq as a new task and returns it: Twisted's cooperate. The
 // task's first step runs in a later slice, never inside Cooperate. Each step
-// runs the iterator to its next value. A value that is a
-// *deferred.Deferred[any], a *deferred.Deferred[struct{}] or a [Waitable]
-// pauses the task until it completes, and fails the task if it fails; other
-// values, nil included, are ignored. A step that panics fails the task with a
-// *deferred.PanicError; one that calls [runtime.Goexit] (as t.FailNow does)
-// fails it with an error wrapping [ErrGoexit] (see [Task]). With
-// [WithLanes], seq runs on a lane's goroutine, concurrently with the loop and
-// with other tasks, and a task that waits resumes on its lane.
+// runs the iterator to its next value. A value that is a Deferred of any
+// type (a *deferred.Deferred[T]) or another [Waitable] pauses the task until
+// it completes, and fails the task if it fails, as in Twisted; other values,
+// nil and nil Deferreds included, are ignored. A step that panics fails the
+// task with a *deferred.PanicError; one that calls [runtime.Goexit] (as
+// t.FailNow does) fails it with an error wrapping [ErrGoexit] (see [Task]).
+// With [WithLanes], seq runs on a lane's goroutine, concurrently with the
+// loop and with other tasks, and a task that waits resumes on its lane.
 //
 // On a stopped Cooperator the task fails at once with [ErrSchedulerStopped].
 // A nil c or seq panics.
@@ -63,9 +64,9 @@ func Coiterate(c *Cooperator, seq iter.Seq[any]) *deferred.Deferred[struct{}] {
 
 // Waitable is a value a task can yield to wait for it: the task pauses until
 // the value completes, then resumes on the loop, or fails if the value
-// failed. [Wait] makes one from a Deferred of any type; a task given to
-// [Cooperator.Cooperate] also waits on a *deferred.Deferred[any] or a
-// *deferred.Deferred[struct{}] yielded as it is.
+// failed. Every *deferred.Deferred[T] is one, whatever its T, through its
+// OnComplete method: a task that yields a Deferred of any type waits on it,
+// as Twisted's Cooperator waits on any Deferred a step yields.
 type Waitable interface {
 	// OnComplete arranges for done to be called once, when the value
 	// completes: with nil on success, or with the error it failed with. done
@@ -73,38 +74,42 @@ type Waitable interface {
 	OnComplete(done func(err error))
 }
 
-// Wait returns a [Waitable] for d, for a task to yield so that it waits on a
-// Deferred of any type. Waiting consumes d's result, as Twisted's
-// Cooperator does: callbacks added to d afterwards receive T's zero value
-// and no error. A nil d panics.
+// Wait returns d as a [Waitable], for a task to yield so that it waits on
+// it. Waiting consumes d's result, as Twisted's Cooperator does: callbacks
+// added to d afterwards receive T's zero value and no error. A
+// *deferred.Deferred[T] is a Waitable already, and may be yielded as it is;
+// Wait says so in the code, and refuses a nil d, which panics.
 func Wait[T any](d *deferred.Deferred[T]) Waitable {
 	if d == nil {
 		panic("cooperate: Wait: nil Deferred")
 	}
-	return deferredWaitable[T]{d}
+	return d
 }
 
-type deferredWaitable[T any] struct{ d *deferred.Deferred[T] }
-
-func (w deferredWaitable[T]) OnComplete(done func(error)) {
-	w.d.AddBoth(func(_ T, err error) (T, error) {
-		done(err)
-		var zero T
-		return zero, nil
-	})
+// deferredLike is the method set that every *deferred.Deferred[T] has,
+// whatever its T.
+type deferredLike interface {
+	Waitable
+	Called() bool
+	Cancel()
 }
 
 // asWaitable returns the Waitable a yielded value stands for, or nil if the
-// task should not wait on it.
+// task should not wait on it. A nil Deferred, of any type, is not waited
+// on, as nil is not.
 func asWaitable(v any) Waitable {
 	switch x := v.(type) {
 	case *deferred.Deferred[any]:
 		if x != nil {
-			return deferredWaitable[any]{x}
+			return x
 		}
 	case *deferred.Deferred[struct{}]:
 		if x != nil {
-			return deferredWaitable[struct{}]{x}
+			return x
+		}
+	case deferredLike:
+		if rv := reflect.ValueOf(x); rv.Kind() != reflect.Pointer || !rv.IsNil() {
+			return x
 		}
 	case Waitable:
 		return x

@@ -13,7 +13,8 @@
 // [scheduler.ManualClock] in tests. Its tasks are iterators. [Each] is the
 // everyday entry point: it wraps a `for v := range seq { ... }` loop body.
 // [Cooperator.Cooperate] and [Coiterate] take an iter.Seq[any] whose yielded
-// Deferreds pause the task until they fire, as in Twisted. Tasks take turns
+// Deferreds, of any element type, pause the task until they fire, as in
+// Twisted. Tasks take turns
 // round-robin within each slice; between slices the loop runs everything
 // else. Each step costs a few nanoseconds: the Cooperator reads no clock and
 // switches no coroutine per step, but suspends a task's iterator only when

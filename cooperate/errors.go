@@ -3,6 +3,8 @@ package cooperate
 import (
 	"errors"
 	"fmt"
+
+	"github.com/twinego/twine/deferred"
 )
 
 // ErrTaskFinished is what every error for acting on a task that has
@@ -49,4 +51,7 @@ var ErrNegativeInterval = errors.New("cooperate: negative interval")
 // [DeferLater], a [LoopingCall], a [Parallel] or a [Map] whose function
 // does. Go gives no way to keep a goroutine from ending then; the error says
 // what the function was, and names it when it can.
-var ErrGoexit = errors.New("cooperate: runtime.Goexit called")
+//
+// It is [deferred.ErrGoexit] itself, the one value for a function that
+// ended its goroutine wherever twine ran it: errors.Is matches either name.
+var ErrGoexit = deferred.ErrGoexit

@@ -24,9 +24,10 @@ import (
 // never waited, it has fired when Async returns; otherwise it fires on the
 // goroutine that resumed the body last, once the body has handed control
 // back. A panic in the body fails it with a [*PanicError]; a body that calls
-// [runtime.Goexit] (as t.FailNow does) fails it with an error that says so.
-// For a T of any, a *Deferred[any] returned by the body is waited on, as a
-// callback's would be.
+// [runtime.Goexit] (as t.FailNow does) fails it with an error wrapping
+// [ErrGoexit].
+// For a T of any, a Deferred of any element type returned by the body is
+// waited on, as a callback's would be.
 //
 // Cancellation. Cancelling the returned Deferred cancels the Deferred the body
 // waits on; the body sees that Deferred's error (usually [ErrCancelled]) from
@@ -92,7 +93,7 @@ func Async[T any](body func(a *Awaiter) (T, error)) *Deferred[T] {
 }
 
 // bodyDeferred reports whether v, what a body returned without an error, is
-// a *Deferred[any] for the Async's Deferred to wait on: only when T is any.
+// a Deferred for the Async's Deferred to wait on: only when T is any.
 // A nil one is misuse, and err says so.
 func bodyDeferred[T any](v T) (inner *Deferred[T], err error, ok bool) {
 	if inner, ok = asDeferred(v); ok && inner == nil {
@@ -604,9 +605,9 @@ func goroutineID() uint64 {
 
 // Errors of Async and Await.
 var (
-	errNilAwaiter       = errors.New("deferred: nil Awaiter")
-	errAwaiterZero      = errors.New("deferred: Awaiter not made by Async")
-	errAwaiterDone      = errors.New("deferred: Awaiter used after its Async body returned")
-	errAwaiterGoroutine = errors.New("deferred: Awaiter used outside its Async body's goroutine")
-	errBodyGoexit       = errors.New("deferred: Async body called runtime.Goexit")
+	errNilAwaiter             = errors.New("deferred: nil Awaiter")
+	errAwaiterZero            = errors.New("deferred: Awaiter not made by Async")
+	errAwaiterDone            = errors.New("deferred: Awaiter used after its Async body returned")
+	errAwaiterGoroutine       = errors.New("deferred: Awaiter used outside its Async body's goroutine")
+	errBodyGoexit       error = &goexitError{what: "Async body"}
 )

@@ -73,13 +73,24 @@ func (d *Deferred[T]) Cancel() {
 	}
 }
 
+// callCanceller calls canceller for d, turning a panic into a *PanicError.
+// A canceller that calls runtime.Goexit fails d (unless it fired d first)
+// with an error wrapping ErrGoexit before the goroutine ends.
 func callCanceller[T any](canceller func(*Deferred[T]), d *Deferred[T]) (perr *PanicError) {
+	returned := false
 	defer func() {
+		if returned {
+			return
+		}
 		if r := recover(); r != nil {
 			perr = NewPanicError(r)
+			return
 		}
+		var zero T
+		d.fire(zero, funcGoexit("canceller", canceller), "")
 	}()
 	canceller(d)
+	returned = true
 	return nil
 }
 

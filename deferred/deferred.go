@@ -17,12 +17,20 @@ import (
 // that adds a callback to a Deferred that has already fired; never two at a
 // time. All methods are safe to call from several goroutines.
 //
-// A Deferred[any] whose callback returns a *Deferred[any] pauses its chain
-// until that Deferred fires, then goes on with its result, as in Twisted;
-// typed chains do the same with [ThenDeferred]. Chains of such waits do not
-// recurse: a million Deferreds each waiting on the next fire in bounded stack.
+// A Deferred[any] whose callback returns a Deferred, of any element type,
+// pauses its chain until that Deferred fires, then goes on with its result
+// (as an any), as in Twisted; typed chains do the same with [ThenDeferred].
+// A callback that returns a nil Deferred fails the chain. Chains of waits
+// between Deferred[any]s do not recurse: a million Deferreds each waiting
+// on the next fire in bounded stack. (A wait on a Deferred of another type
+// goes through a Deferred[any] of its own, one stack frame deeper.)
 //
 // A panic in a callback is recovered and becomes a [*PanicError] in the chain.
+// A callback that calls [runtime.Goexit] (as t.FailNow does) ends the
+// goroutine that runs it, but not the chain: before the goroutine ends, the
+// chain goes on with an error wrapping [ErrGoexit] that names the callback,
+// and later callbacks, and chains waiting on this one, run as they would
+// after an error.
 // An error still at the end of the chain when the Deferred becomes unreachable
 // is reported once, through [OnUnhandledError]'s handler.
 //
@@ -81,6 +89,10 @@ type (
 		cb cbFunc[T]
 		eb ebFunc[T]
 	}
+	// relayFunc hands the result on to another Deferred ([Then],
+	// [Deferred.Chain]) and leaves the zero value: a runtime.Goexit in it
+	// came from the chain it handed the result to, which saw to it.
+	relayFunc[T any] func(T, error) (T, error)
 )
 
 // New returns a Deferred that has not fired.
@@ -121,7 +133,8 @@ func Fail[T any](err error) *Deferred[T] {
 // goroutine. Firing a Deferred twice panics with an error that wraps
 // [ErrAlreadyCalled], except for the first late fire of a Deferred that was
 // cancelled without a canceller, which is ignored. For a Deferred[any], v must
-// not itself be a *Deferred[any].
+// not itself be a Deferred, of any element type: Callback panics, as Twisted
+// refuses a Deferred as a result.
 func (d *Deferred[T]) Callback(v T) {
 	checkNotDeferred("Deferred.Callback", v)
 	d.fire(v, nil, "Deferred.Callback")
@@ -222,9 +235,20 @@ func (d *Deferred[T]) AddBoth(f func(T, error) (T, error)) *Deferred[T] {
 
 // AddCallbacks adds cb and eb as one step of the chain: cb runs on the
 // success path, eb on the error path, and never both. It returns d.
+//
+// A nil cb or eb passes its path through unchanged, as Twisted's
+// addCallbacks does for a missing errback: AddCallbacks(cb, nil) is
+// [Deferred.AddCallback] and AddCallbacks(nil, eb) is [Deferred.AddErrback].
+// Both nil is a misuse and panics, as Twisted refuses a step with no
+// callable.
 func (d *Deferred[T]) AddCallbacks(cb func(T) (T, error), eb func(error) (T, error)) *Deferred[T] {
-	if cb == nil || eb == nil {
+	switch {
+	case cb == nil && eb == nil:
 		panicMisuse("Deferred.AddCallbacks", errNilFunc)
+	case eb == nil:
+		return d.AddCallback(cb)
+	case cb == nil:
+		return d.AddErrback(eb)
 	}
 	return d.add(&pairFunc[T]{cb: cb, eb: eb})
 }
@@ -242,7 +266,7 @@ func (d *Deferred[T]) runSlot(slot *any) bool {
 		return false
 	}
 	*slot = nil
-	d.result, d.err = invoke[T](l, d.result, d.err)
+	d.result, d.err = invoke(d, l, d.result, d.err, true)
 	return atomic.LoadUint32(&d.state)&sPaused == 0
 }
 
@@ -269,6 +293,14 @@ func (d *Deferred[T]) addUnfired(l any) bool {
 	}
 	atomic.StoreUint32(&d.state, s)
 	return true
+}
+
+// addLink adds l to the chain, by the fast path when it can.
+func (d *Deferred[T]) addLink(l any) *Deferred[T] {
+	if d.addUnfired(l) {
+		return d
+	}
+	return d.add(l)
 }
 
 func (d *Deferred[T]) add(l any) *Deferred[T] {
@@ -383,27 +415,4 @@ func (d *Deferred[T]) Unpause() {
 		return
 	}
 	d.unlock(s)
-}
-
-// isAny reports whether T is the empty interface, the one type whose values
-// may hold a *Deferred[T] that the chain must wait on.
-func isAny[T any]() bool {
-	_, ok := any((*T)(nil)).(*any)
-	return ok
-}
-
-// asDeferred returns v as the Deferred it holds, when T is any and v is a
-// *Deferred[any]: the one case in which a result is a Deferred to wait on.
-func asDeferred[T any](v T) (*Deferred[T], bool) {
-	if !isAny[T]() {
-		return nil, false
-	}
-	d, ok := any(v).(*Deferred[T])
-	return d, ok
-}
-
-func checkNotDeferred[T any](op string, v T) {
-	if _, ok := asDeferred(v); ok {
-		panicMisuse(op, errFireDeferred)
-	}
 }

@@ -109,6 +109,35 @@ func TestAddCallbacksRunsOneOfThePairNeverBoth(t *testing.T) {
 	assert.Equal(t, 6, successOf(t, d))
 }
 
+// Twisted's test_addCallbacksNoneErrback: a missing errback passes the
+// error through to the next step; and, for Go, a missing callback passes
+// the result through in the same way.
+func TestAddCallbacksWithOneNilPassesThatPathThrough(t *testing.T) {
+	var r recorder
+	failed := deferred.New[int]()
+	failed.AddCallbacks(func(int) (int, error) { r.add("cb-must-not-run"); return 0, nil }, nil)
+	failed.Errback(errA)
+	failed.AddErrback(func(err error) (int, error) { r.add("eb:" + err.Error()); return 1, nil })
+	assert.Equal(t, []string{"eb:error A"}, r.calls)
+	assert.Equal(t, 1, successOf(t, failed))
+
+	r.calls = nil
+	succeeded := deferred.New[int]()
+	succeeded.AddCallbacks(nil, func(error) (int, error) { r.add("eb-must-not-run"); return 0, nil })
+	succeeded.Callback(7)
+	succeeded.AddCallback(func(n int) (int, error) { r.add("cb"); return n + 1, nil })
+	assert.Equal(t, []string{"cb"}, r.calls)
+	assert.Equal(t, 8, successOf(t, succeeded))
+
+	// The other path of each still runs.
+	r.calls = nil
+	ok := deferred.Succeed(2).AddCallbacks(func(n int) (int, error) { r.add("cb"); return n * 3, nil }, nil)
+	assert.Equal(t, 6, successOf(t, ok))
+	handled := deferred.Fail[int](errB).AddCallbacks(nil, func(error) (int, error) { r.add("eb"); return 9, nil })
+	assert.Equal(t, 9, successOf(t, handled))
+	assert.Equal(t, []string{"cb", "eb"}, r.calls)
+}
+
 func TestCallbackAddedAfterFiringRunsAtOnce(t *testing.T) {
 	d := deferred.Succeed("ready")
 	var got string

@@ -6,8 +6,10 @@
 // the reactor's, without locks. A [Deferred] is fired once with
 // [Deferred.Callback] or [Deferred.Errback]; its callbacks run in order on the
 // goroutine that fires it. Errors are plain Go errors, checked with
-// [errors.Is] and [errors.As]; a panic in a callback becomes a [*PanicError].
-// A Deferred costs one small allocation and starts no goroutine.
+// [errors.Is] and [errors.As]; a panic in a callback becomes a [*PanicError],
+// and a callback that calls [runtime.Goexit] (as t.FailNow does) leaves the
+// chain to go on with an error wrapping [ErrGoexit] before its goroutine
+// ends. A Deferred costs one small allocation and starts no goroutine.
 //
 //	d := deferred.New[int]()
 //	d.AddCallback(func(n int) (int, error) { return n * 2, nil })
@@ -23,8 +25,9 @@
 // [Deferred.Chain], addTimeout is [Deferred.AddTimeout] on a
 // [scheduler.Clock]; CancelledError and TimeoutError are [ErrCancelled] and
 // [ErrTimeout]. A callback that returns a Deferred pauses the chain until it
-// fires: for a Deferred[any] by returning a *Deferred[any], as in Twisted,
-// and for typed chains with [ThenDeferred]. [Then] changes the result type.
+// fires: for a Deferred[any] by returning a Deferred of any element type, as
+// in Twisted, and for typed chains with [ThenDeferred]. Every Deferred, of
+// any type, has [Deferred.OnComplete], which makes it a cooperate.Waitable. [Then] changes the result type.
 //
 // gatherResults is [All], DeferredList is [List] (and [First] for its
 // fireOnOneCallback form), race is [Race]; FirstError and FailureGroup are

@@ -77,6 +77,7 @@ var (
 	errNotPaused     = errors.New("deferred: not paused")
 	errFireDeferred  = errors.New("deferred: result is a Deferred")
 	errReturnedSelf  = errors.New("deferred: callback returned the Deferred it was added to")
+	errReturnedNil   = errors.New("deferred: callback returned a nil Deferred")
 	errNilDeferred   = errors.New("deferred: nil Deferred")
 	errNilClock      = errors.New("deferred: nil clock")
 	errChainToItself = errors.New("deferred: chained to itself")

@@ -141,8 +141,8 @@ type Acquirer[L any] interface {
 // f is called on the goroutine that hands a over: at once when a is free,
 // otherwise in the Release that ends the previous hold. An error or a panic
 // in f (as a [*PanicError]) fails the returned Deferred and releases a all
-// the same. As with [Maybe], for a T of any a *Deferred[any] returned by f
-// is waited on, and a is held until it fires.
+// the same. As with [Maybe], for a T of any a Deferred (of any element type)
+// returned by f is waited on, and a is held until it fires.
 //
 // Cancelling the returned Deferred while it waits for a removes it from a's
 // line, and f is never called; cancelling it while f's Deferred is pending
@@ -155,8 +155,12 @@ func Run[T, L any](a Acquirer[L], f func() (T, error)) *Deferred[T] {
 	if f == nil {
 		panicMisuse("Run", errNilFunc)
 	}
-	return ThenDeferred(a.Acquire(), func(L) *Deferred[T] {
-		return releaseAfter(a, Maybe(f))
+	return onSuccess(a.Acquire(), func(_ L, out *Deferred[T]) {
+		exited := true
+		defer releaseIfExited(a, out, "Run", f, &exited)
+		d := Maybe(f)
+		exited = false
+		out.follow(releaseAfter(a, d))
 	})
 }
 
@@ -173,9 +177,24 @@ func RunDeferred[T, L any](a Acquirer[L], f func() *Deferred[T]) *Deferred[T] {
 	if f == nil {
 		panicMisuse("RunDeferred", errNilFunc)
 	}
-	return ThenDeferred(a.Acquire(), func(L) *Deferred[T] {
-		return releaseAfter(a, callHeld(f))
+	return onSuccess(a.Acquire(), func(_ L, out *Deferred[T]) {
+		exited := true
+		defer releaseIfExited(a, out, "RunDeferred", f, &exited)
+		d := callHeld(f)
+		exited = false
+		out.follow(releaseAfter(a, d))
 	})
+}
+
+// releaseIfExited releases a and fails out, naming f, the function given
+// to op, if *exited is still set: deferred by Run and RunDeferred around
+// the call of f, it gives the hold back when f ended the goroutine with
+// runtime.Goexit.
+func releaseIfExited[T, L any](a Acquirer[L], out *Deferred[T], op string, f any, exited *bool) {
+	if *exited {
+		a.Release()
+		settleIfExited(out, op, f, exited)
+	}
 }
 
 // callHeld calls f, turning a panic or a nil Deferred into a failed one, so

@@ -93,7 +93,8 @@ func NewQueue[T any](opts ...QueueOption) *Queue[T] {
 // Put adds v to the queue. If a Get waits, its Deferred fires with v on the
 // calling goroutine before Put returns; otherwise v is buffered for the next
 // Get. If the buffer is full, Put returns [ErrQueueOverflow] and v is not
-// queued. For a Queue[any], v must not be a *Deferred[any]: Put panics.
+// queued. For a Queue[any], v must not be a Deferred, of any element type:
+// Put panics.
 //
 // A value handed to a Get that is cancelled at that very moment is not lost:
 // it goes to the next waiting Get or back to the head of the buffer, even

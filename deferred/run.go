@@ -61,11 +61,23 @@ func (d *Deferred[T]) claimLocked(s uint32) {
 // in Twisted's _runCallbacks. A Deferred on the stack is not owned: as in
 // Twisted, a callback added to it meanwhile runs at once, and a chain that
 // waits on it meanwhile takes its current result.
+//
+// A callback that calls runtime.Goexit ends the goroutine, and run with
+// it; its deferred call then carries the chains on from where they stood,
+// with the error that invoke put in cur's result, before the goroutine ends.
 func run[T any](cur *Deferred[T], l0 any, batch []any) {
-	var (
-		stack []*Deferred[T]
-		done  = batch // the emptied batch, for reuse
-	)
+	runFrom(cur, l0, batch, nil)
+}
+
+// runFrom is run with the stack of Deferreds to resume after cur.
+func runFrom[T any](cur *Deferred[T], l0 any, batch []any, stack []*Deferred[T]) {
+	finished := false
+	defer func() {
+		if !finished {
+			runFrom(cur, nil, batch, stack)
+		}
+	}()
+	done := batch // the emptied batch, for reuse
 	anyT := isAny[T]()
 	for {
 		var l any
@@ -101,6 +113,7 @@ func run[T any](cur *Deferred[T], l0 any, batch []any) {
 				continue
 			}
 			if cur = resume(&stack); cur == nil {
+				finished = true
 				return
 			}
 			continue
@@ -130,21 +143,26 @@ func run[T any](cur *Deferred[T], l0 any, batch []any) {
 			outer.unlock(so)
 			if last {
 				if cur = resume(&stack); cur == nil {
+					finished = true
 					return
 				}
 				batch, done = nil, nil
 			}
 			continue
 		}
-		v, err := invoke[T](l, cur.result, cur.err)
+		v, err := invoke(cur, l, cur.result, cur.err, false)
 		if anyT && err == nil {
-			if inner, ok := any(v).(*Deferred[T]); ok {
-				if inner != cur {
+			if inner, ok := asDeferred(v); ok {
+				var zero T
+				switch inner {
+				case cur:
+					v, err = zero, errReturnedSelf
+				case nil:
+					v, err = zero, errReturnedNil
+				default:
 					cur.waitOn(inner)
 					continue
 				}
-				var zero T
-				v, err = zero, errReturnedSelf
 			}
 		}
 		cur.result, cur.err = v, err
@@ -273,31 +291,72 @@ func (d *Deferred[T]) waitOn(inner *Deferred[T]) {
 	inner.unlock(inner.linkLocked(si, d))
 }
 
-// invoke calls the link's function for the current result, turning a panic
-// into a *PanicError.
-func invoke[T any](l any, v T, err error) (rv T, rerr error) {
+// invoke calls the link's function for the current result of d, which the
+// caller owns, turning a panic into a *PanicError.
+//
+// A function that calls runtime.Goexit never returns: the error that says
+// so goes into d's result, where the caller's run finds it as it carries
+// the chain on (see run). With alone set, no run is above: the caller is
+// fire's fast path, and invoke carries d's chain on itself.
+func invoke[T any](d *Deferred[T], l any, v T, err error, alone bool) (rv T, rerr error) {
+	returned := false
 	defer func() {
-		if r := recover(); r != nil {
-			var zero T
-			rv, rerr = zero, NewPanicError(r)
+		if !returned {
+			rv, rerr = d.unwound(l, alone, recover())
 		}
 	}()
 	switch f := l.(type) {
 	case cbFunc[T]:
 		if err == nil {
-			return f(v)
+			rv, rerr = f(v)
+			returned = true
+			return rv, rerr
 		}
 	case ebFunc[T]:
 		if err != nil {
-			return f(err)
+			rv, rerr = f(err)
+			returned = true
+			return rv, rerr
 		}
 	case bothFunc[T]:
-		return f(v, err)
+		rv, rerr = f(v, err)
+		returned = true
+		return rv, rerr
 	case *pairFunc[T]:
 		if err == nil {
-			return f.cb(v)
+			rv, rerr = f.cb(v)
+		} else {
+			rv, rerr = f.eb(err)
 		}
-		return f.eb(err)
+		returned = true
+		return rv, rerr
+	case relayFunc[T]:
+		rv, rerr = f(v, err)
+		returned = true
+		return rv, rerr
 	}
+	returned = true
 	return v, err
+}
+
+// unwound is invoke's deferred call for a link l that did not return: it
+// panicked with r, or, for a nil r, called runtime.Goexit. d's result and
+// error are still the ones l was given.
+func (d *Deferred[T]) unwound(l any, alone bool, r any) (T, error) {
+	var zero T
+	if r != nil {
+		return zero, NewPanicError(r)
+	}
+	var err error
+	if _, ok := l.(relayFunc[T]); !ok {
+		err = linkGoexit[T](l, d.err)
+	}
+	// A relay had handed the result on: the Goexit belongs to the chain
+	// it went to, which has seen to it, and d goes on with nothing.
+	d.result, d.err = zero, err
+	if alone {
+		// d is no longer this goroutine's once run returns.
+		run(d, nil, nil)
+	}
+	return zero, err
 }

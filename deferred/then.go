@@ -2,8 +2,9 @@ package deferred
 
 // Then returns a Deferred of another type that fires with f's result when d
 // succeeds, or with d's error when d fails; f is not called then. An error or
-// a panic in f fails the returned Deferred. For a U of any, a *Deferred[any]
-// returned by f is waited on, as a callback's would be.
+// a panic in f fails the returned Deferred. For a U of any, a Deferred of
+// any element type returned by f is waited on, as a callback's would be (a
+// nil one fails the returned Deferred).
 //
 // Then adds one step to d's chain: after it, d's own result is the zero value
 // with no error, as after Twisted's chainDeferred. Cancelling the returned
@@ -13,9 +14,16 @@ func Then[T, U any](d *Deferred[T], f func(T) (U, error)) *Deferred[U] {
 		panicMisuse("Then", errNilFunc)
 	}
 	return onSuccess(d, func(v T, out *Deferred[U]) {
+		exited := true
+		defer settleIfExited(out, "Then", f, &exited)
 		u, err := callValue(f, v)
+		exited = false
 		if err == nil {
 			if inner, ok := asDeferred(u); ok {
+				if inner == nil {
+					out.settle(*new(U), &misuse{op: "Then", err: errNilDeferred})
+					return
+				}
 				out.follow(inner)
 				return
 			}
@@ -34,7 +42,10 @@ func ThenDeferred[T, U any](d *Deferred[T], f func(T) *Deferred[U]) *Deferred[U]
 		panicMisuse("ThenDeferred", errNilFunc)
 	}
 	return onSuccess(d, func(v T, out *Deferred[U]) {
+		exited := true
+		defer settleIfExited(out, "ThenDeferred", f, &exited)
 		inner, err := callDeferred(f, v)
+		exited = false
 		switch {
 		case err != nil:
 			out.settle(*new(U), err)
@@ -52,7 +63,7 @@ func ThenDeferred[T, U any](d *Deferred[T], f func(T) *Deferred[U]) *Deferred[U]
 // Deferred before d fires cancels d.
 func onSuccess[T, U any](d *Deferred[T], settle func(v T, out *Deferred[U])) *Deferred[U] {
 	out := NewWithCanceller(func(*Deferred[U]) { d.Cancel() })
-	d.AddBoth(func(v T, err error) (T, error) {
+	d.addLink(relayFunc[T](func(v T, err error) (T, error) {
 		if err != nil {
 			out.settle(*new(U), err)
 		} else {
@@ -60,14 +71,15 @@ func onSuccess[T, U any](d *Deferred[T], settle func(v T, out *Deferred[U])) *De
 		}
 		var zero T
 		return zero, nil
-	})
+	}))
 	return out
 }
 
 // Maybe calls f and returns a Deferred with its outcome: Twisted's
 // maybeDeferred. A returned error or a panic (as a [*PanicError]) gives a
 // failed Deferred. For a T of any, a *Deferred[any] returned by f is
-// returned itself.
+// returned itself, a Deferred of another element type is waited on by the
+// returned Deferred[any], and a nil one gives a failed Deferred.
 func Maybe[T any](f func() (T, error)) *Deferred[T] {
 	if f == nil {
 		panicMisuse("Maybe", errNilFunc)
@@ -77,6 +89,9 @@ func Maybe[T any](f func() (T, error)) *Deferred[T] {
 		return Fail[T](err)
 	}
 	if d, ok := asDeferred(v); ok {
+		if d == nil {
+			return Fail[T](&misuse{op: "Maybe", err: errNilDeferred})
+		}
 		return d
 	}
 	return Succeed(v)
@@ -92,15 +107,15 @@ func (d *Deferred[T]) Chain(other *Deferred[T]) *Deferred[T] {
 	if other == d {
 		panicMisuse("Deferred.Chain", errChainToItself)
 	}
-	return d.AddCallbacks(func(v T) (T, error) {
-		other.Callback(v)
+	return d.addLink(relayFunc[T](func(v T, err error) (T, error) {
+		if err != nil {
+			other.Errback(err)
+		} else {
+			other.Callback(v)
+		}
 		var zero T
 		return zero, nil
-	}, func(err error) (T, error) {
-		other.Errback(err)
-		var zero T
-		return zero, nil
-	})
+	}))
 }
 
 // settle fires d without panicking if it has already fired: internal
@@ -141,6 +156,15 @@ func (d *Deferred[T]) follow(inner *Deferred[T]) {
 		return
 	}
 	inner.unlock(si)
+}
+
+// settleIfExited fails out with an error wrapping ErrGoexit that names f,
+// the function given to op, if *exited is still set: deferred around the
+// call of f, it fires out when f ended the goroutine with runtime.Goexit.
+func settleIfExited[U any](out *Deferred[U], op string, f any, exited *bool) {
+	if *exited {
+		out.settle(*new(U), funcGoexit(op+" function", f))
+	}
 }
 
 func callValue[T, U any](f func(T) (U, error), v T) (u U, err error) {

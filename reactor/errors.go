@@ -3,6 +3,7 @@ package reactor
 import (
 	"errors"
 
+	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/scheduler"
 )
 
@@ -39,5 +40,7 @@ var ErrOnReactor = errors.New("reactor: blocking call on the reactor goroutine")
 var ErrNoTrigger = errors.New("reactor: no such trigger")
 
 // ErrGoexit is what a [*GoexitError] wraps: a function the reactor ran
-// ended its goroutine with [runtime.Goexit].
-var ErrGoexit = errors.New("reactor: runtime.Goexit")
+// ended its goroutine with [runtime.Goexit]. It is [deferred.ErrGoexit]
+// itself, the one value for a function that ended its goroutine wherever
+// twine ran it: errors.Is matches either name.
+var ErrGoexit = deferred.ErrGoexit
