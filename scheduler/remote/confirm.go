@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 
@@ -20,7 +21,8 @@ const (
 
 // confirmer publishes on a channel in confirm mode and tells each publish's
 // outcome to the function given with it, on the confirmer's goroutine,
-// which must not be held up: the functions are short and do not block.
+// which must not be held up: the functions are short (a worker's acknowledges
+// its task, a write to the connection) and wait for nothing else.
 //
 // The broker numbers the publishes of a channel from 1, and confirms them
 // (with basic.ack or basic.nack) in some order; a mandatory publish that no
@@ -72,6 +74,24 @@ func newConfirmer(ch *amqp.Channel, capacity int) (*confirmer, error) {
 func (c *confirmer) publish(ctx context.Context, exchange, key string, mandatory bool, msg amqp.Publishing, f func(outcome)) error {
 	c.pubMu.Lock()
 	defer c.pubMu.Unlock()
+	return c.publishLocked(ctx, exchange, key, mandatory, msg, f)
+}
+
+// errBusy says that another publish holds the channel.
+var errBusy = errors.New("remote: the channel is busy")
+
+// tryPublish is publish, unless another publish holds the channel: then it
+// returns errBusy at once, and f is never called.
+func (c *confirmer) tryPublish(ctx context.Context, exchange, key string, mandatory bool, msg amqp.Publishing, f func(outcome)) error {
+	if !c.pubMu.TryLock() {
+		return errBusy
+	}
+	defer c.pubMu.Unlock()
+	return c.publishLocked(ctx, exchange, key, mandatory, msg, f)
+}
+
+// publishLocked is publish, with pubMu held.
+func (c *confirmer) publishLocked(ctx context.Context, exchange, key string, mandatory bool, msg amqp.Publishing, f func(outcome)) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

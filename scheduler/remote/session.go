@@ -334,7 +334,7 @@ func (p *Pool) receive(d *amqp.Delivery) {
 	}
 	err := resultError(t.c.Func(), d)
 	if err == nil {
-		if derr := t.c.DecodeResult(d.Body, p.cfg.codec.NewDecoder()); derr != nil {
+		if derr := t.c.DecodeResult(d.Body, messageDecoder(p.cfg.codec)); derr != nil {
 			err = fmt.Errorf("remote: decoding the result of %q: %w", t.c.Func(), derr)
 		}
 	}
