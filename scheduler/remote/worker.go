@@ -115,6 +115,7 @@ func (w *Worker) Stats() WorkerStats {
 // whole.
 type wsession struct {
 	conn       *amqp.Connection
+	cork       *corkConn // conn's socket
 	tasks      *amqp.Channel
 	tag        string
 	deliveries <-chan amqp.Delivery
@@ -199,11 +200,11 @@ func (w *Worker) Run(ctx context.Context) error {
 
 // open connects and sets a session up.
 func (w *Worker) open(ctx context.Context) (*wsession, error) {
-	conn, err := dial(ctx, &w.cfg, connName(w.cfg.queue, "worker", w.name))
+	conn, cork, err := dialCorked(ctx, &w.cfg, connName(w.cfg.queue, "worker", w.name))
 	if err != nil {
 		return nil, err
 	}
-	s, err := w.setUp(conn)
+	s, err := w.setUp(conn, cork)
 	if err != nil {
 		_ = conn.Close()
 		return nil, err
@@ -213,8 +214,8 @@ func (w *Worker) open(ctx context.Context) (*wsession, error) {
 
 var consumerSeq atomic.Uint64
 
-func (w *Worker) setUp(conn *amqp.Connection) (*wsession, error) {
-	s := &wsession{conn: conn}
+func (w *Worker) setUp(conn *amqp.Connection, cork *corkConn) (*wsession, error) {
+	s := &wsession{conn: conn, cork: cork}
 	s.connClosed = conn.NotifyClose(make(chan *amqp.Error, 1))
 	var err error
 	if s.tasks, err = conn.Channel(); err != nil {
@@ -243,7 +244,7 @@ func (w *Worker) setUp(conn *amqp.Connection) (*wsession, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.pub, err = newConfirmer(pub, w.cfg.concurrency+64); err != nil {
+	if s.pub, err = newConfirmer(pub, w.cfg.concurrency+64, cork); err != nil {
 		return nil, err
 	}
 	if err := s.tasks.Qos(w.cfg.concurrency, 0, false); err != nil {
@@ -289,14 +290,17 @@ func (w *Worker) publishAnswers(s *wsession) {
 		batch := s.queue
 		s.queue = nil
 		s.qmu.Unlock()
+		s.cork.cork() // the batch in one write, or few
 		for i, a := range batch {
 			if err := s.pub.publish(context.Background(), "", a.in.replyTo, true, a.msg, a.settle); err != nil {
+				s.cork.uncork()
 				for _, a := range batch[i:] {
 					a.settle(lost)
 				}
 				return
 			}
 		}
+		s.cork.uncork()
 		select {
 		case <-s.kick:
 		case <-s.dead:
