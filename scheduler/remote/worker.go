@@ -67,8 +67,8 @@ type Worker struct {
 	mu        sync.Mutex
 	running   map[string][]context.CancelFunc // by task id
 	cancelled recent                          // ids cancelled by their callers
-	funcs     map[string]*process.Function
-	stats     WorkerStats
+	funcs     sync.Map                        // name → *process.Function, found before
+	stats     workerCounters
 }
 
 // WorkerStats counts what a [Worker] has done.
@@ -98,15 +98,28 @@ func NewWorker(opts ...Option) *Worker {
 		cancelBase: cancel,
 		running:    make(map[string][]context.CancelFunc),
 		cancelled:  newRecent(10000),
-		funcs:      make(map[string]*process.Function),
 	}
 }
 
-// Stats returns the worker's counts so far.
+// Stats returns the worker's counts so far. Each is read on its own, so
+// that counts of tasks under way may be a step apart.
 func (w *Worker) Stats() WorkerStats {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.stats
+	st := &w.stats
+	return WorkerStats{
+		Received:   st.Received.Load(),
+		Ran:        st.Ran.Load(),
+		Answered:   st.Answered.Load(),
+		Rejected:   st.Rejected.Load(),
+		Abandoned:  st.Abandoned.Load(),
+		Dropped:    st.Dropped.Load(),
+		Requeued:   st.Requeued.Load(),
+		Reconnects: st.Reconnects.Load(),
+	}
+}
+
+// workerCounters are a Worker's stats as they are counted.
+type workerCounters struct {
+	Received, Ran, Answered, Rejected, Abandoned, Dropped, Requeued, Reconnects atomic.Int64
 }
 
 // wsession is one connection of a worker: a channel that consumes tasks,
@@ -191,9 +204,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			w.log.Warn("remote: worker cannot reconnect", "queue", w.cfg.queue, "error", err)
 		}
-		w.mu.Lock()
-		w.stats.Reconnects++
-		w.mu.Unlock()
+		w.stats.Reconnects.Add(1)
 		w.log.Info("remote: worker reconnected", "queue", w.cfg.queue)
 	}
 }
@@ -342,9 +353,7 @@ func (w *Worker) serve(ctx context.Context, s *wsession, tasks *sync.WaitGroup) 
 
 // handle looks at a task and starts it, or turns it away.
 func (w *Worker) handle(s *wsession, d amqp.Delivery, tasks *sync.WaitGroup) {
-	w.mu.Lock()
-	w.stats.Received++
-	w.mu.Unlock()
+	w.stats.Received.Add(1)
 	in, prob := readTask(&d)
 	var f *process.Function
 	var codec process.Codec
@@ -357,9 +366,7 @@ func (w *Worker) handle(s *wsession, d amqp.Delivery, tasks *sync.WaitGroup) {
 		go w.reject(s, &d, in, prob, tasks.Done)
 	case w.wasCancelled(in.id):
 		tasks.Done()
-		w.mu.Lock()
-		w.stats.Dropped++
-		w.mu.Unlock()
+		w.stats.Dropped.Add(1)
 		w.log.Debug("remote: dropping a task that its caller cancelled", "task", in.id, "func", in.fn)
 		_ = d.Ack(false)
 	case in.deliveries > w.cfg.deliveryLimit:
@@ -371,16 +378,14 @@ func (w *Worker) handle(s *wsession, d amqp.Delivery, tasks *sync.WaitGroup) {
 
 // resolve finds a task's function and codec.
 func (w *Worker) resolve(in *incoming) (*process.Function, process.Codec, *problem) {
-	w.mu.Lock()
-	f, ok := w.funcs[in.fn]
-	w.mu.Unlock()
-	if !ok {
+	var f *process.Function
+	if v, ok := w.funcs.Load(in.fn); ok {
+		f = v.(*process.Function)
+	} else {
 		if f, ok = process.Lookup(in.fn); !ok {
 			return nil, nil, &problem{statusUnknown, fmt.Sprintf("worker %s has no function %q", w.name, in.fn)}
 		}
-		w.mu.Lock()
-		w.funcs[in.fn] = f
-		w.mu.Unlock()
+		w.funcs.Store(in.fn, f)
 	}
 	if f.Signature() != in.sig {
 		return nil, nil, &problem{statusMalformed, fmt.Sprintf("%q is %s for its caller and %s in worker %s", in.fn, in.sig, f.Signature(), w.name)}
@@ -413,8 +418,8 @@ func (w *Worker) runTask(s *wsession, d *amqp.Delivery, in *incoming, f *process
 	} else {
 		w.running[in.id] = cs[1:]
 	}
-	w.stats.Ran++
 	w.mu.Unlock()
+	w.stats.Ran.Add(1)
 	cancel()
 	msg := resultMessage(in.id, status, in.deliveries, body)
 	if stack != nil {
@@ -425,15 +430,11 @@ func (w *Worker) runTask(s *wsession, d *amqp.Delivery, in *incoming, f *process
 	w.answer(s, in, msg, func(o outcome) {
 		if o == nacked {
 			_ = d.Nack(false, true)
-			w.mu.Lock()
-			w.stats.Requeued++
-			w.mu.Unlock()
+			w.stats.Requeued.Add(1)
 			return
 		}
 		_ = d.Ack(false)
-		w.mu.Lock()
-		w.stats.Answered++
-		w.mu.Unlock()
+		w.stats.Answered.Add(1)
 	}, done)
 }
 
@@ -536,9 +537,7 @@ func (w *Worker) reject(s *wsession, d *amqp.Delivery, in *incoming, prob *probl
 	w.log.Warn("remote: rejecting a task to the dead-letter queue", "task", in.id, "func", in.fn, "queue", w.cfg.queue, "reason", prob.text)
 	rejected := func(outcome) {
 		if d.Reject(false) == nil {
-			w.mu.Lock()
-			w.stats.Rejected++
-			w.mu.Unlock()
+			w.stats.Rejected.Add(1)
 		}
 	}
 	if prob.status == "" {
@@ -561,9 +560,7 @@ func (w *Worker) abandon(s *wsession, d *amqp.Delivery, in *incoming, done func(
 	msg.Headers[hDeadQueue] = w.topo.dead
 	w.answer(s, in, msg, func(outcome) {
 		if d.Nack(false, true) == nil {
-			w.mu.Lock()
-			w.stats.Abandoned++
-			w.mu.Unlock()
+			w.stats.Abandoned.Add(1)
 		}
 	}, done)
 }
@@ -622,10 +619,8 @@ wait:
 			}
 			// Given before the consumer was cancelled, not started.
 			_ = d.Nack(false, true)
-			w.mu.Lock()
-			w.stats.Received++
-			w.stats.Requeued++
-			w.mu.Unlock()
+			w.stats.Received.Add(1)
+			w.stats.Requeued.Add(1)
 		case d, ok := <-s.control:
 			if ok {
 				w.cancelTask(d.MessageId)
