@@ -119,7 +119,11 @@ func (e *gobTypeEncoder) encode(dst []byte, v any) ([]byte, error) {
 	}
 	dst = append(dst, gobRestart)
 	dst = append(dst, e.types...)
-	return append(dst, e.w.b[last:]...), nil
+	dst = append(dst, e.w.b[last:]...)
+	if cap(e.w.b) > maxKeptMessage {
+		e.w.b = nil // not kept for the next one
+	}
+	return dst, nil
 }
 
 // holdsInterface reports whether a value of type t can hold an interface
@@ -162,6 +166,11 @@ const (
 	maxGobDecodersPerKey = 16
 )
 
+// maxKeptMessage bounds the messages whose buffers are kept for the next:
+// a gob Decoder keeps a buffer the size of the largest message it read, and
+// the message encoder its last output.
+const maxKeptMessage = 64 << 10
+
 func (gobMessageDecoder) Decode(data []byte, v any) error {
 	if len(data) == 0 {
 		return errGobStream
@@ -184,7 +193,9 @@ func (gobMessageDecoder) Decode(data []byte, v any) error {
 		err := d.dec.Decode(v)
 		d.r.Reset(nil)
 		if err == nil {
-			putGobDecoder(types, d)
+			if len(body) <= maxKeptMessage {
+				putGobDecoder(types, d)
+			}
 			return nil
 		}
 		// Perhaps the Decoder, not the message: try a new one.
@@ -194,7 +205,7 @@ func (gobMessageDecoder) Decode(data []byte, v any) error {
 	d.r.Reset(body)
 	err := d.dec.Decode(v)
 	d.r.Reset(nil)
-	if err == nil {
+	if err == nil && len(body) <= maxKeptMessage {
 		putGobDecoder(types, d)
 	}
 	return err

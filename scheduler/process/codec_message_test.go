@@ -3,6 +3,7 @@ package process
 import (
 	"encoding/gob"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 
@@ -240,4 +241,33 @@ func BenchmarkGobMessage(b *testing.B) {
 	mc := messageCodec()
 	b.Run("message", func(b *testing.B) { run(b, mc.MessageEncoder, mc.MessageDecoder) })
 	b.Run("new", func(b *testing.B) { run(b, Gob().NewEncoder, Gob().NewDecoder) })
+}
+
+type msgBig struct{ B []byte }
+
+// Neither side keeps the buffers of a large message for the next.
+func TestGobMessagesLargeNotKept(t *testing.T) {
+	enc, dec := messageCodec().MessageEncoder(), messageCodec().MessageDecoder()
+	typesOf := func(b []byte) []byte {
+		last, ok := lastGobValue(b[1:])
+		require.True(t, ok)
+		return b[1 : 1+last]
+	}
+	big := msgBig{B: make([]byte, maxKeptMessage+1)}
+	b := mustEncode(t, enc, &big)
+	te, ok := gobTypeEncoders.Load(reflect.TypeOf(&big))
+	require.True(t, ok)
+	assert.Nil(t, te.(*gobTypeEncoder).w.b, "the encoder let its buffer go")
+	var out msgBig
+	require.NoError(t, dec.Decode(b, &out))
+	assert.Equal(t, big, out)
+	assert.Nil(t, takeGobDecoder(typesOf(b)), "no Decoder kept after a large message")
+
+	small := msgBig{B: []byte("x")}
+	b = mustEncode(t, enc, &small)
+	require.NoError(t, dec.Decode(b, &out))
+	assert.Equal(t, small, out)
+	d := takeGobDecoder(typesOf(b))
+	require.NotNil(t, d, "a Decoder kept after a small message")
+	putGobDecoder(typesOf(b), d)
 }
