@@ -138,16 +138,18 @@ type wsession struct {
 	connClosed, tasksClosed, pubClosed, ctlClosed chan *amqp.Error
 	consCancelled                                 chan string
 
-	// A task's goroutine publishes its result itself when the result
-	// channel is free; when another publish holds it, it leaves the
-	// result to the session's publisher, which takes those that gather
-	// meanwhile in one go, and ends. The confirmer acknowledges the task.
-	qmu   sync.Mutex
-	queue []*answer     // results left to the publisher, in qmu
-	over  bool          // the session is over: queue no more, in qmu
-	kick  chan struct{} // wakes the publisher
-	dead  chan struct{} // closed when the session is over
-	wg    sync.WaitGroup
+	// A task's goroutine publishes its result itself when it is the only
+	// task under way and the result channel is free; otherwise it leaves
+	// the result to the session's publisher, which takes those that gather
+	// meanwhile in one go, in one write, and ends. The confirmer
+	// acknowledges the task.
+	active atomic.Int64 // tasks taken and not yet answered
+	qmu    sync.Mutex
+	queue  []*answer     // results left to the publisher, in qmu
+	over   bool          // the session is over: queue no more, in qmu
+	kick   chan struct{} // wakes the publisher
+	dead   chan struct{} // closed when the session is over
+	wg     sync.WaitGroup
 }
 
 // answer is a result to publish, and what to do once the broker has had
@@ -363,6 +365,7 @@ func (w *Worker) handle(s *wsession, d amqp.Delivery, tasks *sync.WaitGroup) {
 	tasks.Add(1)
 	switch {
 	case prob != nil:
+		s.active.Add(1)
 		go w.reject(s, &d, in, prob, tasks.Done)
 	case w.wasCancelled(in.id):
 		tasks.Done()
@@ -370,8 +373,10 @@ func (w *Worker) handle(s *wsession, d amqp.Delivery, tasks *sync.WaitGroup) {
 		w.log.Debug("remote: dropping a task that its caller cancelled", "task", in.id, "func", in.fn)
 		_ = d.Ack(false)
 	case in.deliveries > w.cfg.deliveryLimit:
+		s.active.Add(1)
 		go w.abandon(s, &d, in, tasks.Done)
 	default:
+		s.active.Add(1)
 		go w.runTask(s, &d, in, f, codec, tasks.Done)
 	}
 }
@@ -512,7 +517,11 @@ func (w *Worker) answer(s *wsession, in *incoming, msg amqp.Publishing, then fun
 		}
 		done()
 	}}
-	switch err := s.pub.tryPublish(context.Background(), "", in.replyTo, true, msg, a.settle); {
+	err := errBusy
+	if s.active.Add(-1) == 0 {
+		err = s.pub.tryPublish(context.Background(), "", in.replyTo, true, msg, a.settle)
+	}
+	switch {
 	case err == errBusy:
 		s.qmu.Lock()
 		if s.over {
@@ -541,6 +550,7 @@ func (w *Worker) reject(s *wsession, d *amqp.Delivery, in *incoming, prob *probl
 		}
 	}
 	if prob.status == "" {
+		s.active.Add(-1)
 		rejected(lost)
 		done()
 		return
