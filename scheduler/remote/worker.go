@@ -303,17 +303,19 @@ func (w *Worker) publishAnswers(s *wsession) {
 		batch := s.queue
 		s.queue = nil
 		s.qmu.Unlock()
-		s.cork.cork() // the batch in one write, or few
-		for i, a := range batch {
-			if err := s.pub.publish(context.Background(), "", a.in.replyTo, true, a.msg, a.settle); err != nil {
-				s.cork.uncork()
-				for _, a := range batch[i:] {
-					a.settle(lost)
+		if len(batch) > 0 {
+			s.cork.cork() // the batch in one write, or few
+			for i, a := range batch {
+				if err := s.pub.publish(context.Background(), "", a.in.replyTo, true, a.msg, a.settle); err != nil {
+					s.cork.uncork()
+					for _, a := range batch[i:] {
+						a.settle(lost)
+					}
+					return
 				}
-				return
 			}
+			s.cork.uncork()
 		}
-		s.cork.uncork()
 		select {
 		case <-s.kick:
 		case <-s.dead:
