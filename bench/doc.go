@@ -34,8 +34,10 @@
 //     against a bare amqp091-go program that pays only for the same
 //     delivery guarantees, and, where Debian's python3-celery is
 //     installed, against Celery (bench/celery). Without a broker the
-//     suite is left out with a note. The long runs under faults are a
-//     command of their own, go run ./bench/remotefaults.
+//     suite is left out with a note. Its sides take the broker as its
+//     tests do, so that a test that restarts the broker waits for them.
+//     The long runs under faults are a command of their own, go run
+//     ./bench/remotefaults.
 //
 // # Rounds, spread and rank
 //

@@ -15,6 +15,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/internal/brokertest"
 	"github.com/twinego/twine/scheduler/process"
 	"github.com/twinego/twine/scheduler/remote"
 )
@@ -119,6 +120,10 @@ func remoteTrips(cfg *config) int {
 // round, then closes them and deletes the queue.
 func withRemote(concurrency, inFlight int, body func(cfg *config, r *runningReactor, p *remote.Pool) (sample, error)) starter {
 	return func(cfg *config) (*side, error) {
+		release, err := brokertest.Share()
+		if err != nil {
+			return nil, err
+		}
 		r := startReactor()
 		url, queue := brokerURL(), benchQueue("remote")
 		opts := []remote.Option{remote.WithURL(url), remote.WithQueue(queue), remote.WithLogger(quietLogger), remote.WithConnectTimeout(10 * time.Second)}
@@ -126,6 +131,7 @@ func withRemote(concurrency, inFlight int, body func(cfg *config, r *runningReac
 		defer cancel()
 		p, err := remote.NewPool(ctx, r, append(opts, remote.WithMaxInFlight(max(inFlight, 100)))...)
 		if err != nil {
+			release()
 			return nil, errors.Join(err, r.stop())
 		}
 		wctx, stop := context.WithCancel(context.Background())
@@ -134,6 +140,7 @@ func withRemote(concurrency, inFlight int, body func(cfg *config, r *runningReac
 		closeAll := func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), callWait)
 			defer cancel()
+			defer release()
 			err := p.Close(ctx)
 			stop()
 			return errors.Join(err, <-ran, remote.DeleteQueue(ctx, opts...), r.stop())
@@ -257,12 +264,21 @@ func bareRoundTrip(cfg *config) (*side, error) {
 // withBare starts the bare program for the scenario's rounds, warms it up,
 // lets round make each round, and stops it after the last.
 func withBare(window int, warm func(b *bare) error, round func(b *bare) (sample, error)) (*side, error) {
-	b, err := startBare(brokerURL(), benchQueue("bare"), window)
+	release, err := brokertest.Share()
 	if err != nil {
 		return nil, err
 	}
-	if err := warm(b); err != nil {
-		return nil, errors.Join(err, b.close())
+	b, err := startBare(brokerURL(), benchQueue("bare"), window)
+	if err != nil {
+		release()
+		return nil, err
 	}
-	return &side{round: func() (sample, error) { return round(b) }, close: b.close}, nil
+	closeAll := func() error {
+		defer release()
+		return b.close()
+	}
+	if err := warm(b); err != nil {
+		return nil, errors.Join(err, closeAll())
+	}
+	return &side{round: func() (sample, error) { return round(b) }, close: closeAll}, nil
 }

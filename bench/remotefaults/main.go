@@ -11,9 +11,10 @@
 // every period it kills one of them with SIGKILL, in turn, and starts a new
 // one in its place. With -restart, once a third of the results are in, it
 // restarts the broker's application (rabbitmqctl stop_app, start_app: run it
-// where rabbitmqctl works, as root). The broker is at TWINE_AMQP_URL, or
-// amqp://guest:guest@127.0.0.1:5672/; the queues are the run's own, deleted
-// at the end.
+// where rabbitmqctl works, as root), having waited for the broker tests
+// running meanwhile, which then wait for it. The broker is at
+// TWINE_AMQP_URL, or amqp://guest:guest@127.0.0.1:5672/; the queues are the
+// run's own, deleted at the end.
 package main
 
 import (
@@ -35,6 +36,7 @@ import (
 	"time"
 
 	"github.com/twinego/twine/deferred"
+	"github.com/twinego/twine/internal/brokertest"
 	"github.com/twinego/twine/reactor"
 	"github.com/twinego/twine/scheduler/process"
 	"github.com/twinego/twine/scheduler/remote"
@@ -119,6 +121,15 @@ type tally struct {
 }
 
 func run(out io.Writer, tasks, inFlight int, kill time.Duration, restart bool) (err error) {
+	if restart {
+		// The restart would break the broker tests running meanwhile:
+		// wait for them, and keep new ones waiting.
+		release, err := brokertest.TakeAlone()
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	queue := "twine-remotefaults-" + hex.EncodeToString(b[:])

@@ -64,6 +64,21 @@ func Require(t testing.TB) string {
 	return require(t, false)
 }
 
+// Share takes the broker as Require does, for a program that is not a test
+// (a benchmark's rounds): a test that restarts the broker waits until it
+// calls the release function it returns.
+func Share() (release func(), err error) {
+	return lock(false)
+}
+
+// TakeAlone takes the broker as RequireAlone does, for a program that is
+// not a test and disturbs the whole broker (restarts it): it waits until no
+// test or Share holder uses the broker, and keeps them waiting until it
+// calls the release function it returns.
+func TakeAlone() (release func(), err error) {
+	return lock(true)
+}
+
 // RequireAlone is Require for a test that disturbs the whole broker
 // (restarts it): it waits until no other test, in any package, uses the
 // broker, and keeps the others waiting until it ends.

@@ -96,6 +96,9 @@ const gobName = "gob"
 // costs a small fraction of a gob value. Decoded, they are as gob would
 // make them, except that a []byte keeps the difference between nil and
 // empty.
+//
+// The codec is a [MessageCodec] too, for transports whose messages each
+// decode alone.
 func Gob() Codec { return gobCodec{} }
 
 type gobCodec struct{}

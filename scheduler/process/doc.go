@@ -63,7 +63,10 @@
 // pipelining gives the throughput, a few microseconds per tiny task.
 // Arguments and results are encoded with encoding/gob by default, one
 // stream per direction so that type descriptions cross once; [WithCodec]
-// plugs in another [Codec]. A worker protects the stream from the code it
+// plugs in another [Codec]. Where each message must decode alone, as
+// through a broker (scheduler/remote), the gob codec's [MessageCodec] side
+// keeps a stream per type behind the messages, so that describing the types
+// in each costs little. A worker protects the stream from the code it
 // runs: what a function prints on os.Stdout goes to stderr.
 //
 // Faults stay with the worker they happen in. A worker that dies fails the

@@ -20,8 +20,9 @@ var benchAdd = process.Register("rt.benchAdd", func(_ context.Context, a benchAr
 
 // BenchmarkThroughput: tiny calls of add(x, y), 500 in flight, through the
 // broker to a worker of concurrency 500 in this process, every guarantee
-// on; per call. Its argument is a struct, which gob encodes with its type's
-// description in each message (each message is a stream of its own).
+// on; per call. Its argument is a struct, which gob describes in each
+// message, as each message must decode alone; the codec's message side
+// keeps a stream per type behind them, so that this costs little.
 func BenchmarkThroughput(b *testing.B) {
 	throughput(b, func(i int) *deferred.Deferred[int] { return benchAdd.Call(pool, benchArgs{i, 1}) })
 }

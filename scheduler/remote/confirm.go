@@ -2,6 +2,7 @@ package remote
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 
@@ -20,7 +21,8 @@ const (
 
 // confirmer publishes on a channel in confirm mode and tells each publish's
 // outcome to the function given with it, on the confirmer's goroutine,
-// which must not be held up: the functions are short and do not block.
+// which must not be held up: the functions are short (a worker's acknowledges
+// its task, a write to the connection) and wait for nothing else.
 //
 // The broker numbers the publishes of a channel from 1, and confirms them
 // (with basic.ack or basic.nack) in some order; a mandatory publish that no
@@ -30,7 +32,8 @@ const (
 // returns and confirms on one goroutine, the returns from an unbuffered
 // channel, so that a return is recorded before the confirm that follows it.
 type confirmer struct {
-	ch *amqp.Channel
+	ch   *amqp.Channel
+	cork *corkConn // if not nil, corked while the confirms at hand are told
 
 	pubMu sync.Mutex // held across a publish
 	last  uint64     // the number of the last publish, in pubMu
@@ -49,13 +52,16 @@ type pendingPub struct {
 }
 
 // newConfirmer puts ch in confirm mode. capacity bounds the confirms
-// buffered between the connection's reader and the confirmer.
-func newConfirmer(ch *amqp.Channel, capacity int) (*confirmer, error) {
+// buffered between the connection's reader and the confirmer. If cork is
+// not nil, the writes of the functions told of the confirms at hand (the
+// acknowledgements of a worker's tasks) go out together.
+func newConfirmer(ch *amqp.Channel, capacity int, cork *corkConn) (*confirmer, error) {
 	if err := ch.Confirm(false); err != nil {
 		return nil, err
 	}
 	c := &confirmer{
 		ch:      ch,
+		cork:    cork,
 		pending: make(map[uint64]pendingPub),
 		returns: make(map[string]int),
 		done:    make(chan struct{}),
@@ -72,6 +78,24 @@ func newConfirmer(ch *amqp.Channel, capacity int) (*confirmer, error) {
 func (c *confirmer) publish(ctx context.Context, exchange, key string, mandatory bool, msg amqp.Publishing, f func(outcome)) error {
 	c.pubMu.Lock()
 	defer c.pubMu.Unlock()
+	return c.publishLocked(ctx, exchange, key, mandatory, msg, f)
+}
+
+// errBusy says that another publish holds the channel.
+var errBusy = errors.New("remote: the channel is busy")
+
+// tryPublish is publish, unless another publish holds the channel: then it
+// returns errBusy at once, and f is never called.
+func (c *confirmer) tryPublish(ctx context.Context, exchange, key string, mandatory bool, msg amqp.Publishing, f func(outcome)) error {
+	if !c.pubMu.TryLock() {
+		return errBusy
+	}
+	defer c.pubMu.Unlock()
+	return c.publishLocked(ctx, exchange, key, mandatory, msg, f)
+}
+
+// publishLocked is publish, with pubMu held.
+func (c *confirmer) publishLocked(ctx context.Context, exchange, key string, mandatory bool, msg amqp.Publishing, f func(outcome)) error {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -113,26 +137,54 @@ func (c *confirmer) run(confirms <-chan amqp.Confirmation, rets <-chan amqp.Retu
 				c.fail()
 				return
 			}
-			c.mu.Lock()
-			p, found := c.pending[cf.DeliveryTag]
-			delete(c.pending, cf.DeliveryTag)
-			o := nacked
-			if cf.Ack {
-				o = acked
-				if n := c.returns[p.id]; n > 0 {
-					o = returned
-					if n == 1 {
-						delete(c.returns, p.id)
-					} else {
-						c.returns[p.id] = n - 1
+			if c.cork == nil || len(confirms) == 0 {
+				c.confirm(cf)
+				continue
+			}
+			// The confirms at hand, together. Those that follow a
+			// return wait for it to be read: the reader hands it over
+			// before them.
+			c.cork.cork()
+			c.confirm(cf)
+		burst:
+			for range 256 {
+				select {
+				case cf, ok = <-confirms:
+					if !ok {
+						c.cork.uncork()
+						c.fail()
+						return
 					}
+					c.confirm(cf)
+				default:
+					break burst
 				}
 			}
-			c.mu.Unlock()
-			if found {
-				p.f(o)
+			c.cork.uncork()
+		}
+	}
+}
+
+// confirm tells a publish's outcome.
+func (c *confirmer) confirm(cf amqp.Confirmation) {
+	c.mu.Lock()
+	p, found := c.pending[cf.DeliveryTag]
+	delete(c.pending, cf.DeliveryTag)
+	o := nacked
+	if cf.Ack {
+		o = acked
+		if n := c.returns[p.id]; n > 0 {
+			o = returned
+			if n == 1 {
+				delete(c.returns, p.id)
+			} else {
+				c.returns[p.id] = n - 1
 			}
 		}
+	}
+	c.mu.Unlock()
+	if found {
+		p.f(o)
 	}
 }
 

@@ -25,6 +25,14 @@ func connName(queue, role, id string) string {
 // (rabbitmqctl list_connections client_properties, the management UI).
 // A refused login or virtual host wraps [ErrAccessRefused].
 func dial(ctx context.Context, cfg *config, name string) (*amqp.Connection, error) {
+	conn, _, err := dialCorked(ctx, cfg, name)
+	return conn, err
+}
+
+// dialCorked is dial, and returns the connection's socket too, which can
+// hold writes back to send them together.
+func dialCorked(ctx context.Context, cfg *config, name string) (*amqp.Connection, *corkConn, error) {
+	var cc *corkConn
 	props := amqp.NewConnectionProperties()
 	props.SetClientConnectionName(name)
 	dialer := &net.Dialer{Timeout: 10 * time.Second}
@@ -42,17 +50,18 @@ func dial(ctx context.Context, cfg *config, name string) (*amqp.Connection, erro
 				_ = c.Close()
 				return nil, err
 			}
-			return c, nil
+			cc = &corkConn{Conn: c}
+			return cc, nil
 		},
 	})
 	if err != nil {
 		var ae *amqp.Error
 		if errors.As(err, &ae) && (ae.Code == amqp.AccessRefused || ae.Code == amqp.NotAllowed) {
-			return nil, fmt.Errorf("%w at %s: %s", ErrAccessRefused, redact(cfg.url), ae.Reason)
+			return nil, nil, fmt.Errorf("%w at %s: %s", ErrAccessRefused, redact(cfg.url), ae.Reason)
 		}
-		return nil, fmt.Errorf("remote: connecting to %s: %w", redact(cfg.url), err)
+		return nil, nil, fmt.Errorf("remote: connecting to %s: %w", redact(cfg.url), err)
 	}
-	return conn, nil
+	return conn, cc, nil
 }
 
 // connect makes the first connection, and what open builds on it, trying

@@ -205,6 +205,22 @@ func readTask(d *amqp.Delivery) (*incoming, *problem) {
 	return in, nil
 }
 
+// messageEncoder returns an encoder of c whose outputs each decode alone.
+func messageEncoder(c process.Codec) process.Encoder {
+	if mc, ok := c.(process.MessageCodec); ok {
+		return mc.MessageEncoder()
+	}
+	return c.NewEncoder()
+}
+
+// messageDecoder returns a decoder of c for one output of messageEncoder.
+func messageDecoder(c process.Codec) process.Decoder {
+	if mc, ok := c.(process.MessageCodec); ok {
+		return mc.MessageDecoder()
+	}
+	return c.NewDecoder()
+}
+
 // taskID makes the id of a caller's n-th task.
 func taskID(caller string, n uint64) string {
 	return caller + "." + strconv.FormatUint(n, 10)

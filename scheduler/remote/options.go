@@ -123,8 +123,9 @@ func WithLogger(l *slog.Logger) Option {
 // WithCodec sets how a [Pool] encodes arguments and decodes results (default
 // process.Gob()). The codec must be registered with process.RegisterCodec in
 // the workers' executables too, where they find it by name. Each message is
-// encoded alone, with a fresh Encoder, so a stateful codec (gob) sends its
-// type descriptions in each. A nil codec panics.
+// decoded alone, as it may reach any worker: a codec that is a
+// process.MessageCodec (gob is) makes such messages itself; another one is
+// given a new Encoder and Decoder for each message. A nil codec panics.
 func WithCodec(codec process.Codec) Option {
 	if codec == nil {
 		panic("remote: WithCodec: nil Codec")

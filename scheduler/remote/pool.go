@@ -203,7 +203,7 @@ func (p *Pool) RunCall(c *process.Call) {
 	if p == nil {
 		panic("remote: Pool.RunCall: nil Pool")
 	}
-	body, err := c.AppendArg(nil, p.cfg.codec.NewEncoder())
+	body, err := c.AppendArg(nil, messageEncoder(p.cfg.codec))
 	if err != nil {
 		err = fmt.Errorf("remote: encoding the argument of %q: %w", c.Func(), err)
 	} else if len(body) > p.cfg.maxMessage {

@@ -17,6 +17,7 @@ import (
 // them fails, the session ends as a whole, and the pool makes a new one.
 type session struct {
 	conn       *amqp.Connection
+	cork       *corkConn // conn's socket
 	pub        *confirmer
 	ctl        *amqp.Channel
 	cons       *amqp.Channel
@@ -31,7 +32,7 @@ type session struct {
 // open connects and sets a session up: the topology declared, the result
 // queue declared and consumed, the task channel in confirm mode.
 func (p *Pool) open(ctx context.Context) (*session, error) {
-	conn, err := dial(ctx, &p.cfg, connName(p.cfg.queue, "pool", p.id))
+	conn, cork, err := dialCorked(ctx, &p.cfg, connName(p.cfg.queue, "pool", p.id))
 	if err != nil {
 		return nil, err
 	}
@@ -40,6 +41,7 @@ func (p *Pool) open(ctx context.Context) (*session, error) {
 		_ = conn.Close()
 		return nil, err
 	}
+	s.cork = cork
 	return s, nil
 }
 
@@ -66,7 +68,7 @@ func (p *Pool) setUp(conn *amqp.Connection) (*session, error) {
 	if s.deliveries, err = s.cons.Consume(p.reply, "", false, true, false, false, nil); err != nil {
 		return nil, err
 	}
-	if s.pub, err = newConfirmer(ch, p.cfg.maxInFlight+64); err != nil {
+	if s.pub, err = newConfirmer(ch, p.cfg.maxInFlight+64, nil); err != nil {
 		return nil, err
 	}
 	if s.ctl, err = conn.Channel(); err != nil {
@@ -224,12 +226,15 @@ func (p *Pool) publish(s *session) {
 				return
 			}
 		}
+		// The batch goes out in one write, or few.
+		s.cork.cork()
 		sent := 0
 		for _, t := range batch {
 			// A task cancelled since is published all the same: its
 			// cancellation follows it.
 			if err := s.pub.publish(p.ctx, "", p.topo.queue, true, t.msg, func(o outcome) { p.confirmed(s, t, o) }); err != nil {
 				// The session is over; detach takes the tasks back.
+				s.cork.uncork()
 				return
 			}
 			sent++
@@ -243,6 +248,7 @@ func (p *Pool) publish(s *session) {
 			// result is dropped.
 			_ = s.ctl.PublishWithContext(p.ctx, p.topo.control, "", false, false, amqp.Publishing{ContentType: cancelType, MessageId: id})
 		}
+		s.cork.uncork()
 	}
 }
 
@@ -334,7 +340,7 @@ func (p *Pool) receive(d *amqp.Delivery) {
 	}
 	err := resultError(t.c.Func(), d)
 	if err == nil {
-		if derr := t.c.DecodeResult(d.Body, p.cfg.codec.NewDecoder()); derr != nil {
+		if derr := t.c.DecodeResult(d.Body, messageDecoder(p.cfg.codec)); derr != nil {
 			err = fmt.Errorf("remote: decoding the result of %q: %w", t.c.Func(), derr)
 		}
 	}

@@ -67,8 +67,8 @@ type Worker struct {
 	mu        sync.Mutex
 	running   map[string][]context.CancelFunc // by task id
 	cancelled recent                          // ids cancelled by their callers
-	funcs     map[string]*process.Function
-	stats     WorkerStats
+	funcs     sync.Map                        // name → *process.Function, found before
+	stats     workerCounters
 }
 
 // WorkerStats counts what a [Worker] has done.
@@ -98,15 +98,28 @@ func NewWorker(opts ...Option) *Worker {
 		cancelBase: cancel,
 		running:    make(map[string][]context.CancelFunc),
 		cancelled:  newRecent(10000),
-		funcs:      make(map[string]*process.Function),
 	}
 }
 
-// Stats returns the worker's counts so far.
+// Stats returns the worker's counts so far. Each is read on its own, so
+// that counts of tasks under way may be a step apart.
 func (w *Worker) Stats() WorkerStats {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.stats
+	st := &w.stats
+	return WorkerStats{
+		Received:   st.Received.Load(),
+		Ran:        st.Ran.Load(),
+		Answered:   st.Answered.Load(),
+		Rejected:   st.Rejected.Load(),
+		Abandoned:  st.Abandoned.Load(),
+		Dropped:    st.Dropped.Load(),
+		Requeued:   st.Requeued.Load(),
+		Reconnects: st.Reconnects.Load(),
+	}
+}
+
+// workerCounters are a Worker's stats as they are counted.
+type workerCounters struct {
+	Received, Ran, Answered, Rejected, Abandoned, Dropped, Requeued, Reconnects atomic.Int64
 }
 
 // wsession is one connection of a worker: a channel that consumes tasks,
@@ -115,6 +128,7 @@ func (w *Worker) Stats() WorkerStats {
 // whole.
 type wsession struct {
 	conn       *amqp.Connection
+	cork       *corkConn // conn's socket
 	tasks      *amqp.Channel
 	tag        string
 	deliveries <-chan amqp.Delivery
@@ -124,27 +138,26 @@ type wsession struct {
 	connClosed, tasksClosed, pubClosed, ctlClosed chan *amqp.Error
 	consCancelled                                 chan string
 
-	// The results go out through one goroutine, and the tasks are
-	// acknowledged by another, so that the tasks' goroutines do not
-	// contend for the channels.
-	answers chan *answer
-	settled chan settled
-	dead    chan struct{} // closed when the session is over
-	wg      sync.WaitGroup
+	// A task's goroutine publishes its result itself when it is the only
+	// task under way and the result channel is free; otherwise it leaves
+	// the result to the session's publisher, which takes those that gather
+	// meanwhile in one go, in one write, and ends. The confirmer
+	// acknowledges the task.
+	active atomic.Int64 // tasks taken and not yet answered
+	qmu    sync.Mutex
+	queue  []*answer     // results left to the publisher, in qmu
+	over   bool          // the session is over: queue no more, in qmu
+	kick   chan struct{} // wakes the publisher
+	dead   chan struct{} // closed when the session is over
+	wg     sync.WaitGroup
 }
 
-// answer is a result to publish, and what to do with its task once the
-// broker has had its word.
+// answer is a result to publish, and what to do once the broker has had
+// its word, or the session is lost first.
 type answer struct {
-	in   *incoming
-	msg  amqp.Publishing
-	then func(outcome) // on the acknowledging goroutine, unless lost
-	done chan outcome
-}
-
-type settled struct {
-	a *answer
-	o outcome
+	in     *incoming
+	msg    amqp.Publishing
+	settle func(outcome)
 }
 
 // Run connects to the broker and serves tasks until ctx ends, then drains
@@ -193,20 +206,18 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			w.log.Warn("remote: worker cannot reconnect", "queue", w.cfg.queue, "error", err)
 		}
-		w.mu.Lock()
-		w.stats.Reconnects++
-		w.mu.Unlock()
+		w.stats.Reconnects.Add(1)
 		w.log.Info("remote: worker reconnected", "queue", w.cfg.queue)
 	}
 }
 
 // open connects and sets a session up.
 func (w *Worker) open(ctx context.Context) (*wsession, error) {
-	conn, err := dial(ctx, &w.cfg, connName(w.cfg.queue, "worker", w.name))
+	conn, cork, err := dialCorked(ctx, &w.cfg, connName(w.cfg.queue, "worker", w.name))
 	if err != nil {
 		return nil, err
 	}
-	s, err := w.setUp(conn)
+	s, err := w.setUp(conn, cork)
 	if err != nil {
 		_ = conn.Close()
 		return nil, err
@@ -216,8 +227,8 @@ func (w *Worker) open(ctx context.Context) (*wsession, error) {
 
 var consumerSeq atomic.Uint64
 
-func (w *Worker) setUp(conn *amqp.Connection) (*wsession, error) {
-	s := &wsession{conn: conn}
+func (w *Worker) setUp(conn *amqp.Connection, cork *corkConn) (*wsession, error) {
+	s := &wsession{conn: conn, cork: cork}
 	s.connClosed = conn.NotifyClose(make(chan *amqp.Error, 1))
 	var err error
 	if s.tasks, err = conn.Channel(); err != nil {
@@ -246,7 +257,7 @@ func (w *Worker) setUp(conn *amqp.Connection) (*wsession, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.pub, err = newConfirmer(pub, w.cfg.concurrency+64); err != nil {
+	if s.pub, err = newConfirmer(pub, w.cfg.concurrency+64, cork); err != nil {
 		return nil, err
 	}
 	if err := s.tasks.Qos(w.cfg.concurrency, 0, false); err != nil {
@@ -260,51 +271,53 @@ func (w *Worker) setUp(conn *amqp.Connection) (*wsession, error) {
 	s.pubClosed = pub.NotifyClose(make(chan *amqp.Error, 1))
 	s.ctlClosed = ctl.NotifyClose(make(chan *amqp.Error, 1))
 	s.consCancelled = s.tasks.NotifyCancel(make(chan string, 1))
-	s.answers = make(chan *answer, w.cfg.concurrency+64)
-	s.settled = make(chan settled, w.cfg.concurrency+64)
+	s.kick = make(chan struct{}, 1)
 	s.dead = make(chan struct{})
-	s.wg.Add(2)
+	s.wg.Add(1)
 	go w.publishAnswers(s)
-	go w.settle(s)
 	return s, nil
 }
 
-// end ends a session: its connection is closed, and its goroutines ended.
+// end ends a session: its connection is closed, and its goroutines ended;
+// the results left unpublished are lost.
 func (w *Worker) end(s *wsession) {
 	close(s.dead)
 	_ = s.conn.Close()
 	s.wg.Wait()
-}
-
-// publishAnswers publishes the session's results as they come.
-func (w *Worker) publishAnswers(s *wsession) {
-	defer s.wg.Done()
-	for {
-		select {
-		case a := <-s.answers:
-			if err := s.pub.publish(context.Background(), "", a.in.replyTo, true, a.msg, func(o outcome) { s.settled <- settled{a, o} }); err != nil {
-				a.done <- lost
-			}
-		case <-s.dead:
-			return
-		}
+	s.qmu.Lock()
+	s.over = true
+	left := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	for _, a := range left {
+		a.settle(lost)
 	}
 }
 
-// settle acts on the broker's word on each result: it acknowledges the
-// task, or hands it back, and tells the task's goroutine.
-func (w *Worker) settle(s *wsession) {
+// publishAnswers publishes the results that the tasks' goroutines leave
+// to it, as they come.
+func (w *Worker) publishAnswers(s *wsession) {
 	defer s.wg.Done()
 	for {
+		s.qmu.Lock()
+		batch := s.queue
+		s.queue = nil
+		s.qmu.Unlock()
+		if len(batch) > 0 {
+			s.cork.cork() // the batch in one write, or few
+			for i, a := range batch {
+				if err := s.pub.publish(context.Background(), "", a.in.replyTo, true, a.msg, a.settle); err != nil {
+					s.cork.uncork()
+					for _, a := range batch[i:] {
+						a.settle(lost)
+					}
+					return
+				}
+			}
+			s.cork.uncork()
+		}
 		select {
-		case st := <-s.settled:
-			if st.o == returned {
-				w.log.Warn("remote: the caller's result queue is gone; dropping the result", "task", st.a.in.id, "func", st.a.in.fn, "queue", st.a.in.replyTo)
-			}
-			if st.o != lost && st.a.then != nil {
-				st.a.then(st.o)
-			}
-			st.a.done <- st.o
+		case <-s.kick:
 		case <-s.dead:
 			return
 		}
@@ -344,9 +357,7 @@ func (w *Worker) serve(ctx context.Context, s *wsession, tasks *sync.WaitGroup) 
 
 // handle looks at a task and starts it, or turns it away.
 func (w *Worker) handle(s *wsession, d amqp.Delivery, tasks *sync.WaitGroup) {
-	w.mu.Lock()
-	w.stats.Received++
-	w.mu.Unlock()
+	w.stats.Received.Add(1)
 	in, prob := readTask(&d)
 	var f *process.Function
 	var codec process.Codec
@@ -356,42 +367,32 @@ func (w *Worker) handle(s *wsession, d amqp.Delivery, tasks *sync.WaitGroup) {
 	tasks.Add(1)
 	switch {
 	case prob != nil:
-		go func() {
-			defer tasks.Done()
-			w.reject(s, &d, in, prob)
-		}()
+		s.active.Add(1)
+		go w.reject(s, &d, in, prob, tasks.Done)
 	case w.wasCancelled(in.id):
 		tasks.Done()
-		w.mu.Lock()
-		w.stats.Dropped++
-		w.mu.Unlock()
+		w.stats.Dropped.Add(1)
 		w.log.Debug("remote: dropping a task that its caller cancelled", "task", in.id, "func", in.fn)
 		_ = d.Ack(false)
 	case in.deliveries > w.cfg.deliveryLimit:
-		go func() {
-			defer tasks.Done()
-			w.abandon(s, &d, in)
-		}()
+		s.active.Add(1)
+		go w.abandon(s, &d, in, tasks.Done)
 	default:
-		go func() {
-			defer tasks.Done()
-			w.runTask(s, &d, in, f, codec)
-		}()
+		s.active.Add(1)
+		go w.runTask(s, &d, in, f, codec, tasks.Done)
 	}
 }
 
 // resolve finds a task's function and codec.
 func (w *Worker) resolve(in *incoming) (*process.Function, process.Codec, *problem) {
-	w.mu.Lock()
-	f, ok := w.funcs[in.fn]
-	w.mu.Unlock()
-	if !ok {
+	var f *process.Function
+	if v, ok := w.funcs.Load(in.fn); ok {
+		f = v.(*process.Function)
+	} else {
 		if f, ok = process.Lookup(in.fn); !ok {
 			return nil, nil, &problem{statusUnknown, fmt.Sprintf("worker %s has no function %q", w.name, in.fn)}
 		}
-		w.mu.Lock()
-		w.funcs[in.fn] = f
-		w.mu.Unlock()
+		w.funcs.Store(in.fn, f)
 	}
 	if f.Signature() != in.sig {
 		return nil, nil, &problem{statusMalformed, fmt.Sprintf("%q is %s for its caller and %s in worker %s", in.fn, in.sig, f.Signature(), w.name)}
@@ -406,11 +407,11 @@ func (w *Worker) resolve(in *incoming) (*process.Function, process.Codec, *probl
 	return f, codec, nil
 }
 
-// runTask runs a task and answers it.
-func (w *Worker) runTask(s *wsession, d *amqp.Delivery, in *incoming, f *process.Function, codec process.Codec) {
-	arg, err := f.DecodeArg(d.Body, codec.NewDecoder())
+// runTask runs a task and answers it; done runs once the task is over.
+func (w *Worker) runTask(s *wsession, d *amqp.Delivery, in *incoming, f *process.Function, codec process.Codec, done func()) {
+	arg, err := f.DecodeArg(d.Body, messageDecoder(codec))
 	if err != nil {
-		w.reject(s, d, in, &problem{statusMalformed, fmt.Sprintf("cannot decode the argument of %q: %v", in.fn, err)})
+		w.reject(s, d, in, &problem{statusMalformed, fmt.Sprintf("cannot decode the argument of %q: %v", in.fn, err)}, done)
 		return
 	}
 	ctx, cancel := context.WithCancel(w.base)
@@ -424,8 +425,8 @@ func (w *Worker) runTask(s *wsession, d *amqp.Delivery, in *incoming, f *process
 	} else {
 		w.running[in.id] = cs[1:]
 	}
-	w.stats.Ran++
 	w.mu.Unlock()
+	w.stats.Ran.Add(1)
 	cancel()
 	msg := resultMessage(in.id, status, in.deliveries, body)
 	if stack != nil {
@@ -436,16 +437,12 @@ func (w *Worker) runTask(s *wsession, d *amqp.Delivery, in *incoming, f *process
 	w.answer(s, in, msg, func(o outcome) {
 		if o == nacked {
 			_ = d.Nack(false, true)
-			w.mu.Lock()
-			w.stats.Requeued++
-			w.mu.Unlock()
+			w.stats.Requeued.Add(1)
 			return
 		}
 		_ = d.Ack(false)
-		w.mu.Lock()
-		w.stats.Answered++
-		w.mu.Unlock()
-	})
+		w.stats.Answered.Add(1)
+	}, done)
 }
 
 // call runs f, within timeout if there is one, and returns the result's
@@ -498,7 +495,7 @@ func (w *Worker) outcome(f *process.Function, codec process.Codec, v any, err er
 		}
 		return statusError, []byte(err.Error()), nil
 	}
-	body, err := f.EncodeResult(nil, codec.NewEncoder(), v)
+	body, err := f.EncodeResult(nil, messageEncoder(codec), v)
 	if err != nil {
 		return statusError, fmt.Appendf(nil, "remote: encoding the result of %q: %v", f.Name(), err), nil
 	}
@@ -508,59 +505,76 @@ func (w *Worker) outcome(f *process.Function, codec process.Codec, v any, err er
 	return statusOK, body, nil
 }
 
-// answer publishes a result to its caller, waits for the broker's word,
-// and has then run with it on the session's acknowledging goroutine. lost
-// means that the session is gone, and then is not run.
-func (w *Worker) answer(s *wsession, in *incoming, msg amqp.Publishing, then func(outcome)) outcome {
-	a := &answer{in: in, msg: msg, then: then, done: make(chan outcome, 1)}
-	select {
-	case s.answers <- a:
-	case <-s.dead:
-		return lost
+// answer publishes a result to its caller and returns; once the broker has
+// had its word, then runs with it on the confirmer's goroutine, and done
+// after it. If the session is lost first, then does not run, and done
+// does.
+func (w *Worker) answer(s *wsession, in *incoming, msg amqp.Publishing, then func(outcome), done func()) {
+	a := &answer{in: in, msg: msg, settle: func(o outcome) {
+		if o == returned {
+			w.log.Warn("remote: the caller's result queue is gone; dropping the result", "task", in.id, "func", in.fn, "queue", in.replyTo)
+		}
+		if o != lost {
+			then(o)
+		}
+		done()
+	}}
+	err := errBusy
+	if s.active.Add(-1) == 0 {
+		err = s.pub.tryPublish(context.Background(), "", in.replyTo, true, msg, a.settle)
 	}
-	select {
-	case o := <-a.done:
-		return o
-	case <-s.dead:
-		return lost
+	switch {
+	case err == errBusy:
+		s.qmu.Lock()
+		if s.over {
+			s.qmu.Unlock()
+			a.settle(lost)
+			return
+		}
+		s.queue = append(s.queue, a)
+		s.qmu.Unlock()
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	case err != nil:
+		a.settle(lost)
 	}
 }
 
 // reject answers a task that cannot run, if it says where to, and rejects
 // it to the dead-letter queue.
-func (w *Worker) reject(s *wsession, d *amqp.Delivery, in *incoming, prob *problem) {
+func (w *Worker) reject(s *wsession, d *amqp.Delivery, in *incoming, prob *problem, done func()) {
 	w.log.Warn("remote: rejecting a task to the dead-letter queue", "task", in.id, "func", in.fn, "queue", w.cfg.queue, "reason", prob.text)
 	rejected := func(outcome) {
 		if d.Reject(false) == nil {
-			w.mu.Lock()
-			w.stats.Rejected++
-			w.mu.Unlock()
+			w.stats.Rejected.Add(1)
 		}
 	}
 	if prob.status == "" {
+		s.active.Add(-1)
 		rejected(lost)
+		done()
 		return
 	}
 	// If the session is lost meanwhile, the task is delivered again, and
 	// rejected again.
-	w.answer(s, in, resultMessage(in.id, prob.status, in.deliveries, []byte(prob.text)), rejected)
+	w.answer(s, in, resultMessage(in.id, prob.status, in.deliveries, []byte(prob.text)), rejected, done)
 }
 
 // abandon fails a task delivered more times than the limit allows, and
 // hands it back to the broker, which dead-letters it: its delivery count
 // now exceeds the queue's limit.
-func (w *Worker) abandon(s *wsession, d *amqp.Delivery, in *incoming) {
+func (w *Worker) abandon(s *wsession, d *amqp.Delivery, in *incoming, done func()) {
 	w.log.Error("remote: a task reached its delivery limit; failing it and dead-lettering it",
 		"task", in.id, "func", in.fn, "deliveries", in.deliveries, "dead_letter_queue", w.topo.dead)
 	msg := resultMessage(in.id, statusDead, in.deliveries, fmt.Appendf(nil, "delivered %d times without an answer", in.deliveries))
 	msg.Headers[hDeadQueue] = w.topo.dead
 	w.answer(s, in, msg, func(outcome) {
 		if d.Nack(false, true) == nil {
-			w.mu.Lock()
-			w.stats.Abandoned++
-			w.mu.Unlock()
+			w.stats.Abandoned.Add(1)
 		}
-	})
+	}, done)
 }
 
 // cancelTask acts on a caller's cancellation: the task's context is
@@ -617,10 +631,8 @@ wait:
 			}
 			// Given before the consumer was cancelled, not started.
 			_ = d.Nack(false, true)
-			w.mu.Lock()
-			w.stats.Received++
-			w.stats.Requeued++
-			w.mu.Unlock()
+			w.stats.Received.Add(1)
+			w.stats.Requeued.Add(1)
 		case d, ok := <-s.control:
 			if ok {
 				w.cancelTask(d.MessageId)
