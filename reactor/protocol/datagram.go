@@ -98,3 +98,8 @@ var ErrMessageLength = errors.New("protocol: message too long")
 // ErrAlreadyConnected is the error a datagram port's Connect fails with
 // when the port is connected already: Twisted allows one connect per port.
 var ErrAlreadyConnected = errors.New("protocol: datagram port already connected")
+
+// ErrMulticastJoin is the error, wrapped with the group and the cause, that
+// a UDP port's JoinGroup or LeaveGroup fails with: Twisted's
+// MulticastJoinError.
+var ErrMulticastJoin = errors.New("protocol: cannot join or leave multicast group")

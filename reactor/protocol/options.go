@@ -25,7 +25,8 @@ type options struct {
 	noDelay bool
 	tls     *tls.Config // ListenTLS, ConnectTLS
 
-	maxPacket int // a UDP port's
+	maxPacket int  // a UDP port's
+	multiple  bool // a UDP port's
 }
 
 // Defaults for the options, Twisted's where it has one.
@@ -140,4 +141,13 @@ func WithMaxPacketSize(n int) Option {
 		panic("protocol: WithMaxPacketSize: n must be at least 1")
 	}
 	return func(o *options) { o.maxPacket = n }
+}
+
+// WithListenMultiple lets several UDP ports, of this process or others,
+// listen on the same address and port, each hearing the multicast groups
+// it joins: Twisted's listenMulticast listenMultiple (SO_REUSEADDR, and
+// SO_REUSEPORT where the system has it). Every port on the address needs
+// it.
+func WithListenMultiple(on bool) Option {
+	return func(o *options) { o.multiple = on }
 }

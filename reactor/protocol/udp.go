@@ -110,6 +110,12 @@ func ListenUDP(r *reactor.Reactor, address string, p DatagramProtocol, opts ...O
 	if err != nil {
 		return fail(err)
 	}
+	if o.multiple {
+		if err := reuseForMulticast(fd); err != nil {
+			_ = syscall.Close(fd)
+			return fail(err)
+		}
+	}
 	if err := syscall.Bind(fd, sa); err != nil {
 		_ = syscall.Close(fd)
 		return fail(os.NewSyscallError("bind", err))
