@@ -64,7 +64,13 @@ const udpThroughput = 256 << 10
 // p's StartProtocol runs before ListenUDP returns, with the port as its
 // transport; DatagramReceived then runs on the reactor goroutine for each
 // datagram, with at most [WithMaxPacketSize] bytes of it (default
-// [DefaultMaxPacketSize]). A protocol listens on one port at a time.
+// [DefaultMaxPacketSize]). A protocol listens on one port at a time. The
+// address given to DatagramReceived is shared by the datagrams from one
+// sender: keep it, but do not modify it.
+//
+// A port on an IPv6 address sends to IPv6 addresses only, as in Twisted,
+// except on the wildcard ("[::]:port"), which also hears IPv4 peers and
+// answers them.
 //
 // It fails with an error matched by [ErrCannotListen], wrapping the cause,
 // when the address is malformed or a host name, in use, or not local, or
@@ -350,7 +356,15 @@ func (u *UDPPort) sockaddr(ua *net.UDPAddr, ap netip.AddrPort) (syscall.Sockaddr
 	case !ap.IsValid():
 		return nil, fmt.Errorf("%w: %v: not an IP address and a port", ErrInvalidAddress, ua)
 	case ap.Addr().Is4() && u.family == syscall.AF_INET6:
-		return nil, fmt.Errorf("%w: %v: an IPv6 port cannot send to an IPv4 address", ErrInvalidAddress, ua)
+		if !u.local.IP.IsUnspecified() {
+			return nil, fmt.Errorf("%w: %v: an IPv6 port cannot send to an IPv4 address", ErrInvalidAddress, ua)
+		}
+		// A port on the IPv6 wildcard hears IPv4 peers as IPv4-mapped
+		// addresses, which Go's net.IP does not tell from IPv4 ones, and
+		// answers them so.
+		sa := &syscall.SockaddrInet6{Port: ua.Port}
+		copy(sa.Addr[:], ua.IP.To16())
+		return sa, nil
 	case ap.Addr().Is6() && u.family == syscall.AF_INET:
 		return nil, fmt.Errorf("%w: %v: an IPv4 port cannot send to an IPv6 address", ErrInvalidAddress, ua)
 	}

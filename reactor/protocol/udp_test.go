@@ -216,6 +216,32 @@ func TestUDPSendPackets(t *testing.T) {
 	}
 }
 
+// A port on the IPv6 wildcard hears an IPv4 peer, and answers it, as
+// Twisted's does with the peer's IPv4-mapped address; connected to it, it
+// hears it still.
+func TestUDPDualStack(t *testing.T) {
+	h := newHarness(t)
+	server, client := newUDPRec(), newUDPRec()
+	sport := h.listenUDP("[::]:0", server)
+	server.onData = func(u *udpRec, b []byte, addr net.Addr) {
+		_, err := u.Transport.WriteTo(b, addr)
+		assert.NoError(t, err)
+	}
+	cport := h.listenUDP("127.0.0.1:0", client)
+	dest := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: udpAddrOf(t, sport.LocalAddr()).Port}
+	require.NoError(t, h.write(cport, []byte("ping"), dest))
+	got := recv(t, server.got, "the IPv4 datagram")
+	assert.Equal(t, cport.LocalAddr().String(), got.addr)
+	assert.Equal(t, dgram{[]byte("ping"), dest.String()}, recv(t, client.got, "the answer"))
+
+	require.NoError(t, on(h, func() error { return sport.Connect(cport.LocalAddr()) }))
+	h.do(func() { server.onData = nil })
+	require.NoError(t, h.write(cport, []byte("again"), dest))
+	assert.Equal(t, []byte("again"), recv(t, server.got, "the IPv4 datagram in connected mode").data)
+	require.NoError(t, h.write(sport, []byte("back"), nil))
+	assert.Equal(t, []byte("back"), recv(t, client.got, "the connected answer").data)
+}
+
 // In connected mode only the peer's datagrams arrive: one that another
 // port sent before Connect, and that waited to be read, is dropped, and
 // one sent after Connect is refused by the system.
