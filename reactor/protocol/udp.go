@@ -43,6 +43,7 @@ type UDPPort struct {
 
 	// The last sender and the last destination, with their forms, so that
 	// a stream of datagrams from or to one address converts it once.
+	rsa        syscall.RawSockaddrAny // the sender, as recvfrom gives it
 	lastFrom   netip.AddrPort
 	lastFromUA *net.UDPAddr
 	lastTo     netip.AddrPort
@@ -166,19 +167,16 @@ func udpAddr(sa syscall.Sockaddr) *net.UDPAddr {
 	return nil
 }
 
-// addrPort is sa's address and port, an IPv4 address in its 4-byte form.
-func addrPort(sa syscall.Sockaddr) netip.AddrPort {
-	switch sa := sa.(type) {
-	case *syscall.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
-	case *syscall.SockaddrInet6:
-		if sa.ZoneId != 0 {
-			// The zone by name, as the address the protocol is given has it.
-			return addrPortOf(udpAddr(sa))
-		}
-		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr).Unmap(), uint16(sa.Port))
+// udpAddrOf converts a sender's address to the form DatagramReceived
+// gets: an IPv4 address in net.IP's 16-byte form, as net.ParseIP makes it.
+func udpAddrOf(ap netip.AddrPort) *net.UDPAddr {
+	a := ap.Addr()
+	if a.Is4() {
+		b := a.As4()
+		return &net.UDPAddr{IP: net.IPv4(b[0], b[1], b[2], b[3]), Port: int(ap.Port())}
 	}
-	return netip.AddrPort{}
+	b := a.As16()
+	return &net.UDPAddr{IP: net.IP(b[:]), Port: int(ap.Port()), Zone: a.Zone()}
 }
 
 // ready implements handler: read the datagrams that wait.
@@ -187,23 +185,22 @@ func (u *UDPPort) ready(readable, writable bool) {
 		return
 	}
 	for read := 0; read < udpThroughput; {
-		n, from, err := syscall.Recvfrom(u.fd, u.buf, 0)
+		n, ap, err := recvFrom(u.fd, u.buf, &u.rsa)
 		if err != nil {
 			u.readFailed(err)
 			return
 		}
 		read += n
-		if from == nil {
-			continue // not an IP datagram: nothing to answer
+		if !ap.IsValid() {
+			continue // not from an IP address: nothing to answer
 		}
-		ap := addrPort(from)
 		if u.peer != nil && ap != u.peerAP {
 			// Queued before Connect: in connected mode only the peer's
 			// datagrams arrive.
 			continue
 		}
 		if ap != u.lastFrom || u.lastFromUA == nil {
-			u.lastFrom, u.lastFromUA = ap, udpAddr(from)
+			u.lastFrom, u.lastFromUA = ap, udpAddrOf(ap)
 		}
 		u.deliver(u.buf[:n], u.lastFromUA)
 		if u.closed {
