@@ -20,8 +20,8 @@ import (
 // Reads: when the socket has datagrams, the engine calls ready, which reads
 // them one by one (at most [DefaultMaxPacketSize], or the size of
 // [WithMaxPacketSize], of each) and hands each to DatagramReceived, up to
-// udpThroughput bytes for one readiness event, so that a flood of
-// datagrams cannot hold the reactor.
+// udpThroughput bytes or udpDatagramsPerEvent datagrams for one readiness
+// event, so that a flood of datagrams cannot hold the reactor.
 //
 // Writes go straight to the socket: a datagram is sent whole or not at
 // all, so there is no buffer, and one the kernel cannot take at once is
@@ -57,6 +57,11 @@ type UDPPort struct {
 // udpThroughput bounds the bytes a port reads for one readiness event:
 // Twisted's udp.Port.maxThroughput.
 const udpThroughput = 256 << 10
+
+// udpDatagramsPerEvent bounds the datagrams a port reads for one readiness
+// event, so that a flood of empty ones, which udpThroughput does not
+// count, cannot hold the reactor either.
+const udpDatagramsPerEvent = 1024
 
 // ListenUDP binds a UDP socket to address ("host:port", as Go's
 // net.ListenPacket takes it; the host an IPv4 or IPv6 literal, or empty
@@ -184,7 +189,7 @@ func (u *UDPPort) ready(readable, writable bool) {
 	if !readable || u.closed {
 		return
 	}
-	for read := 0; read < udpThroughput; {
+	for read, count := 0, 0; read < udpThroughput && count < udpDatagramsPerEvent; count++ {
 		n, ap, err := recvFrom(u.fd, u.buf, &u.rsa)
 		if err != nil {
 			u.readFailed(err)
