@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"errors"
 	"net"
 
 	"github.com/twinego/twine/deferred"
@@ -80,3 +81,25 @@ func (b *DatagramBase) DatagramReceived(data []byte, addr net.Addr) {}
 func (b *DatagramBase) StopProtocol() {}
 
 var _ DatagramProtocol = (*DatagramBase)(nil)
+
+// ErrInvalidAddress is the error, wrapped with the address and the reason,
+// that a datagram port's WriteTo, Write or Connect fails with when the
+// address cannot be used: not a *net.UDPAddr with an IP address (a host
+// name is not looked up, as in Twisted), of the other IP family than the
+// port's, not the connected address in connected mode, or missing.
+// Twisted's InvalidAddressError.
+var ErrInvalidAddress = errors.New("protocol: invalid address")
+
+// ErrMessageLength is the error, wrapping the system's EMSGSIZE, that a
+// datagram port's write fails with when the datagram is too long to be
+// sent as one: Twisted's MessageLengthError.
+var ErrMessageLength = errors.New("protocol: message too long")
+
+// ErrAlreadyConnected is the error a datagram port's Connect fails with
+// when the port is connected already: Twisted allows one connect per port.
+var ErrAlreadyConnected = errors.New("protocol: datagram port already connected")
+
+// ErrMulticastJoin is the error, wrapped with the group and the cause, that
+// a UDP port's JoinGroup or LeaveGroup fails with: Twisted's
+// MulticastJoinError.
+var ErrMulticastJoin = errors.New("protocol: cannot join or leave multicast group")

@@ -55,7 +55,9 @@
 // reactor goroutine. Other systems have no sockets on the reactor yet
 // ([ErrUnsupported]).
 //
-// Datagrams have [DatagramProtocol], with the same rules. Child processes
+// Datagrams have [DatagramProtocol], with the same rules: [ListenUDP]
+// starts one on a UDP port, Twisted's listenUDP, whose transport writes a
+// datagram to an address or, once connected, to its one peer. Child processes
 // have [SpawnProcess], Twisted's spawnProcess: a [ProcessProtocol] hears
 // the child's output (OutReceived, ErrReceived), the close of each pipe,
 // ProcessExited when the child exits and ProcessEnded once it has exited

@@ -60,7 +60,8 @@ type handler interface {
 
 // ender is what else the engine ends when the reactor shuts down, after
 // the connection attempts and before the connections: a child process,
-// which closes its pipes in its own order and tells its protocol.
+// which closes its pipes in its own order and tells its protocol, or a UDP
+// port, which stops listening.
 type ender interface {
 	shutdown()
 }

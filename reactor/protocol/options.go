@@ -9,8 +9,9 @@ import (
 )
 
 // Option configures a listening port or a connection attempt, in
-// [ListenTCP], [ConnectTCP], [ListenUnix] and [ConnectUnix]. An option that
-// does not apply to a call is ignored by it.
+// [ListenTCP], [ConnectTCP], [ListenUnix] and [ConnectUnix], and a UDP
+// port in [ListenUDP]. An option that does not apply to a call is ignored
+// by it.
 type Option func(*options)
 
 type options struct {
@@ -23,6 +24,9 @@ type options struct {
 	mode    fs.FileMode
 	noDelay bool
 	tls     *tls.Config // ListenTLS, ConnectTLS
+
+	maxPacket int  // a UDP port's
+	multiple  bool // a UDP port's
 }
 
 // Defaults for the options, Twisted's where it has one.
@@ -47,6 +51,10 @@ const (
 	// DefaultUnixMode is the mode of a Unix socket's file: Twisted's
 	// listenUNIX mode.
 	DefaultUnixMode fs.FileMode = 0o666
+
+	// DefaultMaxPacketSize is the most a UDP port reads of one datagram:
+	// Twisted's listenUDP maxPacketSize.
+	DefaultMaxPacketSize = 8192
 )
 
 func newOptions(opts []Option) *options {
@@ -57,6 +65,8 @@ func newOptions(opts []Option) *options {
 		timeout: DefaultConnectTimeout,
 		mode:    DefaultUnixMode,
 		noDelay: true,
+
+		maxPacket: DefaultMaxPacketSize,
 	}
 	for _, opt := range opts {
 		opt(o)
@@ -121,4 +131,23 @@ func WithMode(mode fs.FileMode) Option {
 // out at once rather than waiting to be merged.
 func WithNoDelay(on bool) Option {
 	return func(o *options) { o.noDelay = on }
+}
+
+// WithMaxPacketSize sets the most a UDP port reads of one datagram
+// (default [DefaultMaxPacketSize]); the rest of a longer datagram is
+// dropped, as with Twisted's maxPacketSize. n below 1 panics.
+func WithMaxPacketSize(n int) Option {
+	if n < 1 {
+		panic("protocol: WithMaxPacketSize: n must be at least 1")
+	}
+	return func(o *options) { o.maxPacket = n }
+}
+
+// WithListenMultiple lets several UDP ports, of this process or others,
+// listen on the same address and port, each hearing the multicast groups
+// it joins: Twisted's listenMulticast listenMultiple (SO_REUSEADDR, and
+// SO_REUSEPORT where the system has it). Every port on the address needs
+// it.
+func WithListenMultiple(on bool) Option {
+	return func(o *options) { o.multiple = on }
 }

@@ -1,0 +1,7 @@
+//go:build linux && (mips || mipsle || mips64 || mips64le)
+
+package protocol
+
+// soReusePort is Linux's SO_REUSEPORT on MIPS, which Go's frozen syscall
+// package does not have.
+const soReusePort = 0x200
