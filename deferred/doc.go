@@ -43,4 +43,11 @@
 // still at the end of a chain when its Deferred is collected is logged
 // through [log/slog], as Twisted logs it at garbage collection;
 // [OnUnhandledError] lets a test fail on it.
+//
+// # Debugging
+//
+// [SetDebugging] is Twisted's setDebugging: while it is on, each Deferred
+// records where it was created and first fired, and says so when it is fired
+// twice and when its error goes unhandled. [Deferred.String] is Twisted's
+// repr: the Deferred's state, result or error, and what it waits on.
 package deferred
