@@ -35,6 +35,8 @@
 // [Async] with [Await]. DeferredLock, DeferredSemaphore and DeferredQueue are
 // [Lock], [Semaphore] and [Queue], with [Run] for their run method.
 //
+// addTimeout with an onTimeoutCancel function is [Deferred.AddTimeoutFunc].
+//
 // # Bridges to Go
 //
 // [Deferred.Wait] blocks a goroutine (never the reactor's) until a result
