@@ -65,6 +65,10 @@ func Async[T any](body func(a *Awaiter) (T, error)) *Deferred[T] {
 	}
 	s := &asyncRun[T]{a: Awaiter{state: stateRunning}, body: body}
 	s.a.owner = s
+	if debugging.Load() {
+		s.out.state = sDebug
+		s.out.noteCreated(false)
+	}
 	go s.main()
 	s.awaitHandBack()
 	if s.w != nil {
@@ -88,7 +92,10 @@ func Async[T any](body func(a *Awaiter) (T, error)) *Deferred[T] {
 		return inner
 	}
 	// Fired with v, as Succeed(v) would be: v is in place already.
-	s.out.state = sCalled
+	if info := s.out.debug(); info != nil {
+		info.noteFired(info.created)
+	}
+	s.out.state |= sCalled
 	return &s.out
 }
 

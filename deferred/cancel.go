@@ -2,7 +2,6 @@ package deferred
 
 import (
 	"errors"
-	"sync/atomic"
 	"time"
 
 	"github.com/twinego/twine/scheduler"
@@ -108,20 +107,15 @@ func (d *Deferred[T]) AddTimeout(clock scheduler.Clock, timeout time.Duration) *
 	if clock == nil {
 		panicMisuse("Deferred.AddTimeout", errNilClock)
 	}
-	timeout = max(timeout, 0)
-	timedOut := new(atomic.Bool)
-	call := clock.CallLater(timeout, func() {
-		timedOut.Store(true)
-		d.Cancel()
-	})
-	return d.AddBoth(func(v T, err error) (T, error) {
-		if call.Active() {
-			_ = call.Cancel()
-		}
-		if err != nil && timedOut.Load() && errors.Is(err, ErrCancelled) {
-			var zero T
-			return zero, ErrTimeout
-		}
-		return v, err
-	})
+	return d.addTimeout(clock, timeout, timedOutError[T])
+}
+
+// timedOutError is AddTimeout's onTimeout: Twisted's default translation of
+// the cancellation into a timeout.
+func timedOutError[T any](v T, err error, _ time.Duration) (T, error) {
+	if err != nil && errors.Is(err, ErrCancelled) {
+		var zero T
+		return zero, ErrTimeout
+	}
+	return v, err
 }

@@ -76,6 +76,7 @@ const (
 	sMore              // ext.links holds links
 	sMarked            // an unhandled-error report is armed
 	sCancelling        // Cancel has called, or is calling, the canceller
+	sDebug             // created in debugging mode: see debug.go; never changes
 )
 
 // The link kinds. Each is a distinct type so that one interface slot can
@@ -97,6 +98,9 @@ type (
 
 // New returns a Deferred that has not fired.
 func New[T any]() *Deferred[T] {
+	if debugging.Load() {
+		return newDebug[T](0, false)
+	}
 	return &Deferred[T]{}
 }
 
@@ -109,12 +113,22 @@ func NewWithCanceller[T any](canceller func(*Deferred[T])) *Deferred[T] {
 	if canceller == nil {
 		panicMisuse("NewWithCanceller", errNilFunc)
 	}
+	if debugging.Load() {
+		d := newDebug[T](0, false)
+		d.ext = &extra[T]{canceller: canceller}
+		return d
+	}
 	return &Deferred[T]{ext: &extra[T]{canceller: canceller}}
 }
 
 // Succeed returns a Deferred that has already fired with v.
 func Succeed[T any](v T) *Deferred[T] {
 	checkNotDeferred("Succeed", v)
+	if debugging.Load() {
+		d := newDebug[T](sCalled, true)
+		d.result = v
+		return d
+	}
 	return &Deferred[T]{state: sCalled, result: v}
 }
 
@@ -124,7 +138,13 @@ func Fail[T any](err error) *Deferred[T] {
 	if err == nil {
 		panicMisuse("Fail", errNilError)
 	}
-	d := &Deferred[T]{state: sCalled | sMarked, err: err}
+	var d *Deferred[T]
+	if debugging.Load() {
+		d = newDebug[T](sCalled|sMarked, true)
+		d.err = err
+	} else {
+		d = &Deferred[T]{state: sCalled | sMarked, err: err}
+	}
 	d.markLocked()
 	return d
 }
@@ -166,6 +186,12 @@ func (d *Deferred[T]) fire(v T, err error, op string) bool {
 		run(d, nil, nil)
 		return true
 	}
+	// A Deferred in debugging mode never takes the path above.
+	info := d.debug()
+	var pcs []uintptr
+	if info != nil {
+		pcs = callers()
+	}
 	s := d.lock()
 	if s&sCalled != 0 {
 		if op == "" {
@@ -179,7 +205,13 @@ func (d *Deferred[T]) fire(v T, err error, op string) bool {
 			return false
 		}
 		d.unlock(s)
+		if info != nil {
+			panic(&misuse{op: op, err: ErrAlreadyCalled, debug: info.text()})
+		}
 		panicMisuse(op, ErrAlreadyCalled)
+	}
+	if info != nil {
+		info.noteFired(pcs)
 	}
 	d.result, d.err = v, err
 	s |= sCalled

@@ -35,6 +35,8 @@
 // [Async] with [Await]. DeferredLock, DeferredSemaphore and DeferredQueue are
 // [Lock], [Semaphore] and [Queue], with [Run] for their run method.
 //
+// addTimeout with an onTimeoutCancel function is [Deferred.AddTimeoutFunc].
+//
 // # Bridges to Go
 //
 // [Deferred.Wait] blocks a goroutine (never the reactor's) until a result
@@ -43,4 +45,11 @@
 // still at the end of a chain when its Deferred is collected is logged
 // through [log/slog], as Twisted logs it at garbage collection;
 // [OnUnhandledError] lets a test fail on it.
+//
+// # Debugging
+//
+// [SetDebugging] is Twisted's setDebugging: while it is on, each Deferred
+// records where it was created and first fired, and says so when it is fired
+// twice and when its error goes unhandled. [Deferred.String] is Twisted's
+// repr: the Deferred's state, result or error, and what it waits on.
 package deferred

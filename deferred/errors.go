@@ -56,12 +56,13 @@ func (e *PanicError) Unwrap() error {
 // misuse is the panic value for a programmer error: it names the method and
 // wraps the sentinel, so a recovered value still matches errors.Is.
 type misuse struct {
-	op  string
-	err error
+	op    string
+	err   error
+	debug string // in debugging mode, where the Deferred was created and fired
 }
 
 func (m *misuse) Error() string {
-	return "deferred: " + m.op + ": " + strings.TrimPrefix(m.err.Error(), "deferred: ")
+	return "deferred: " + m.op + ": " + strings.TrimPrefix(m.err.Error(), "deferred: ") + m.debug
 }
 
 func (m *misuse) Unwrap() error { return m.err }

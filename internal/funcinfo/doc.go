@@ -1,6 +1,7 @@
 // Package funcinfo names Go functions for twine's reports: a scheduled
-// call's String, and the reactor's reports of a callback that ended its
-// goroutine or panicked. It is the counterpart, for Go's func values, of
+// call's String, the reactor's reports of a callback that ended its
+// goroutine or panicked, and the stacks a Deferred records in debugging
+// mode. It is the counterpart, for Go's func values, of
 // the qualified names Twisted prints for its callables (a DelayedCall's
 // repr).
 //

@@ -44,3 +44,15 @@ func String(f any) string {
 	}
 	return name + " (" + where + ")"
 }
+
+// Frame names one frame of a call stack as String names a function:
+// "pkg.Func (file.go:12)", with the line being run rather than the one that
+// opens the function.
+func Frame(fr runtime.Frame) string {
+	name := fr.Function
+	name = name[strings.LastIndexByte(name, '/')+1:]
+	if fr.File == "" {
+		return name
+	}
+	return name + " (" + filepath.Base(fr.File) + ":" + strconv.Itoa(fr.Line) + ")"
+}
