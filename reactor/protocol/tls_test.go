@@ -416,6 +416,35 @@ func TestTLSHugeWrite(t *testing.T) {
 	assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrConnectionDone)
 }
 
+// LoseConnection after a write larger than the socket takes does not
+// start TLSCloseTimeout: it counts from when the close_notify has gone
+// out behind the data, so that a reader slower than the timeout still
+// gets every byte and a clean close. The client does not read until the
+// server's buffer has been checked.
+func TestTLSCloseTimeoutStartsAfterTheBufferDrains(t *testing.T) {
+	h := newHarness(t)
+	server, client := newHSRec(), newHSRec()
+	msg := make([]byte, 4<<20)
+	_, _ = rand.Read(msg)
+	client.onMade = func(p *rec) { p.Transport.PauseProducing() }
+	h.pairTLS("127.0.0.1:0", server, client, clientTLS())
+	recv(t, server.hs, "the server's handshake")
+	recv(t, client.hs, "the client's handshake")
+	var buffered int
+	var timed bool
+	h.do(func() {
+		server.Transport.Write(msg)
+		server.Transport.LoseConnection()
+		buffered, timed = protocol.TLSClosing(server.Transport)
+	})
+	require.Positive(t, buffered, "the kernel took all of the write: the test proves nothing")
+	assert.False(t, timed, "the close_notify wait is timed while the data before it is still buffered")
+	h.do(func() { client.Transport.ResumeProducing() })
+	assert.True(t, bytes.Equal(msg, readAll(t, h, client.rec, len(msg))))
+	assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrConnectionDone)
+	assert.ErrorIs(t, recv(t, server.lost, "the server's ConnectionLost"), protocol.ErrConnectionDone)
+}
+
 // stream is a streaming producer that writes 16 KiB chunks of a counter
 // pattern while it is not paused, up to total bytes, then unregisters and
 // closes.
