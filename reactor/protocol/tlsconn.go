@@ -280,7 +280,10 @@ func (l *tlsLayer) readEOF() {
 	default:
 		c.readPaused = false // deliver what is left, then the end
 		l.readPass()
-		if !c.lost {
+		// A close_notify among what was left has been answered with
+		// ours, and the socket closes once it is written: closing now
+		// would drop it.
+		if !c.lost && !c.disconnecting {
 			c.lose(ErrConnectionDone, true)
 		}
 	}
