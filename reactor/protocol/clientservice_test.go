@@ -227,6 +227,10 @@ func TestClientServiceClientConnectionFailed(t *testing.T) {
 	noResult(t, when)
 	r.clock.Advance(atLeastOneAttempt)
 	assert.Equal(t, 2, r.attempts())
+	// Stopping the service fails the waiter, as Twisted's test expects at
+	// its tear-down; left to the cleanup, its error would go unhandled.
+	r.service.StopService()
+	assert.ErrorIs(t, failed(t, when), deferred.ErrCancelled)
 }
 
 func TestClientServiceClientConnectionLost(t *testing.T) {

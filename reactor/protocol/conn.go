@@ -354,6 +354,9 @@ func (c *conn) closeWrite() {
 		c.lose(&DisconnectError{Reason: ErrConnectionLost, Err: os.NewSyscallError("shutdown", err)}, false)
 		return
 	}
+	if c.tls != nil {
+		c.tls.writeShut()
+	}
 	if c.hc != nil {
 		c.call(c.hc.WriteConnectionLost)
 	}

@@ -17,3 +17,10 @@ func SetLookup(t interface{ Cleanup(func()) }, f func(ctx context.Context, host 
 	lookupIPAddr = f
 	t.Cleanup(func() { lookupIPAddr = old })
 }
+
+// TLSClosing reports, for a TLS transport, how much its write buffer holds
+// and whether the wait for the peer's close_notify is being timed.
+func TLSClosing(t Transport) (buffered int, timed bool) {
+	c := t.(*conn)
+	return c.buffered(), c.tls != nil && c.tls.timer != nil
+}

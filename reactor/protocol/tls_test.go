@@ -416,6 +416,127 @@ func TestTLSHugeWrite(t *testing.T) {
 	assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrConnectionDone)
 }
 
+// LoseConnection after a write larger than the socket takes does not
+// start TLSCloseTimeout: it counts from when the close_notify has gone
+// out behind the data, so that a reader slower than the timeout still
+// gets every byte and a clean close. The client does not read until the
+// server's buffer has been checked.
+func TestTLSCloseTimeoutStartsAfterTheBufferDrains(t *testing.T) {
+	h := newHarness(t)
+	server, client := newHSRec(), newHSRec()
+	msg := make([]byte, 4<<20)
+	_, _ = rand.Read(msg)
+	client.onMade = func(p *rec) { p.Transport.PauseProducing() }
+	h.pairTLS("127.0.0.1:0", server, client, clientTLS())
+	recv(t, server.hs, "the server's handshake")
+	recv(t, client.hs, "the client's handshake")
+	var buffered int
+	var timed bool
+	h.do(func() {
+		server.Transport.Write(msg)
+		server.Transport.LoseConnection()
+		buffered, timed = protocol.TLSClosing(server.Transport)
+	})
+	require.Positive(t, buffered, "the kernel took all of the write: the test proves nothing")
+	assert.False(t, timed, "the close_notify wait is timed while the data before it is still buffered")
+	h.do(func() { client.Transport.ResumeProducing() })
+	assert.True(t, bytes.Equal(msg, readAll(t, h, client.rec, len(msg))))
+	assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrConnectionDone)
+	assert.ErrorIs(t, recv(t, server.lost, "the server's ConnectionLost"), protocol.ErrConnectionDone)
+}
+
+// holdConn is a net.Conn whose writes are held, once hold has been
+// called, until release sends them in one write.
+type holdConn struct {
+	net.Conn
+	mu      sync.Mutex
+	holding bool
+	held    []byte
+}
+
+func (c *holdConn) hold() { c.mu.Lock(); c.holding = true; c.mu.Unlock() }
+
+func (c *holdConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.holding {
+		c.held = append(c.held, p...)
+		return len(p), nil
+	}
+	return c.Conn.Write(p)
+}
+
+// SetWriteDeadline ignores the deadline crypto/tls's CloseWrite sets, which
+// would fail release.
+func (c *holdConn) SetWriteDeadline(time.Time) error { return nil }
+
+func (c *holdConn) release() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.holding = false
+	_, err := c.Conn.Write(c.held)
+	return err
+}
+
+// When the server's last handshake flight, its data, its close_notify and
+// the end of the stream reach a twine client at once (a TLS 1.2 server
+// ends its handshake last and may close at once), the client delivers the
+// data and answers the close_notify with its own before it closes, though
+// it read the end of the stream before its handshake had ended.
+func TestTLSAnswersCloseNotifyThatCameWithTheHandshake(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	type result struct {
+		after []byte // what the client sent after the server's close
+		err   error
+	}
+	res := make(chan result, 1)
+	go func() {
+		raw, err := ln.Accept()
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		defer raw.Close()
+		hc := &holdConn{Conn: raw}
+		config := serverTLS()
+		config.MaxVersion = tls.VersionTLS12
+		// Called before the server's last flight: hold it, and what follows.
+		config.VerifyConnection = func(tls.ConnectionState) error { hc.hold(); return nil }
+		sc := tls.Server(hc, config)
+		err = sc.Handshake()
+		if err == nil {
+			_, err = sc.Write([]byte("hello"))
+		}
+		if err == nil {
+			err = sc.CloseWrite()
+		}
+		if err == nil {
+			err = hc.release()
+		}
+		if err == nil {
+			err = raw.(*net.TCPConn).CloseWrite()
+		}
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		after, err := io.ReadAll(raw)
+		res <- result{after: after, err: err}
+	}()
+	h := newHarness(t)
+	client := newRec()
+	f := newClientFactory(func() protocol.Protocol { return client })
+	h.do(func() { protocol.ConnectTLS(h.r, ln.Addr().String(), clientTLS(), f, h.opts...) })
+	assert.ErrorIs(t, recv(t, client.lost, "the client's ConnectionLost"), protocol.ErrConnectionDone)
+	assert.Equal(t, "hello", on(h, client.all.String))
+	r := recv(t, res, "the server's end")
+	require.NoError(t, r.err)
+	require.NotEmpty(t, r.after, "the client closed without close_notify")
+	assert.Equal(t, byte(21), r.after[0], "the client's last record is not an alert")
+}
+
 // stream is a streaming producer that writes 16 KiB chunks of a counter
 // pattern while it is not paused, up to total bytes, then unregisters and
 // closes.

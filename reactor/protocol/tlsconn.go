@@ -83,7 +83,10 @@ func withTLS(opts []Option, config *tls.Config) []Option {
 }
 
 // TLSCloseTimeout bounds how long a TLS connection that has sent its
-// close_notify waits for the peer's before it closes anyway.
+// close_notify waits for the peer's before it closes anyway. It counts
+// from when the close_notify has been written to the socket, after
+// everything buffered before it, not from LoseConnection: a slow reader
+// gets all of a large write.
 const TLSCloseTimeout = 10 * time.Second
 
 // maxEarlyData bounds the bytes a peer may send before the handshake has
@@ -277,7 +280,10 @@ func (l *tlsLayer) readEOF() {
 	default:
 		c.readPaused = false // deliver what is left, then the end
 		l.readPass()
-		if !c.lost {
+		// A close_notify among what was left has been answered with
+		// ours, and the socket closes once it is written: closing now
+		// would drop it.
+		if !c.lost && !c.disconnecting {
 			c.lose(ErrConnectionDone, true)
 		}
 	}
@@ -390,7 +396,8 @@ func (l *tlsLayer) producerGone() {
 }
 
 // shutdown sends close_notify after what is buffered, shuts the socket's
-// write side, and waits for the peer's close_notify or end of stream.
+// write side once all of it is written, and waits for the peer's
+// close_notify or end of stream.
 func (l *tlsLayer) shutdown() {
 	c := l.c
 	l.closing = true
@@ -402,10 +409,22 @@ func (l *tlsLayer) shutdown() {
 	if c.lost {
 		return
 	}
-	l.timer = c.e.r.CallLater(TLSCloseTimeout, func() { c.lose(ErrConnectionDone, false) })
 	c.readPaused = false
-	c.loseWriteConnectionRaw()
+	c.loseWriteConnectionRaw() // the timer starts in writeShut
 	c.setInterest()
+}
+
+// writeShut runs once the socket's write side is shut down, so once the
+// close_notify that shutdown wrote, after everything buffered before it,
+// has gone to the kernel: only from then on does the wait for the peer's
+// close_notify count against TLSCloseTimeout. Started at LoseConnection,
+// it would cut off a peer still reading a large buffer.
+func (l *tlsLayer) writeShut() {
+	c := l.c
+	if !l.closing || l.timer != nil || c.lost {
+		return
+	}
+	l.timer = c.e.r.CallLater(TLSCloseTimeout, func() { c.lose(ErrConnectionDone, false) })
 }
 
 // fail ends the connection because TLS failed: what is buffered (an alert,
