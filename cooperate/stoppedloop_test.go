@@ -97,21 +97,39 @@ func TestCooperatorTasksFailWhenTheReactorStops(t *testing.T) {
 				var runnable, waiting, paused bool
 				var done [3]*deferred.Deferred[struct{}]
 				var c *cooperate.Cooperator
+				// The reactor stops once the runnable task is well under
+				// way and the waiting task is about to wait. On lanes the
+				// two run on goroutines of their own, in no set order: a
+				// task that has not taken its first step has no iterator
+				// code to release (as the paused task shows), so stopping
+				// on the runnable task alone would not test the wait.
+				// On a lane, time stands still in the bubble as long as a
+				// lane runs: the tasks stop the reactor themselves.
+				arrived := 0 // on the loop
+				arrive := func() {
+					r.CallSoon(func() {
+						if arrived++; arrived == 2 {
+							_ = r.Stop()
+						}
+					})
+				}
 				r.CallWhenRunning(func() {
 					c = cooperate.New(r, opts...)
 					done[0] = c.Cooperate(func(yield func(any) bool) {
 						defer func() { runnable = true }()
 						for i := 0; yield(nil); i++ {
 							if i == 20 {
-								// On a lane, time stands still in the bubble
-								// as long as a lane runs: stop from here.
-								r.CallSoon(func() { _ = r.Stop() })
+								arrive()
 							}
 						}
 					}).Done()
 					done[1] = c.Cooperate(func(yield func(any) bool) {
 						defer func() { waiting = true }()
-						yield(never) // waits for a Deferred that never fires
+						// The Cooperator stops between steps, so after
+						// this one, which waits for a Deferred that never
+						// fires.
+						arrive()
+						yield(never)
 					}).Done()
 					p := c.Cooperate(forever(&paused))
 					require.NoError(t, p.Pause())
