@@ -96,6 +96,7 @@ func TestCooperatorTasksFailWhenTheReactorStops(t *testing.T) {
 				never := deferred.New[any]()
 				var runnable, waiting, paused bool
 				var done [3]*deferred.Deferred[struct{}]
+				var atDone [2]bool // whether the iterator was released as Done fired
 				var c *cooperate.Cooperator
 				// The reactor stops once the runnable task is well under
 				// way and the waiting task is about to wait. On lanes the
@@ -131,6 +132,15 @@ func TestCooperatorTasksFailWhenTheReactorStops(t *testing.T) {
 						arrive()
 						yield(never)
 					}).Done()
+					// Done fires once the iterator has been released:
+					// its callbacks see what the iterator's deferred
+					// calls did.
+					for i, released := range []*bool{&runnable, &waiting} {
+						done[i].AddBoth(func(v struct{}, err error) (struct{}, error) {
+							atDone[i] = *released
+							return v, err
+						})
+					}
 					p := c.Cooperate(forever(&paused))
 					require.NoError(t, p.Pause())
 					done[2] = p.Done()
@@ -141,8 +151,8 @@ func TestCooperatorTasksFailWhenTheReactorStops(t *testing.T) {
 					require.True(t, fired, "task %d: its Done fired when the reactor stopped", i)
 					assert.ErrorIs(t, err, scheduler.ErrLoopStopped, "task %d", i)
 				}
-				assert.True(t, runnable, "the runnable task's iterator was released")
-				assert.True(t, waiting, "the waiting task's iterator was released")
+				assert.True(t, atDone[0], "the runnable task's iterator was released before its Done fired")
+				assert.True(t, atDone[1], "the waiting task's iterator was released before its Done fired")
 				assert.False(t, paused, "the paused task never started")
 				assert.False(t, c.Running())
 			})
