@@ -94,9 +94,9 @@ func TestCooperatorTasksFailWhenTheReactorStops(t *testing.T) {
 					opts = append(opts, cooperate.WithLanes(lanes))
 				}
 				never := deferred.New[any]()
-				var runnable, waiting, paused bool
+				var runnable, waiting, pausedBegan, paused bool
 				var done [3]*deferred.Deferred[struct{}]
-				var atDone [2]bool // whether the iterator was released as Done fired
+				var atDone [3]bool // whether the iterator was released as Done fired
 				var c *cooperate.Cooperator
 				// The reactor stops once the runnable task is well under
 				// way and the waiting task is about to wait. On lanes the
@@ -132,18 +132,21 @@ func TestCooperatorTasksFailWhenTheReactorStops(t *testing.T) {
 						arrive()
 						yield(never)
 					}).Done()
+					p := c.Cooperate(func(yield func(any) bool) {
+						pausedBegan = true
+						forever(&paused)(yield)
+					})
+					require.NoError(t, p.Pause())
+					done[2] = p.Done()
 					// Done fires once the iterator has been released:
 					// its callbacks see what the iterator's deferred
 					// calls did.
-					for i, released := range []*bool{&runnable, &waiting} {
+					for i, released := range []*bool{&runnable, &waiting, &paused} {
 						done[i].AddBoth(func(v struct{}, err error) (struct{}, error) {
 							atDone[i] = *released
 							return v, err
 						})
 					}
-					p := c.Cooperate(forever(&paused))
-					require.NoError(t, p.Pause())
-					done[2] = p.Done()
 				})
 				require.NoError(t, r.Run())
 				for i, d := range done {
@@ -153,7 +156,13 @@ func TestCooperatorTasksFailWhenTheReactorStops(t *testing.T) {
 				}
 				assert.True(t, atDone[0], "the runnable task's iterator was released before its Done fired")
 				assert.True(t, atDone[1], "the waiting task's iterator was released before its Done fired")
-				assert.False(t, paused, "the paused task never started")
+				assert.Equal(t, pausedBegan, atDone[2],
+					"the paused task's iterator, if it began, was released before its Done fired")
+				if lanes == 0 {
+					assert.False(t, pausedBegan, "paused before its first slice, the task never started")
+				}
+				// On lanes the pause may reach the lane after it has begun
+				// the task: Pause takes effect there after the step under way.
 				assert.False(t, c.Running())
 			})
 		})
