@@ -94,28 +94,59 @@ func TestCooperatorTasksFailWhenTheReactorStops(t *testing.T) {
 					opts = append(opts, cooperate.WithLanes(lanes))
 				}
 				never := deferred.New[any]()
-				var runnable, waiting, paused bool
+				var runnable, waiting, pausedBegan, paused bool
 				var done [3]*deferred.Deferred[struct{}]
+				var atDone [3]bool // whether the iterator was released as Done fired
 				var c *cooperate.Cooperator
+				// The reactor stops once the runnable task is well under
+				// way and the waiting task is about to wait. On lanes the
+				// two run on goroutines of their own, in no set order: a
+				// task that has not taken its first step has no iterator
+				// code to release (as the paused task shows), so stopping
+				// on the runnable task alone would not test the wait.
+				// On a lane, time stands still in the bubble as long as a
+				// lane runs: the tasks stop the reactor themselves.
+				arrived := 0 // on the loop
+				arrive := func() {
+					r.CallSoon(func() {
+						if arrived++; arrived == 2 {
+							_ = r.Stop()
+						}
+					})
+				}
 				r.CallWhenRunning(func() {
 					c = cooperate.New(r, opts...)
 					done[0] = c.Cooperate(func(yield func(any) bool) {
 						defer func() { runnable = true }()
 						for i := 0; yield(nil); i++ {
 							if i == 20 {
-								// On a lane, time stands still in the bubble
-								// as long as a lane runs: stop from here.
-								r.CallSoon(func() { _ = r.Stop() })
+								arrive()
 							}
 						}
 					}).Done()
 					done[1] = c.Cooperate(func(yield func(any) bool) {
 						defer func() { waiting = true }()
-						yield(never) // waits for a Deferred that never fires
+						// The Cooperator stops between steps, so after
+						// this one, which waits for a Deferred that never
+						// fires.
+						arrive()
+						yield(never)
 					}).Done()
-					p := c.Cooperate(forever(&paused))
+					p := c.Cooperate(func(yield func(any) bool) {
+						pausedBegan = true
+						forever(&paused)(yield)
+					})
 					require.NoError(t, p.Pause())
 					done[2] = p.Done()
+					// Done fires once the iterator has been released:
+					// its callbacks see what the iterator's deferred
+					// calls did.
+					for i, released := range []*bool{&runnable, &waiting, &paused} {
+						done[i].AddBoth(func(v struct{}, err error) (struct{}, error) {
+							atDone[i] = *released
+							return v, err
+						})
+					}
 				})
 				require.NoError(t, r.Run())
 				for i, d := range done {
@@ -123,9 +154,15 @@ func TestCooperatorTasksFailWhenTheReactorStops(t *testing.T) {
 					require.True(t, fired, "task %d: its Done fired when the reactor stopped", i)
 					assert.ErrorIs(t, err, scheduler.ErrLoopStopped, "task %d", i)
 				}
-				assert.True(t, runnable, "the runnable task's iterator was released")
-				assert.True(t, waiting, "the waiting task's iterator was released")
-				assert.False(t, paused, "the paused task never started")
+				assert.True(t, atDone[0], "the runnable task's iterator was released before its Done fired")
+				assert.True(t, atDone[1], "the waiting task's iterator was released before its Done fired")
+				assert.Equal(t, pausedBegan, atDone[2],
+					"the paused task's iterator, if it began, was released before its Done fired")
+				if lanes == 0 {
+					assert.False(t, pausedBegan, "paused before its first slice, the task never started")
+				}
+				// On lanes the pause may reach the lane after it has begun
+				// the task: Pause takes effect there after the step under way.
 				assert.False(t, c.Running())
 			})
 		})
