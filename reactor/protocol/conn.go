@@ -106,6 +106,9 @@ func (c *conn) setInterest() {
 	// A TLS handshake reads on through a pause, which holds back
 	// only the decrypted bytes.
 	paused := c.readPaused && (c.tls == nil || c.tls.handshook)
+	if c.tls != nil && c.tls.readStopped() {
+		paused = true
+	}
 	if !paused && !c.readDisconnected && !c.disconnecting {
 		mask |= evRead
 	}

@@ -24,3 +24,11 @@ func TLSClosing(t Transport) (buffered int, timed bool) {
 	c := t.(*conn)
 	return c.buffered(), c.tls != nil && c.tls.timer != nil
 }
+
+// OnTLSReadStopped makes f run, on the reactor goroutine, each time a TLS
+// connection stops reading because its handshake's goroutine has too much
+// left to read, until t ends.
+func OnTLSReadStopped(t interface{ Cleanup(func()) }, f func()) {
+	tlsReadStopped.Store(&f)
+	t.Cleanup(func() { tlsReadStopped.Store(nil) })
+}

@@ -710,6 +710,48 @@ func TestTLSProducerPausedUntilHandshake(t *testing.T) {
 	assert.False(t, on(h, func() bool { return client.Transport.(protocol.DisconnectingTransport).Disconnecting() }))
 }
 
+// A TLS 1.3 client has ended its handshake once it has sent its Finished,
+// so what it writes next may reach the server before the server's
+// handshake has read that Finished, here held up in VerifyConnection. The
+// server stops reading once too much waits for its handshake, and reads on
+// once the handshake has ended, delivering everything: a client that sends
+// at once is no flood to cut off.
+func TestTLSServerReadsAfterSlowHandshake(t *testing.T) {
+	stopped := make(chan struct{}, 1)
+	protocol.OnTLSReadStopped(t, func() {
+		select {
+		case stopped <- struct{}{}:
+		default:
+		}
+	})
+	h := newHarness(t)
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // before the harness stops, which waits for the handshake
+	sc := serverTLS()
+	sc.MinVersion = tls.VersionTLS13
+	sc.VerifyConnection = func(tls.ConnectionState) error { <-release; return nil }
+	server, client := newRec(), newRec()
+	msg := bytes.Repeat([]byte("0123456789abcdef"), 256<<10) // 4 MiB
+	client.onMade = func(p *rec) { p.Transport.Write(msg) }
+	port := h.listenTLS("127.0.0.1:0", sc, protocol.FactoryFunc(func(net.Addr) protocol.Protocol { return server }))
+	f := newClientFactory(func() protocol.Protocol { return client })
+	h.do(func() { protocol.ConnectTLS(h.r, port.Addr().String(), clientTLS(), f, h.opts...) })
+	select {
+	case <-stopped:
+	case err := <-server.lost:
+		t.Fatalf("the server's connection was lost during its handshake: %v", err)
+	case <-time.After(waitLimit):
+		t.Fatal("the server did not stop reading")
+	}
+	assert.Zero(t, on(h, func() int { return server.all.Len() }), "data before the handshake ended")
+	free()
+	assert.True(t, bytes.Equal(msg, readAll(t, h, server, len(msg))))
+	none(t, server.lost, "the server's ConnectionLost")
+	none(t, client.lost, "the client's ConnectionLost")
+}
+
 // Twisted's test_streamingProducerLoseConnectionWithProducer: after
 // LoseConnection the producer's writes still go out until it unregisters;
 // then close_notify ends the connection cleanly, later writes are dropped,

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twinego/twine/reactor"
@@ -89,9 +90,13 @@ func withTLS(opts []Option, config *tls.Config) []Option {
 // gets all of a large write.
 const TLSCloseTimeout = 10 * time.Second
 
-// maxEarlyData bounds the bytes a peer may send before the handshake has
-// read them, so that one that floods a handshake cannot grow the buffer
-// without end.
+// maxEarlyData bounds the received bytes that wait for the handshake's
+// goroutine to read them: once they reach it, the connection stops reading
+// the socket until the goroutine has read some, or the handshake has
+// ended, so that the peer waits on TCP's flow control. A TLS 1.3 client
+// has ended its handshake as soon as it has sent its Finished, and may
+// send any amount at once, before the server's goroutine has read that
+// Finished.
 const maxEarlyData = 1 << 20
 
 // errWouldBlock is what memConn's Read returns, once the handshake has
@@ -221,8 +226,11 @@ func (l *tlsLayer) received(data []byte) {
 	if l.failed || l.c.lost {
 		return
 	}
-	if !l.mem.feed(data) {
-		l.fail(errors.New("the peer sent too much before the handshake ended"))
+	if l.mem.feed(data) {
+		l.c.setInterest() // stop reading until the handshake catches up
+		if f := tlsReadStopped.Load(); f != nil {
+			(*f)()
+		}
 		return
 	}
 	if l.handshook {
@@ -302,6 +310,19 @@ func (l *tlsLayer) scheduleRead() {
 		}
 	})
 }
+
+// resumeRead reads the socket again once the handshake's goroutine has
+// read enough of what it was given.
+func (l *tlsLayer) resumeRead() { l.c.setInterest() }
+
+// readStopped reports whether the socket is not read because too much
+// waits for the handshake's goroutine.
+func (l *tlsLayer) readStopped() bool { return !l.handshook && l.mem.stopped() }
+
+// tlsReadStopped, when set, runs on the reactor goroutine each time a TLS
+// connection stops reading for its handshake: tests learn so without
+// waiting on a clock.
+var tlsReadStopped atomic.Pointer[func()]
 
 // peerClosed answers the peer's close_notify with ours and closes.
 func (l *tlsLayer) peerClosed() {
@@ -489,22 +510,31 @@ type memConn struct {
 	eofRead bool // Read has returned io.EOF
 	isClose bool
 	sync    bool // the handshake has ended
+	full    bool // the reactor stopped reading, maxEarlyData being unread
 }
 
-// feed adds received ciphertext; it reports false if the handshake has
-// left too much unread.
+// feed adds received ciphertext; it reports true if, the handshake going
+// on, maxEarlyData bytes are now unread: the reactor must stop reading
+// until Read, having taken some, asks it to go on.
 func (m *memConn) feed(p []byte) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.off > 0 && m.off == len(m.in) {
 		m.in, m.off = m.in[:0], 0
 	}
-	if !m.sync && len(m.in)-m.off+len(p) > maxEarlyData {
-		return false
-	}
 	m.in = append(m.in, p...)
 	m.cond.Signal()
-	return true
+	if !m.sync && len(m.in)-m.off >= maxEarlyData {
+		m.full = true
+	}
+	return m.full
+}
+
+// stopped reports whether the reactor is to leave the socket unread.
+func (m *memConn) stopped() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.full
 }
 
 func (m *memConn) setEOF() {
@@ -532,6 +562,7 @@ func (m *memConn) close() {
 func (m *memConn) handshakeEnded(f func()) {
 	m.mu.Lock()
 	m.sync = true
+	m.full = false // handshakeDone sets the interest again
 	m.mu.Unlock()
 	m.r.CallSoon(f)
 }
@@ -576,6 +607,10 @@ func (m *memConn) Read(p []byte) (int, error) {
 	}
 	n := copy(p, m.in[m.off:])
 	m.off += n
+	if m.full && !m.sync && len(m.in)-m.off < maxEarlyData {
+		m.full = false
+		m.r.CallSoon(m.l.resumeRead)
+	}
 	return n, nil
 }
 
