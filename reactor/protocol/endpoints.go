@@ -279,11 +279,12 @@ func (e *TCPClientEndpoint) connect(f Factory, network string, dial func(address
 		a.start()
 		return a.d
 	}
-	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	var ctx context.Context
+	var cancel context.CancelFunc
 	if o.timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		ctx, cancel = context.WithTimeout(context.Background(), o.timeout)
 	} else {
-		ctx, cancel = context.WithCancel(ctx)
+		ctx, cancel = context.WithCancel(context.Background())
 	}
 	a.stop = cancel
 	host, lookupFn := e.Host, lookupIPAddr
