@@ -52,6 +52,7 @@ type lanePool struct {
 	all []*lane
 
 	started bool // the lanes' goroutines run; loop-owned
+	next    int  // the lane adopt looks at first; loop-owned
 
 	idle     atomic.Int32 // lanes in state laneIdle
 	quitLeft atomic.Int32 // lanes that have not stopped their Cooperator yet
@@ -115,17 +116,29 @@ func (p *lanePool) adopt(inner *Task) *Task {
 	if !p.started {
 		p.start()
 	}
-	// The least loaded lane; the first of them on a tie.
-	best := p.all[0]
-	least := best.load.Load()
-	for _, l := range p.all[1:] {
-		if n := l.load.Load(); n < least {
-			best, least = l, n
-		}
-	}
+	best := p.pick()
 	best.load.Add(1)
 	best.send(func() { best.attach(lt, true) })
 	return h
+}
+
+// pick chooses the lane for a new task: the least loaded; on a tie, the
+// first from the lane after the one chosen last. A lane publishes its load
+// between slices, so a task that has just finished may still count there:
+// taking turns on a tie keeps one-step tasks (Run) from piling on the
+// first lane meanwhile. It runs on the loop.
+func (p *lanePool) pick() *lane {
+	n := len(p.all)
+	best := p.all[p.next]
+	least := best.load.Load()
+	for k := 1; k < n; k++ {
+		l := p.all[(p.next+k)%n]
+		if m := l.load.Load(); m < least {
+			best, least = l, m
+		}
+	}
+	p.next = (best.index + 1) % n
+	return best
 }
 
 // start starts the lanes' goroutines; it runs on the loop.
