@@ -198,7 +198,7 @@ func (a *attempt) dialTCP(addr *net.TCPAddr) {
 // dial makes the socket and starts connecting it.
 func (a *attempt) dial(family int, sa syscall.Sockaddr) {
 	c := a.c
-	fd, err := socket(family)
+	fd, err := socket(family, syscall.SOCK_STREAM)
 	if err != nil {
 		a.fail(fmt.Errorf("%w: %s: %w", ErrConnect, c.dest, err))
 		return

@@ -83,3 +83,28 @@ func peerAddr(fd int) net.Addr {
 func unixSockaddr(path string) *syscall.SockaddrUnix {
 	return &syscall.SockaddrUnix{Name: path}
 }
+
+// listenAddr parses the address of a port to listen on, "host:port" as Go's
+// net.Listen takes it for network ("tcp" or "udp"): the host an IP literal
+// (with an IPv6 zone, if any) or empty for every IPv4 interface, the port a
+// number or a service name. It returns the address as a *net.TCPAddr,
+// which tcpSockaddr turns into a socket address for either network.
+func listenAddr(network, address string) (*net.TCPAddr, error) {
+	host, portName, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, err
+	}
+	port, err := net.LookupPort(network, portName)
+	if err != nil {
+		return nil, err
+	}
+	addr := &net.TCPAddr{Port: port}
+	if host != "" {
+		ip, zone := splitZone(host)
+		if addr.IP = net.ParseIP(ip); addr.IP == nil {
+			return nil, &net.AddrError{Err: "not an IP address", Addr: host}
+		}
+		addr.Zone = zone
+	}
+	return addr, nil
+}

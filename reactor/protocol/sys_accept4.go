@@ -7,10 +7,10 @@ import (
 	"syscall"
 )
 
-// socket makes a non-blocking stream socket, closed on exec, outside Go's
-// poller.
-func socket(family int) (int, error) {
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+// socket makes a non-blocking socket of type typ (SOCK_STREAM or
+// SOCK_DGRAM), closed on exec, outside Go's poller.
+func socket(family, typ int) (int, error) {
+	fd, err := syscall.Socket(family, typ|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return -1, os.NewSyscallError("socket", err)
 	}

@@ -7,12 +7,13 @@ import (
 	"syscall"
 )
 
-// socket makes a non-blocking stream socket, closed on exec. Without
+// socket makes a non-blocking socket of type typ (SOCK_STREAM or
+// SOCK_DGRAM), closed on exec. Without
 // SOCK_CLOEXEC, the fork lock keeps a child process started meanwhile from
 // inheriting it, as Go's net package does.
-func socket(family int) (int, error) {
+func socket(family, typ int) (int, error) {
 	syscall.ForkLock.RLock()
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM, 0)
+	fd, err := syscall.Socket(family, typ, 0)
 	if err == nil {
 		syscall.CloseOnExec(fd)
 	}

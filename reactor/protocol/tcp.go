@@ -4,7 +4,6 @@ package protocol
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"syscall"
 
@@ -35,21 +34,9 @@ func ListenTCP(r *reactor.Reactor, address string, f Factory, opts ...Option) (*
 	fail := func(err error) (*Port, error) {
 		return nil, fmt.Errorf("%w: tcp %s: %w", ErrCannotListen, address, err)
 	}
-	host, portName, err := net.SplitHostPort(address)
+	addr, err := listenAddr("tcp", address)
 	if err != nil {
 		return fail(err)
-	}
-	port, err := net.LookupPort("tcp", portName)
-	if err != nil {
-		return fail(err)
-	}
-	addr := &net.TCPAddr{Port: port}
-	if host != "" {
-		ip, zone := splitZone(host)
-		if addr.IP = net.ParseIP(ip); addr.IP == nil {
-			return fail(&net.AddrError{Err: "not an IP address", Addr: host})
-		}
-		addr.Zone = zone
 	}
 	family, sa, err := tcpSockaddr(addr)
 	if err != nil {
@@ -59,7 +46,7 @@ func ListenTCP(r *reactor.Reactor, address string, f Factory, opts ...Option) (*
 	if err != nil {
 		return fail(err)
 	}
-	fd, err := socket(family)
+	fd, err := socket(family, syscall.SOCK_STREAM)
 	if err != nil {
 		return fail(err)
 	}

@@ -94,21 +94,9 @@ func ListenUDP(r *reactor.Reactor, address string, p DatagramProtocol, opts ...O
 	fail := func(err error) (*UDPPort, error) {
 		return nil, fmt.Errorf("%w: udp %s: %w", ErrCannotListen, address, err)
 	}
-	host, portName, err := net.SplitHostPort(address)
+	addr, err := listenAddr("udp", address)
 	if err != nil {
 		return fail(err)
-	}
-	port, err := net.LookupPort("udp", portName)
-	if err != nil {
-		return fail(err)
-	}
-	addr := &net.TCPAddr{Port: port}
-	if host != "" {
-		ip, zone := splitZone(host)
-		if addr.IP = net.ParseIP(ip); addr.IP == nil {
-			return fail(&net.AddrError{Err: "not an IP address", Addr: host})
-		}
-		addr.Zone = zone
 	}
 	family, sa, err := tcpSockaddr(addr)
 	if err != nil {
@@ -118,7 +106,7 @@ func ListenUDP(r *reactor.Reactor, address string, p DatagramProtocol, opts ...O
 	if err != nil {
 		return fail(err)
 	}
-	fd, err := datagramSocket(family)
+	fd, err := socket(family, syscall.SOCK_DGRAM)
 	if err != nil {
 		return fail(err)
 	}

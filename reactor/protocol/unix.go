@@ -32,7 +32,7 @@ func ListenUnix(r *reactor.Reactor, path string, f Factory, opts ...Option) (*Po
 	if err != nil {
 		return fail(err)
 	}
-	fd, err := socket(syscall.AF_UNIX)
+	fd, err := socket(syscall.AF_UNIX, syscall.SOCK_STREAM)
 	if err != nil {
 		return fail(err)
 	}
