@@ -26,40 +26,34 @@ type endpointFamily struct {
 	client func(h *harness, port protocol.ListeningPort) protocol.ClientEndpoint
 }
 
+// tcp4ServerOnLoopback is a TCP4 server endpoint on 127.0.0.1, with a port
+// the system chooses.
+func tcp4ServerOnLoopback(h *harness) protocol.ServerEndpoint {
+	e := protocol.NewTCP4ServerEndpoint(h.r, 0, "127.0.0.1")
+	e.Options = h.opts
+	return e
+}
+
+// tcpClientTo returns the client side of a TCP family: an endpoint that
+// connects to host, at the port the server listens on.
+func tcpClientTo(host string) func(h *harness, port protocol.ListeningPort) protocol.ClientEndpoint {
+	return func(h *harness, port protocol.ListeningPort) protocol.ClientEndpoint {
+		e := protocol.NewTCPClientEndpoint(h.r, host, port.Addr().(*net.TCPAddr).Port)
+		e.Options = h.opts
+		return e
+	}
+}
+
 var endpointFamilies = []endpointFamily{
-	{"tcp4",
-		func(h *harness) protocol.ServerEndpoint {
-			e := protocol.NewTCP4ServerEndpoint(h.r, 0, "127.0.0.1")
-			e.Options = h.opts
-			return e
-		},
-		func(h *harness, port protocol.ListeningPort) protocol.ClientEndpoint {
-			e := protocol.NewTCPClientEndpoint(h.r, "127.0.0.1", port.Addr().(*net.TCPAddr).Port)
-			e.Options = h.opts
-			return e
-		}},
+	{"tcp4", tcp4ServerOnLoopback, tcpClientTo("127.0.0.1")},
 	{"tcp6",
 		func(h *harness) protocol.ServerEndpoint {
 			e := protocol.NewTCP6ServerEndpoint(h.r, 0, "::1")
 			e.Options = h.opts
 			return e
 		},
-		func(h *harness, port protocol.ListeningPort) protocol.ClientEndpoint {
-			e := protocol.NewTCPClientEndpoint(h.r, "::1", port.Addr().(*net.TCPAddr).Port)
-			e.Options = h.opts
-			return e
-		}},
-	{"localhost",
-		func(h *harness) protocol.ServerEndpoint {
-			e := protocol.NewTCP4ServerEndpoint(h.r, 0, "127.0.0.1")
-			e.Options = h.opts
-			return e
-		},
-		func(h *harness, port protocol.ListeningPort) protocol.ClientEndpoint {
-			e := protocol.NewTCPClientEndpoint(h.r, "localhost", port.Addr().(*net.TCPAddr).Port)
-			e.Options = h.opts
-			return e
-		}},
+		tcpClientTo("::1")},
+	{"localhost", tcp4ServerOnLoopback, tcpClientTo("localhost")},
 	{"unix",
 		func(h *harness) protocol.ServerEndpoint {
 			e := protocol.NewUnixServerEndpoint(h.r, filepath.Join(h.t.TempDir(), "s"))
