@@ -133,10 +133,14 @@ func (r *chunkResult[R]) elementError(name string, k int) error {
 // with [WithLoop], which a Runner other than *Pool needs. A few chunks are
 // in flight at once ([WithTasksInFlight]; by default three per worker of a
 // *Pool), so that no worker waits while the loop cuts the next one. The
-// chunk size is chosen from what the workers take per element, for chunks
-// of about a millisecond of work (at most 4096 elements), starting from one
-// element; [WithChunkSize] fixes it instead, as multiprocessing's chunksize
-// does. An element's argument and result must fit in a frame (or a message)
+// chunk size is chosen from what the workers take per element: the first
+// chunks have one element, the next about a millisecond of work, and the
+// chunks grow with the work done so far (an eighth of it, shared among the
+// chunks in flight) to about 10 ms of work, at most 4096 elements: a long
+// map pays for a frame and a wake-up of its loop only every few
+// milliseconds of work, and whenever the sequence ends, its last chunks are
+// a small part of the map. [WithChunkSize] fixes the size instead, as
+// multiprocessing's chunksize does. An element's argument and result must fit in a frame (or a message)
 // with the rest of its chunk ([WithMaxFrame]): give a smaller chunk size for
 // large ones.
 //
@@ -220,7 +224,7 @@ func startMap[A, R any](method, name string, r Runner, seq iter.Seq[A], opts []M
 		window = defaultTasksInFlight
 	}
 	s := &mapRun[A, R]{name: name, loop: loop, window: window, collect: cfg.collect,
-		seq: seq, send: send, size: chunkSizer{fixed: cfg.chunkSize}}
+		seq: seq, send: send, size: chunkSizer{fixed: cfg.chunkSize, window: window}}
 	s.out = deferred.NewWithCanceller(func(*deferred.Deferred[[]R]) { s.cancel() })
 	if !postOn(loop, s.start) {
 		s.finish(scheduler.ErrLoopStopped)
@@ -458,16 +462,38 @@ func (s *mapRun[A, R]) chunkDone(i int, res chunkResult[R]) error {
 }
 
 // chunkSizer sizes a map's chunks: a fixed size, or one that gives chunks
-// of about chunkWork of the workers' time, from what they took so far.
+// of about work() of the workers' time, from what they took so far.
+//
+// A chunk costs the parent a frame, a wake-up and a pass of its loop
+// whatever its size, and on a machine where waking a thread is dear (a
+// virtual machine above all) that cost, taken from the processors the
+// workers compute on, is a tenth of a millisecond or more: chunks of a
+// millisecond of work lose a tenth of the workers' time to it. Larger
+// chunks cost less, but the last chunks of a map may leave the other
+// workers idle while they run. So a map starts with chunks of chunkWork,
+// and lets them grow with the work done so far, to a chunkTail-th of it
+// per chunk in flight, at most maxChunkWork: whenever the sequence ends,
+// its last chunk is a small part of all the work, and a long map soon
+// pays for a frame only every maxChunkWork.
 type chunkSizer struct {
 	fixed   int
+	window  int           // the chunks in flight
 	perElem time.Duration // a moving average of the time per element; 0 before the first chunk
+	done    time.Duration // the workers' time for the chunks so far
 }
 
 const (
 	chunkWork    = time.Millisecond
+	maxChunkWork = 10 * time.Millisecond
+	chunkTail    = 8
 	maxAutoChunk = 4096
 )
+
+// work is the work to put in the next chunk.
+func (z *chunkSizer) work() time.Duration {
+	grown := z.done / time.Duration(chunkTail*max(z.window, 1))
+	return min(max(grown, chunkWork), maxChunkWork)
+}
 
 func (z *chunkSizer) size() int {
 	switch {
@@ -476,7 +502,7 @@ func (z *chunkSizer) size() int {
 	case z.perElem <= 0:
 		return 1
 	}
-	return int(min(max(chunkWork/z.perElem, 1), maxAutoChunk))
+	return int(min(max(z.work()/z.perElem, 1), maxAutoChunk))
 }
 
 // observe records that a chunk of n elements took d in a worker.
@@ -484,6 +510,7 @@ func (z *chunkSizer) observe(n int, d time.Duration) {
 	if n == 0 || z.fixed > 0 {
 		return
 	}
+	z.done += max(d, 0)
 	per := max(d/time.Duration(n), 1)
 	if z.perElem == 0 {
 		z.perElem = per
