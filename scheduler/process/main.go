@@ -3,13 +3,16 @@ package process
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"sync/atomic"
 )
 
-// The environment variable that makes Main serve as a worker.
+// The environment variable that makes Main serve as a worker, and the one
+// that tells it how far to raise its nice value (WithWorkerNice).
 const (
 	envWorker      = "TWINE_PROCESS_WORKER"
 	envWorkerValue = "1"
+	envNice        = "TWINE_PROCESS_NICE"
 )
 
 var mainCalled atomic.Bool
@@ -44,6 +47,12 @@ func Main() {
 	}
 	// Processes that a task starts are not workers.
 	_ = os.Unsetenv(envWorker)
+	if n, err := strconv.Atoi(os.Getenv(envNice)); err == nil && n > 0 {
+		if err := lowerPriority(n); err != nil {
+			fmt.Fprintln(os.Stderr, "process: worker: raising its nice value:", err)
+		}
+	}
+	_ = os.Unsetenv(envNice)
 	os.Exit(serve())
 }
 

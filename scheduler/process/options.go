@@ -31,6 +31,7 @@ type config struct {
 	maxInFlight  int
 	maxFrame     int
 	procs        int
+	nice         int
 	startTimeout time.Duration
 	codec        Codec
 	logger       *slog.Logger
@@ -46,6 +47,7 @@ func newConfig(opts []Option) config {
 		maxInFlight:  DefaultMaxInFlight,
 		maxFrame:     DefaultMaxFrame,
 		procs:        1,
+		nice:         DefaultWorkerNice,
 		startTimeout: DefaultStartTimeout,
 		cancelGrace:  DefaultCancelGrace,
 		codec:        Gob(),
@@ -151,6 +153,24 @@ func WithMaxInFlight(n int) Option {
 func WithWorkerProcs(n int) Option {
 	atLeast("WithWorkerProcs", n, 0)
 	return func(c *config) { c.procs = n }
+}
+
+// DefaultWorkerNice is how far, by default, the workers' nice value is
+// raised above this process's.
+const DefaultWorkerNice = 10
+
+// WithWorkerNice makes each worker raise its nice value n above this
+// process's (default [DefaultWorkerNice], 10; at most 19 in all), on Linux:
+// the kernel then runs the loop's thread first when it wakes on a machine
+// whose processors the workers keep busy. Workers that fill every
+// processor otherwise hold a timer's callback on the loop back by a
+// millisecond or two, the kernel's slice, where at a lower priority they
+// give way at once; on a machine with processors to spare, nice changes
+// nothing. Zero leaves the workers this process's nice value. n below 0
+// panics: a worker above its parent's priority needs privileges.
+func WithWorkerNice(n int) Option {
+	atLeast("WithWorkerNice", n, 0)
+	return func(c *config) { c.nice = n }
 }
 
 // WithMaxFrame sets the largest frame, in bytes, that may cross a worker's

@@ -120,7 +120,7 @@ func NewPool(loop scheduler.Loop, opts ...Option) (*Pool, error) {
 		stoppable: stoppable,
 		cfg:       cfg,
 		exe:       exe,
-		env:       workerEnv(cfg.procs, cfg.env),
+		env:       workerEnv(cfg.procs, cfg.nice, cfg.env),
 		log:       cfg.logger,
 		done:      make(chan struct{}),
 	}
@@ -132,13 +132,15 @@ func NewPool(loop scheduler.Loop, opts ...Option) (*Pool, error) {
 }
 
 // workerEnv is this process's environment with GOMAXPROCS, the extra
-// entries and the mark that makes Main serve; later entries win.
-func workerEnv(procs int, extra []string) []string {
+// entries, the nice increment and the mark that makes Main serve; later
+// entries win.
+func workerEnv(procs, nice int, extra []string) []string {
 	env := os.Environ()
 	if procs > 0 {
 		env = append(env, "GOMAXPROCS="+strconv.Itoa(procs))
 	}
 	env = append(env, extra...)
+	env = append(env, envNice+"="+strconv.Itoa(nice))
 	env = append(env, envWorker+"="+envWorkerValue)
 	seen := make(map[string]bool, len(env))
 	out := make([]string, 0, len(env))

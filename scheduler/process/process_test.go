@@ -158,6 +158,7 @@ func TestMisuse(t *testing.T) {
 		{"WithEnv", `WithEnv("PATH")`, func() { process.WithEnv("PATH") }},
 		{"WithCodec nil", "WithCodec: nil", func() { process.WithCodec(nil) }},
 		{"WithWorkerProcs", "WithWorkerProcs(-1)", func() { process.WithWorkerProcs(-1) }},
+		{"WithWorkerNice", "WithWorkerNice(-1)", func() { process.WithWorkerNice(-1) }},
 		{"WithStartTimeout", "WithStartTimeout(0s)", func() { process.WithStartTimeout(0) }},
 		{"nil Option", "NewPool: nil Option", func() { _, _ = process.NewPool(r, nil) }},
 		{"unregistered codec", `codec "json-unregistered" is not registered`, func() {

@@ -208,7 +208,7 @@ func TestWorkerErrorText(t *testing.T) {
 func TestWorkerEnvLaterEntriesWin(t *testing.T) {
 	t.Setenv("PROCESS_TEST_A", "parent")
 	t.Setenv("GOMAXPROCS", "8")
-	env := workerEnv(1, []string{"PROCESS_TEST_A=extra", "PROCESS_TEST_B=1", "PROCESS_TEST_B=2"})
+	env := workerEnv(1, 10, []string{"PROCESS_TEST_A=extra", "PROCESS_TEST_B=1", "PROCESS_TEST_B=2"})
 	get := func(k string) []string {
 		var vs []string
 		for _, e := range env {
@@ -222,9 +222,10 @@ func TestWorkerEnvLaterEntriesWin(t *testing.T) {
 	assert.Equal(t, []string{"2"}, get("PROCESS_TEST_B"))
 	assert.Equal(t, []string{"1"}, get("GOMAXPROCS"))
 	assert.Equal(t, []string{envWorkerValue}, get(envWorker))
-	env = workerEnv(0, nil)
+	assert.Equal(t, []string{"10"}, get(envNice))
+	env = workerEnv(0, 0, nil)
 	assert.Equal(t, []string{"8"}, get("GOMAXPROCS"), "zero inherits")
-	env = workerEnv(1, []string{"GOMAXPROCS=3"})
+	env = workerEnv(1, 0, []string{"GOMAXPROCS=3"})
 	assert.Equal(t, []string{"3"}, get("GOMAXPROCS"), "WithEnv wins")
 }
 
