@@ -43,9 +43,13 @@ const (
 
 func main() {
 	// This executable, started again, is also the pools suite's worker
-	// processes and its bare echo child: those never return from here.
+	// processes, its bare echo child, the parallel suite's plain spinning
+	// child and the net suite's load client: those never return from here.
 	if os.Getenv(envEcho) == "1" {
 		os.Exit(echoChild())
+	}
+	if os.Getenv(envSpin) == "1" {
+		os.Exit(spinChild())
 	}
 	if mode := os.Getenv(envNetChild); mode != "" {
 		os.Exit(netChild(mode))

@@ -10,10 +10,14 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// The test binary, started again, serves as the pools suite's workers
-	// and echo child, as the command does.
+	// The test binary, started again, serves as the pools suite's workers,
+	// the echo and spinning children and the load client, as the command
+	// does.
 	if os.Getenv(envEcho) == "1" {
 		os.Exit(echoChild())
+	}
+	if os.Getenv(envSpin) == "1" {
+		os.Exit(spinChild())
 	}
 	if mode := os.Getenv(envNetChild); mode != "" {
 		os.Exit(netChild(mode))

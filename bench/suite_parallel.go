@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"os"
 	"os/exec"
@@ -13,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twinego/twine/cooperate"
@@ -55,11 +60,19 @@ func parallelSuite() suite {
 				"imap_1", "Python multiprocessing Pool(2).imap, chunksize 1"),
 			{
 				name:         "cpu_processes",
-				doc:          "cooperate.Parallel of elements of about 200 µs of CPU, 4 in flight over two worker processes, a 1 ms timer probing the reactor's lag; per element",
+				doc:          "MapFunc.Map of elements of about 200 µs of CPU over two worker processes, automatic chunks, a 1 ms timer probing the reactor's lag; per element",
 				metrics:      cpuMetrics,
 				twine:        cpuLoop(cpuProcesses),
 				baseline:     cpuLoop(cpuEach),
 				baselineName: "cooperate.Each on the reactor",
+			},
+			{
+				name:         "cpu_process_calls",
+				doc:          "the same elements with cooperate.Parallel and a Func.Call each, 4 in flight over two worker processes; per element",
+				metrics:      cpuMetrics,
+				twine:        cpuLoop(cpuProcessCalls),
+				baseline:     cpuLoop(cpuPipes),
+				baselineName: "plain Go: two child processes, a pipe message per element, 2 in flight each",
 			},
 			{
 				name:         "cpu_lanes",
@@ -189,8 +202,10 @@ func cpuElements(cfg *config) int {
 func cpuRounds() int { return int(int64(stepRounds()) * int64(cpuWork) / int64(lagStep)) }
 
 // A cpuWay runs n elements of rounds each on r, adding their results into
-// *sum on the reactor, and returns the Deferred of the loop's end.
-type cpuWay func(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64) (*deferred.Deferred[struct{}], func(), error)
+// *sum on the reactor, and returns the Deferred of the loop's end. A way
+// that starts processes first calls begin once they are ready, on the
+// reactor: the loop's time and lag count from there.
+type cpuWay func(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64, begin func()) (*deferred.Deferred[struct{}], func(), error)
 
 // cpuLoop makes the side of a CPU-bound scenario: each round runs the loop
 // one way over cpuElements elements, timed per element, with the reactor's
@@ -224,7 +239,11 @@ func cpuLoop(way cpuWay) starter {
 			}
 			probe()
 			start := time.Now()
-			d, cleanup, err := way(r.Reactor, c, n, rounds, &sum)
+			begin := func() {
+				start = time.Now()
+				lags = lags[:0]
+			}
+			d, cleanup, err := way(r.Reactor, c, n, rounds, &sum, begin)
 			if err != nil {
 				ended <- outcome{err: err}
 				return
@@ -268,7 +287,7 @@ func cpuLoop(way cpuWay) starter {
 }
 
 // cpuEach runs the elements with cooperate.Each on the reactor.
-func cpuEach(_ *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64) (*deferred.Deferred[struct{}], func(), error) {
+func cpuEach(_ *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64, _ func()) (*deferred.Deferred[struct{}], func(), error) {
 	return cooperate.Each(c, upTo(n), func(int) error {
 		*sum += spinFor(rounds)
 		return nil
@@ -280,7 +299,7 @@ func cpuEach(_ *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *ui
 // processes: each lane has the next element at hand when one ends, and the
 // reactor, readied by the result, runs before it. This is the way of
 // examples/parallel.
-func cpuLanes(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64) (*deferred.Deferred[struct{}], func(), error) {
+func cpuLanes(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64, _ func()) (*deferred.Deferred[struct{}], func(), error) {
 	lanes := cooperate.New(r, cooperate.WithLanes(2), cooperate.WithLogger(quietLogger))
 	d := cooperate.Parallel(c, upTo(n), 4, func(int) *deferred.Deferred[uint64] {
 		return cooperate.Run(lanes, func() (uint64, error) { return spinFor(rounds), nil })
@@ -291,9 +310,47 @@ func cpuLanes(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *u
 	return d, lanes.Stop, nil
 }
 
-// cpuProcesses runs them with cooperate.Parallel over two worker
-// processes, started and warmed up before the loop.
-func cpuProcesses(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64) (*deferred.Deferred[struct{}], func(), error) {
+// poolSpinMap is spinFor registered with its chunked form, for MapFunc.Map.
+var poolSpinMap = process.RegisterMap("bench.spin.map", func(_ context.Context, rounds int) (uint64, error) {
+	return spinFor(rounds), nil
+})
+
+// cpuProcesses runs them with MapFunc.Map over two worker processes, its
+// chunks sized automatically: the short form of the loop over processes.
+func cpuProcesses(r *reactor.Reactor, _ *cooperate.Cooperator, n, rounds int, sum *uint64, begin func()) (*deferred.Deferred[struct{}], func(), error) {
+	return overPool(r, begin, func(p *process.Pool) *deferred.Deferred[struct{}] {
+		same := func(yield func(int) bool) {
+			for range n {
+				if !yield(rounds) {
+					return
+				}
+			}
+		}
+		return deferred.Then(poolSpinMap.Map(p, same), func(vs []uint64) (struct{}, error) {
+			for _, v := range vs {
+				*sum += v
+			}
+			return struct{}{}, nil
+		})
+	})
+}
+
+// cpuProcessCalls runs them with cooperate.Parallel over two worker
+// processes, a call per element, 4 in flight.
+func cpuProcessCalls(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, sum *uint64, begin func()) (*deferred.Deferred[struct{}], func(), error) {
+	return overPool(r, begin, func(p *process.Pool) *deferred.Deferred[struct{}] {
+		return cooperate.Parallel(c, upTo(n), 4, func(int) *deferred.Deferred[uint64] {
+			return poolSpin.Call(p, rounds)
+		}, func(_ int, v uint64) error {
+			*sum += v
+			return nil
+		})
+	})
+}
+
+// overPool starts a pool of two workers on r, warms them up, calls begin
+// and runs loop over the pool; the cleanup closes the pool.
+func overPool(r *reactor.Reactor, begin func(), loop func(*process.Pool) *deferred.Deferred[struct{}]) (*deferred.Deferred[struct{}], func(), error) {
 	p, err := process.NewPool(r, process.WithMinWorkers(2), process.WithMaxWorkers(2), process.WithLogger(quietLogger))
 	if err != nil {
 		return nil, nil, err
@@ -307,14 +364,133 @@ func cpuProcesses(r *reactor.Reactor, c *cooperate.Cooperator, n, rounds int, su
 	}
 	warm := deferred.All(poolSpin.Call(p, 1), poolSpin.Call(p, 1), poolSpin.Call(p, 1), poolSpin.Call(p, 1))
 	d := deferred.ThenDeferred(warm, func([]uint64) *deferred.Deferred[struct{}] {
-		return cooperate.Parallel(c, upTo(n), 4, func(int) *deferred.Deferred[uint64] {
-			return poolSpin.Call(p, rounds)
-		}, func(_ int, v uint64) error {
-			*sum += v
-			return nil
-		})
+		begin()
+		return loop(p)
 	})
 	return d, closePool, nil
+}
+
+// envSpin makes this executable, started again, a child of the plain Go
+// baseline of cpu_process_calls instead of the command.
+const envSpin = "TWINE_BENCH_SPIN_CHILD"
+
+// spinChild reads rounds from standard input, 8 bytes each, and answers
+// each with spinFor's result, 8 bytes, until its input ends. It returns the
+// exit status.
+func spinChild() int {
+	r := bufio.NewReaderSize(os.Stdin, 4<<10)
+	var in, out [8]byte
+	for {
+		if _, err := io.ReadFull(r, in[:]); err != nil {
+			return 0
+		}
+		binary.LittleEndian.PutUint64(out[:], spinFor(int(binary.LittleEndian.Uint64(in[:]))))
+		if _, err := os.Stdout.Write(out[:]); err != nil {
+			return 1
+		}
+	}
+}
+
+// cpuPipes is the floor under a call per element: two child processes,
+// each sent an element's rounds in a message over a pipe and answering
+// with its result, 2 in flight each, driven by a goroutine per child that
+// blocks on the pipes, without pool, Deferred or reactor. The sum comes to
+// the reactor at the end.
+func cpuPipes(r *reactor.Reactor, _ *cooperate.Cooperator, n, rounds int, sum *uint64, begin func()) (*deferred.Deferred[struct{}], func(), error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
+	}
+	type child struct {
+		cmd *exec.Cmd
+		in  io.WriteCloser
+		out *bufio.Reader
+	}
+	var children []child
+	cleanup := func() {
+		for _, c := range children {
+			_ = c.in.Close()
+			_ = c.cmd.Wait()
+		}
+	}
+	msg := binary.LittleEndian.AppendUint64(nil, uint64(rounds))
+	var reply [8]byte
+	for range 2 {
+		cmd := exec.Command(exe)
+		cmd.Env = append(os.Environ(), envSpin+"=1")
+		cmd.Stderr = os.Stderr
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		out, err := cmd.StdoutPipe()
+		if err == nil {
+			err = cmd.Start()
+		}
+		if err != nil {
+			_ = in.Close()
+			cleanup()
+			return nil, nil, err
+		}
+		c := child{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 4<<10)}
+		children = append(children, c)
+		// Warm up: the child has started once it answers.
+		if _, err = in.Write(binary.LittleEndian.AppendUint64(nil, 1)); err == nil {
+			_, err = io.ReadFull(c.out, reply[:])
+		}
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+	}
+	begin()
+	d := deferred.New[struct{}]()
+	var next atomic.Int64
+	var total atomic.Uint64
+	var wg sync.WaitGroup
+	errs := make([]error, len(children))
+	for k, c := range children {
+		wg.Go(func() {
+			var reply [8]byte
+			inFlight := 0
+			send := func() error {
+				if next.Add(1) > int64(n) {
+					return nil
+				}
+				inFlight++
+				_, err := c.in.Write(msg)
+				return err
+			}
+			for range 2 {
+				if errs[k] = send(); errs[k] != nil {
+					return
+				}
+			}
+			for inFlight > 0 {
+				if _, errs[k] = io.ReadFull(c.out, reply[:]); errs[k] != nil {
+					return
+				}
+				inFlight--
+				total.Add(binary.LittleEndian.Uint64(reply[:]))
+				if errs[k] = send(); errs[k] != nil {
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		r.CallSoon(func() {
+			if err := errors.Join(errs...); err != nil {
+				d.Errback(err)
+				return
+			}
+			*sum += total.Load()
+			d.Callback(struct{}{})
+		})
+	}()
+	return d, cleanup, nil
 }
 
 // The Python baseline.

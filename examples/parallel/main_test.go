@@ -23,9 +23,9 @@ func TestMain(m *testing.M) {
 }
 
 // TestRun runs the example with a short loop and checks what holds whatever
-// the machine's load: the same checksum all four ways, no beat inside the
+// the machine's load: the same checksum all five ways, no beat inside the
 // plain loop and a beat that waited for all of it, beats during the other
-// three. It asserts no speed and no upper bound on a lag, which a busy
+// four. It asserts no speed and no upper bound on a lag, which a busy
 // machine could break.
 func TestRun(t *testing.T) {
 	var out bytes.Buffer
@@ -33,9 +33,9 @@ func TestRun(t *testing.T) {
 	require.NoError(t, err)
 	phases := rep.Phases
 	t.Log("\n" + out.String())
-	require.Len(t, phases, 4)
+	require.Len(t, phases, 5)
 
-	names := []string{"plain for loop", "cooperate.Each", "cooperate.Parallel, lanes", "cooperate.Parallel, processes"}
+	names := []string{"plain for loop", "cooperate.Each", "cooperate.Parallel, lanes", "cooperate.Parallel, processes", "MapFunc.Map, processes"}
 	for i, p := range phases {
 		assert.Equal(t, names[i], p.Name)
 		assert.Contains(t, out.String(), p.Name)
