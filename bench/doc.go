@@ -143,6 +143,7 @@
 //	go run ./bench -compare twisted     # and Twisted: minutes, more on a loaded machine
 //	go run ./bench -quick               # short rounds, as CI makes them
 //	go run ./bench -suite deferred,lag  # some suites only; -list names them
+//	go run ./bench -suite parallel/cpu_processes  # one scenario of a suite
 //	go run ./bench -out /tmp/bench      # where results.json and report.html go
 //
 // Progress goes to standard error, the table to standard output. A ratio

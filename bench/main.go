@@ -131,7 +131,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&cfg.quick, "quick", false, "short runs for CI: the whole command in well under a minute")
 	fs.DurationVar(&cfg.target, "time", defaultTarget, "time of one round, found on the first (-quick: 20ms)")
 	fs.DurationVar(&cfg.lagDuration, "lag", defaultLag, "length of one round of a lag scenario (-quick: 400ms)")
-	fs.StringVar(&cfg.suites, "suite", "", "comma-separated suites to run (default all; see -list)")
+	fs.StringVar(&cfg.suites, "suite", "", "comma-separated suites to run, or suite/scenario for one scenario (default all; see -list)")
 	fs.StringVar(&cfg.out, "out", filepath.Join("bench", "out"), "directory for results.json and report.html")
 	fs.StringVar(&cfg.compare, "compare", "", `"twisted" to run the same scenarios in Twisted and compare (a comma-separated list of comparisons)`)
 	python := os.Getenv("PYTHON")

@@ -79,6 +79,33 @@ func TestSelectSuites(t *testing.T) {
 	assert.Contains(t, err.Error(), `unknown suite "zz" (known: a, b, c)`)
 }
 
+func TestSelectScenarios(t *testing.T) {
+	all := []suite{
+		{name: "a", scenarios: []scenario{{name: "x"}, {name: "y"}, {name: "z"}}},
+		{name: "b", scenarios: []scenario{{name: "x"}}},
+	}
+	got, err := selectSuites(all, "a/z, a/x")
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Len(t, got[0].scenarios, 2)
+	assert.Equal(t, "x", got[0].scenarios[0].name, "scenarios run in their own order")
+	assert.Equal(t, "z", got[0].scenarios[1].name)
+	assert.Len(t, all[0].scenarios, 3, "the suite itself is left whole")
+
+	got, err = selectSuites(all, "a/y,a,b/x")
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	assert.Len(t, got[0].scenarios, 3, "the whole suite, named beside one of its scenarios")
+	assert.Len(t, got[1].scenarios, 1)
+
+	_, err = selectSuites(all, "a/w")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown scenario "w" of suite a`)
+	_, err = selectSuites(all, "c/x")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown suite "c"`)
+}
+
 func TestEverySuiteHasScenariosWithHeadlineTimes(t *testing.T) {
 	names := map[string]bool{}
 	for _, s := range allSuites() {

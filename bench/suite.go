@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -127,32 +128,44 @@ func timeMetric(per, other string) metric {
 }
 
 // selectSuites returns the suites named in the comma-separated list, in the
-// order of all; an empty list selects them all.
+// order of all; an empty list selects them all. An entry "suite/scenario"
+// selects one scenario of a suite, which keeps only the scenarios so
+// named, unless the list also names the whole suite.
 func selectSuites(all []suite, list string) ([]suite, error) {
 	if strings.TrimSpace(list) == "" {
 		return all, nil
 	}
-	want := map[string]bool{}
-	for name := range strings.SplitSeq(list, ",") {
-		name = strings.TrimSpace(name)
-		if name == "" {
+	whole := map[string]bool{}
+	some := map[string]map[string]bool{}
+	for entry := range strings.SplitSeq(list, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
 			continue
 		}
-		found := false
-		for _, s := range all {
-			if s.name == name {
-				found = true
-				break
-			}
-		}
-		if !found {
+		name, scName, one := strings.Cut(entry, "/")
+		k := slices.IndexFunc(all, func(s suite) bool { return s.name == name })
+		if k < 0 {
 			return nil, fmt.Errorf("unknown suite %q (known: %s)", name, suiteNames(all))
 		}
-		want[name] = true
+		if !one {
+			whole[name] = true
+			continue
+		}
+		if !slices.ContainsFunc(all[k].scenarios, func(sc scenario) bool { return sc.name == scName }) {
+			return nil, fmt.Errorf("unknown scenario %q of suite %s (see -list)", scName, name)
+		}
+		if some[name] == nil {
+			some[name] = map[string]bool{}
+		}
+		some[name][scName] = true
 	}
 	var out []suite
 	for _, s := range all {
-		if want[s.name] {
+		switch {
+		case whole[s.name]:
+			out = append(out, s)
+		case some[s.name] != nil:
+			s.scenarios = slices.DeleteFunc(slices.Clone(s.scenarios), func(sc scenario) bool { return !some[s.name][sc.name] })
 			out = append(out, s)
 		}
 	}
