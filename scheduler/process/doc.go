@@ -127,9 +127,9 @@
 // up to [WithMaxInFlight] at a time (use 1 for one task at a time per
 // process, as multiprocessing does). Each worker runs with GOMAXPROCS 1 by
 // default ([WithWorkerProcs]): parallelism comes from the number of workers.
-// On Linux the workers run at a nice value 10 above their parent's by
-// default ([WithWorkerNice]), so that workers busy on every processor do
-// not hold the loop back when it wakes: the loop's own work comes first.
+// On Linux the workers run at the lowest priority, nice 19, by default
+// ([WithWorkerNice]), so that workers busy on every processor do not hold
+// the loop back when it wakes: the loop's own work comes first.
 //
 // Speed: with many calls in flight a worker answers each in a few
 // microseconds. A lone call's round trip costs a pipe write and read each

@@ -156,18 +156,20 @@ func WithWorkerProcs(n int) Option {
 }
 
 // DefaultWorkerNice is how far, by default, the workers' nice value is
-// raised above this process's.
-const DefaultWorkerNice = 10
+// raised above this process's: to 19, the lowest priority, from nice 0.
+const DefaultWorkerNice = 19
 
 // WithWorkerNice makes each worker raise its nice value n above this
-// process's (default [DefaultWorkerNice], 10; at most 19 in all), on Linux:
+// process's (default [DefaultWorkerNice], 19; at most 19 in all), on Linux:
 // the kernel then runs the loop's thread first when it wakes on a machine
 // whose processors the workers keep busy. Workers that fill every
 // processor otherwise hold a timer's callback on the loop back by a
-// millisecond or two, the kernel's slice, where at a lower priority they
-// give way at once; on a machine with processors to spare, nice changes
-// nothing. Zero leaves the workers this process's nice value. n below 0
-// panics: a worker above its parent's priority needs privileges.
+// millisecond or more, a kernel time slice; at the lowest priority they
+// give way at once. On processors with time to spare, nice changes
+// nothing; beside other busy programs, the workers get what those leave,
+// so give a smaller n for a pool that must keep its share. Zero leaves the
+// workers this process's nice value. n below 0 panics: a worker above its
+// parent's priority needs privileges.
 func WithWorkerNice(n int) Option {
 	atLeast("WithWorkerNice", n, 0)
 	return func(c *config) { c.nice = n }
