@@ -67,11 +67,19 @@ func parallelSuite() suite {
 				baselineName: "cooperate.Each on the reactor",
 			},
 			{
+				name:         "cpu_processes_floor",
+				doc:          "cpu_processes against plain Go doing the same with 50 elements to a message, the chunks MapFunc.Map grows to; per element",
+				metrics:      cpuMetrics,
+				twine:        cpuLoop(cpuProcesses),
+				baseline:     cpuLoop(cpuPipes(50)),
+				baselineName: "plain Go: two child processes, 50 elements to a pipe message, 2 in flight each",
+			},
+			{
 				name:         "cpu_process_calls",
 				doc:          "the same elements with cooperate.Parallel and a Func.Call each, 4 in flight over two worker processes; per element",
 				metrics:      cpuMetrics,
 				twine:        cpuLoop(cpuProcessCalls),
-				baseline:     cpuLoop(cpuPipes),
+				baseline:     cpuLoop(cpuPipes(1)),
 				baselineName: "plain Go: two child processes, a pipe message per element, 2 in flight each",
 			},
 			{
@@ -374,29 +382,43 @@ func overPool(r *reactor.Reactor, begin func(), loop func(*process.Pool) *deferr
 // baseline of cpu_process_calls instead of the command.
 const envSpin = "TWINE_BENCH_SPIN_CHILD"
 
-// spinChild reads rounds from standard input, 8 bytes each, and answers
-// each with spinFor's result, 8 bytes, until its input ends. It returns the
-// exit status.
+// spinChild reads requests from standard input, 16 bytes each (rounds,
+// then a count of elements), and answers each with the sum of spinFor's
+// results for that many elements, 8 bytes, until its input ends. It
+// returns the exit status.
 func spinChild() int {
 	r := bufio.NewReaderSize(os.Stdin, 4<<10)
-	var in, out [8]byte
+	var in [16]byte
+	var out [8]byte
 	for {
 		if _, err := io.ReadFull(r, in[:]); err != nil {
 			return 0
 		}
-		binary.LittleEndian.PutUint64(out[:], spinFor(int(binary.LittleEndian.Uint64(in[:]))))
+		rounds, count := binary.LittleEndian.Uint64(in[:8]), binary.LittleEndian.Uint64(in[8:])
+		var sum uint64
+		for range count {
+			sum += spinFor(int(rounds))
+		}
+		binary.LittleEndian.PutUint64(out[:], sum)
 		if _, err := os.Stdout.Write(out[:]); err != nil {
 			return 1
 		}
 	}
 }
 
-// cpuPipes is the floor under a call per element: two child processes,
-// each sent an element's rounds in a message over a pipe and answering
-// with its result, 2 in flight each, driven by a goroutine per child that
-// blocks on the pipes, without pool, Deferred or reactor. The sum comes to
-// the reactor at the end.
-func cpuPipes(r *reactor.Reactor, _ *cooperate.Cooperator, n, rounds int, sum *uint64, begin func()) (*deferred.Deferred[struct{}], func(), error) {
+// cpuPipes is the floor under the loops over processes: two child
+// processes, each sent perMsg elements' rounds in a message over a pipe
+// and answering with the sum of their results, 2 messages in flight each,
+// driven by a goroutine per child that blocks on the pipes, without pool,
+// Deferred or reactor; the children run at this process's priority. The
+// sum comes to the reactor at the end.
+func cpuPipes(perMsg int) cpuWay {
+	return func(r *reactor.Reactor, _ *cooperate.Cooperator, n, rounds int, sum *uint64, begin func()) (*deferred.Deferred[struct{}], func(), error) {
+		return pipeLoop(r, n, rounds, perMsg, sum, begin)
+	}
+}
+
+func pipeLoop(r *reactor.Reactor, n, rounds, perMsg int, sum *uint64, begin func()) (*deferred.Deferred[struct{}], func(), error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, nil, err
@@ -413,7 +435,10 @@ func cpuPipes(r *reactor.Reactor, _ *cooperate.Cooperator, n, rounds int, sum *u
 			_ = c.cmd.Wait()
 		}
 	}
-	msg := binary.LittleEndian.AppendUint64(nil, uint64(rounds))
+	request := func(count int) []byte {
+		b := binary.LittleEndian.AppendUint64(nil, uint64(rounds))
+		return binary.LittleEndian.AppendUint64(b, uint64(count))
+	}
 	var reply [8]byte
 	for range 2 {
 		cmd := exec.Command(exe)
@@ -436,7 +461,7 @@ func cpuPipes(r *reactor.Reactor, _ *cooperate.Cooperator, n, rounds int, sum *u
 		c := child{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 4<<10)}
 		children = append(children, c)
 		// Warm up: the child has started once it answers.
-		if _, err = in.Write(binary.LittleEndian.AppendUint64(nil, 1)); err == nil {
+		if _, err = in.Write(request(0)); err == nil {
 			_, err = io.ReadFull(c.out, reply[:])
 		}
 		if err != nil {
@@ -446,7 +471,7 @@ func cpuPipes(r *reactor.Reactor, _ *cooperate.Cooperator, n, rounds int, sum *u
 	}
 	begin()
 	d := deferred.New[struct{}]()
-	var next atomic.Int64
+	var taken atomic.Int64 // elements sent
 	var total atomic.Uint64
 	var wg sync.WaitGroup
 	errs := make([]error, len(children))
@@ -455,11 +480,13 @@ func cpuPipes(r *reactor.Reactor, _ *cooperate.Cooperator, n, rounds int, sum *u
 			var reply [8]byte
 			inFlight := 0
 			send := func() error {
-				if next.Add(1) > int64(n) {
+				end := taken.Add(int64(perMsg))
+				count := min(int64(perMsg), int64(n)-(end-int64(perMsg)))
+				if count <= 0 {
 					return nil
 				}
 				inFlight++
-				_, err := c.in.Write(msg)
+				_, err := c.in.Write(request(int(count)))
 				return err
 			}
 			for range 2 {
