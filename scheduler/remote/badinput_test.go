@@ -2,6 +2,7 @@ package remote_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"net"
@@ -18,14 +19,15 @@ import (
 	"github.com/twinego/twine/scheduler/remote"
 )
 
-// resultMsg makes a result message by hand.
-func resultMsg(id string, body []byte) amqp.Publishing {
+// resultMsg makes a result message of status ok by hand, as a worker of
+// protocol version 2 sends it: the delivery count (a uvarint) before the
+// result.
+func resultMsg(id string, result []byte) amqp.Publishing {
 	return amqp.Publishing{
-		ContentType:   "application/x-twine-result",
+		ContentType:   "application/x-twine-result; version=2",
 		CorrelationId: id,
-		MessageId:     id,
-		Headers:       amqp.Table{"twine-version": int32(1), "twine-status": "ok", "twine-deliveries": int32(1)},
-		Body:          body,
+		Type:          "ok",
+		Body:          append(binary.AppendUvarint(nil, 1), result...),
 	}
 }
 
@@ -45,10 +47,19 @@ func TestMalformedTasksAreRejected(t *testing.T) {
 	require.NoError(t, err)
 
 	sig := "func(int) (int, error)"
-	wrongVersion := task("bad.version", answers, "rt.square", sig, gobInt(1))
-	wrongVersion.Headers["twine-version"] = int32(2)
+	// A task of protocol version 1, which carried its function, signature
+	// and codec in headers.
+	wrongVersion := amqp.Publishing{
+		ContentType: "application/x-twine-task",
+		MessageId:   "bad.version",
+		ReplyTo:     answers,
+		Headers:     amqp.Table{"twine-version": int32(1), "twine-func": "rt.square", "twine-sig": sig, "twine-codec": "gob"},
+		Body:        gobInt(1),
+	}
 	wrongCodec := task("bad.codec", answers, "rt.square", sig, gobInt(1))
-	wrongCodec.Headers["twine-codec"] = "json"
+	wrongCodec.ContentEncoding = "json"
+	noEnvelope := task("bad.envelope", answers, "rt.square", sig, nil)
+	noEnvelope.Body = []byte{0xff}
 	bad := []amqp.Publishing{
 		{ContentType: "text/plain", Body: []byte("hello")},
 		wrongVersion,
@@ -57,23 +68,25 @@ func TestMalformedTasksAreRejected(t *testing.T) {
 		task("bad.sig", answers, "rt.square", "func(string) (int, error)", gobInt(1)),
 		task("bad.stream", answers, "rt.stream", "stream(int) (int, error)", gobInt(1)),
 		wrongCodec,
+		noEnvelope,
 	}
 	for _, m := range bad {
 		require.NoError(t, ch.PublishWithContext(context.Background(), "", queue, true, false, m))
 	}
 	want := map[string]string{
-		"bad.version": "malformed",
-		"bad.arg":     "malformed",
-		"bad.func":    "unknown",
-		"bad.sig":     "malformed",
-		"bad.stream":  "malformed",
-		"bad.codec":   "malformed",
+		"bad.version":  "malformed",
+		"bad.arg":      "malformed",
+		"bad.func":     "unknown",
+		"bad.sig":      "malformed",
+		"bad.stream":   "malformed",
+		"bad.codec":    "malformed",
+		"bad.envelope": "malformed",
 	}
 	answered := map[string]string{}
 	for len(answered) < len(want) {
 		select {
 		case d := <-got:
-			answered[d.CorrelationId], _ = d.Headers["twine-status"].(string)
+			answered[d.CorrelationId] = d.Type
 		case <-time.After(waitLimit):
 			require.FailNow(t, "missing answers", "got %v", answered)
 		}
@@ -86,6 +99,8 @@ func TestMalformedTasksAreRejected(t *testing.T) {
 	}
 	assert.Equal(t, len(bad), wlogs.count("rejecting a task to the dead-letter queue"))
 	assert.True(t, wlogs.has("rejecting", "bad.arg", "cannot decode the argument"))
+	assert.True(t, wlogs.has("rejecting", "bad.version", "another protocol version"))
+	assert.True(t, wlogs.has("rejecting", "bad.envelope", "lacks its function, signature, timeout or codec"))
 	assert.Equal(t, int64(len(bad)), w.Stats().Rejected)
 
 	r := startReactor(t)

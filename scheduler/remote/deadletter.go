@@ -126,7 +126,12 @@ func replay(ctx context.Context, ch *amqp.Channel, rets <-chan amqp.Return, topo
 // deadTask describes a dead-lettered message.
 func deadTask(d *amqp.Delivery) DeadTask {
 	t := DeadTask{ID: d.MessageId, Size: len(d.Body)}
-	t.Func, _ = d.Headers[hFunc].(string)
+	if d.ContentType == taskType {
+		t.Func = d.Type
+		if in, prob := readTask(d); prob == nil {
+			t.Size = len(in.arg)
+		}
+	}
 	t.Reason, _ = d.Headers["x-first-death-reason"].(string)
 	if deaths, ok := d.Headers["x-death"].([]any); ok && len(deaths) > 0 {
 		if death, ok := deaths[0].(amqp.Table); ok {

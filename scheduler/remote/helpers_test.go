@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -207,20 +208,21 @@ type deferredInt struct {
 }
 
 // task makes a task message by hand, as a caller of another build, or no
-// caller at all, might send it.
-func task(id, replyTo, fn, sig string, body []byte) amqp.Publishing {
+// caller at all, might send it: protocol version 2, whose envelope is the
+// signature (its length, a uvarint, first) and the timeout in milliseconds
+// (a uvarint, 0 for none), before the argument.
+func task(id, replyTo, fn, sig string, arg []byte) amqp.Publishing {
+	body := binary.AppendUvarint(nil, uint64(len(sig)))
+	body = append(body, sig...)
+	body = binary.AppendUvarint(body, 0)
 	return amqp.Publishing{
-		ContentType:  "application/x-twine-task",
-		DeliveryMode: amqp.Persistent,
-		MessageId:    id,
-		ReplyTo:      replyTo,
-		Headers: amqp.Table{
-			"twine-version": int32(1),
-			"twine-func":    fn,
-			"twine-sig":     sig,
-			"twine-codec":   "gob",
-		},
-		Body: body,
+		ContentType:     "application/x-twine-task; version=2",
+		ContentEncoding: "gob",
+		DeliveryMode:    amqp.Persistent,
+		MessageId:       id,
+		ReplyTo:         replyTo,
+		Type:            fn,
+		Body:            append(body, arg...),
 	}
 }
 

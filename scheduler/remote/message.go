@@ -1,8 +1,11 @@
 package remote
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -13,43 +16,43 @@ import (
 
 // The wire. A task is a persistent message on the task queue:
 //
-//	content-type   application/x-twine-task
-//	message-id     the task's id: the caller's id, a dot, a sequence number
-//	reply-to       the caller's result queue
-//	headers        twine-version (1), twine-func (the registered name),
-//	               twine-sig (its signature), twine-codec (the codec's name),
-//	               twine-timeout-ms (how long the caller waits, if it does not
-//	               wait for ever)
-//	body           the argument, encoded by the codec alone
+//	content-type     application/x-twine-task; version=2
+//	message-id       the task's id: the caller's id, a dot, a sequence number
+//	reply-to         the caller's result queue
+//	type             the function's registered name
+//	content-encoding the codec's name
+//	body             the envelope: the function's signature (a uvarint
+//	                 length, then its bytes) and how long the caller waits in
+//	                 milliseconds (a uvarint, 0 if it waits for ever); then
+//	                 the argument, encoded by the codec alone
 //
 // A result is a persistent message on the caller's result queue:
 //
-//	content-type   application/x-twine-result
-//	message-id,
-//	correlation-id the task's id
-//	headers        twine-version, twine-status (one of the status values
-//	               below), twine-deliveries (the task's delivery count,
-//	               this one included), twine-stack (for a panic)
-//	body           the result, encoded, for status ok; the error's text
-//	               otherwise
+//	content-type     application/x-twine-result; version=2
+//	correlation-id   the task's id
+//	type             one of the status values below
+//	body             the task's delivery count, this one included (a
+//	                 uvarint); then the result, encoded, for status ok;
+//	                 otherwise the error's text (a uvarint length, then its
+//	                 bytes) and what the status adds: a panic's stack, the
+//	                 dead-letter queue of a task delivered too many times
+//
+// Everything the protocol needs is in the message's basic properties or
+// its body, none in headers: an AMQP client reads and writes a header
+// table field by field, with an allocation for each, and the broker parses
+// it too, which cost a tenth of a tiny task's processor time. The version
+// rides in the content type, which a worker of another version does not
+// take for its own.
 //
 // A cancellation is a transient message on the control exchange, whose
 // message-id names the task to drop or cancel.
 const (
-	taskType        = "application/x-twine-task"
-	resultType      = "application/x-twine-result"
+	taskType        = taskBase + "; version=2"
+	resultType      = resultBase + "; version=2"
+	taskBase        = "application/x-twine-task"
+	resultBase      = "application/x-twine-result"
 	cancelType      = "application/x-twine-cancel"
-	protocolVersion = 1
-
-	hVersion    = "twine-version"
-	hFunc       = "twine-func"
-	hSig        = "twine-sig"
-	hCodec      = "twine-codec"
-	hTimeout    = "twine-timeout-ms"
-	hStatus     = "twine-status"
-	hDeliveries = "twine-deliveries"
-	hStack      = "twine-stack"
-	hDeadQueue  = "twine-dead-queue"
+	protocolVersion = 2
 
 	// The broker's count of a quorum queue message's earlier deliveries.
 	hDeliveryCount = "x-delivery-count"
@@ -67,68 +70,106 @@ const (
 	statusDead      = "dead"      // delivered too many times
 )
 
-// maxStack bounds the stack of a panic sent back, which travels in a header
-// and so must fit in one frame with the other properties.
+// maxStack bounds the stack of a panic sent back.
 const maxStack = 16 << 10
 
-// taskHeaders returns the headers of the tasks of a function; they are the
-// same for each of its calls from one pool, so pools keep them.
-func taskHeaders(c *process.Call, codec string, timeout time.Duration) amqp.Table {
-	h := amqp.Table{
-		hVersion: int32(protocolVersion),
-		hFunc:    c.Func(),
-		hSig:     c.Signature(),
-		hCodec:   codec,
-	}
-	if timeout > 0 {
-		h[hTimeout] = timeout.Milliseconds()
-	}
-	return h
+// taskEnvelope returns the start of the body of a function's tasks: its
+// signature and the caller's timeout. It is the same for each of the
+// function's calls from one pool, so pools keep it.
+func taskEnvelope(c *process.Call, timeout time.Duration) []byte {
+	b := appendString(nil, c.Signature())
+	return binary.AppendUvarint(b, uint64(max(timeout.Milliseconds(), 0)))
 }
 
-// resultMessage makes a result message.
-func resultMessage(id, status string, deliveries int, body []byte) amqp.Publishing {
+// resultMessage makes a result message; payload is the encoded result for
+// status ok.
+func resultMessage(id, status string, deliveries int, payload []byte) amqp.Publishing {
+	body := make([]byte, 0, binary.MaxVarintLen64+len(payload))
+	body = binary.AppendUvarint(body, uint64(max(deliveries, 0)))
 	return amqp.Publishing{
 		ContentType:   resultType,
 		DeliveryMode:  amqp.Persistent,
-		MessageId:     id,
 		CorrelationId: id,
-		Headers: amqp.Table{
-			hVersion:    int32(protocolVersion),
-			hStatus:     status,
-			hDeliveries: int32(deliveries),
-		},
-		Body: body,
+		Type:          status,
+		Body:          append(body, payload...),
 	}
 }
 
-// resultError is the error that a result message of status other than ok
-// stands for; fn is the task's function.
-func resultError(fn string, d *amqp.Delivery) error {
-	status, _ := d.Headers[hStatus].(string)
-	text := string(d.Body)
-	switch status {
+// errorMessage makes a result message of a status other than ok: the
+// error's text, and what the status adds (a panic's stack, a dead-letter
+// queue).
+func errorMessage(id, status string, deliveries int, text string, extra []byte) amqp.Publishing {
+	payload := make([]byte, 0, binary.MaxVarintLen64+len(text)+len(extra))
+	payload = appendString(payload, text)
+	return resultMessage(id, status, deliveries, append(payload, extra...))
+}
+
+// appendString appends s to b, its length first.
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// readString reads what appendString appended at the start of b, and
+// returns it and what follows.
+func readString(b []byte) (string, []byte, bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return "", nil, false
+	}
+	return string(b[k : k+int(n)]), b[k+int(n):], true
+}
+
+// result is a result message as the caller reads it.
+type result struct {
+	status     string
+	deliveries int
+	payload    []byte // the encoded result, for status ok
+	text       string // the error's text, otherwise
+	extra      []byte // and what its status adds
+}
+
+// readResult reads a result message.
+func readResult(d *amqp.Delivery) (result, error) {
+	r := result{status: d.Type}
+	n, k := binary.Uvarint(d.Body)
+	if k <= 0 {
+		return r, fmt.Errorf("%w: a result without its delivery count", ErrMalformed)
+	}
+	r.deliveries, r.payload = int(min(n, 1<<31)), d.Body[k:]
+	if r.status == statusOK {
+		return r, nil
+	}
+	var ok bool
+	if r.text, r.extra, ok = readString(r.payload); !ok {
+		return r, fmt.Errorf("%w: a result of status %q without its text", ErrMalformed, r.status)
+	}
+	r.payload = nil
+	return r, nil
+}
+
+// err is the error that a result of status other than ok stands for; fn is
+// the task's function and id its id.
+func (r *result) err(fn, id string) error {
+	switch r.status {
 	case statusOK:
 		return nil
 	case statusError:
-		return &process.RemoteError{Func: fn, Text: text}
+		return &process.RemoteError{Func: fn, Text: r.text}
 	case statusPanic:
-		stack, _ := d.Headers[hStack].([]byte)
-		return &deferred.PanicError{Value: text, Stack: stack}
+		return &deferred.PanicError{Value: r.text, Stack: r.extra}
 	case statusTimeout:
-		return fmt.Errorf("%w: %s", ErrTimeout, text)
+		return fmt.Errorf("%w: %s", ErrTimeout, r.text)
 	case statusUnknown:
-		return fmt.Errorf("%w: %s", ErrUnknownFunc, text)
+		return fmt.Errorf("%w: %s", ErrUnknownFunc, r.text)
 	case statusMalformed:
-		return fmt.Errorf("%w: %s", ErrMalformed, text)
+		return fmt.Errorf("%w: %s", ErrMalformed, r.text)
 	case statusTooLarge:
-		return fmt.Errorf("%w: %s", ErrTooLarge, text)
+		return fmt.Errorf("%w: %s", ErrTooLarge, r.text)
 	case statusDead:
-		n, _ := headerInt(d.Headers, hDeliveries)
-		q, _ := d.Headers[hDeadQueue].(string)
-		return &DeadLetterError{ID: d.CorrelationId, Func: fn, Deliveries: int(n), Queue: q}
+		return &DeadLetterError{ID: id, Func: fn, Deliveries: r.deliveries, Queue: string(r.extra)}
 	}
-	return fmt.Errorf("%w: a result of unknown status %q: %s", ErrMalformed, status, text)
+	return fmt.Errorf("%w: a result of unknown status %q: %s", ErrMalformed, r.status, r.text)
 }
 
 // headerInt reads an integer header, of whichever integer type the broker
@@ -159,7 +200,8 @@ func headerInt(h amqp.Table, key string) (int64, bool) {
 type incoming struct {
 	id, replyTo, fn, sig, codec string
 	timeout                     time.Duration
-	deliveries                  int // this one included
+	deliveries                  int    // this one included
+	arg                         []byte // the encoded argument
 }
 
 // problem is why a worker does not run a task: the status it answers with
@@ -175,7 +217,7 @@ func (p *problem) Error() string { return p.text }
 // at all, or that comes from another protocol version, is reported with no
 // status when it cannot be answered.
 func readTask(d *amqp.Delivery) (*incoming, *problem) {
-	in := &incoming{id: d.MessageId, replyTo: d.ReplyTo, deliveries: 1}
+	in := &incoming{id: d.MessageId, replyTo: d.ReplyTo, fn: d.Type, codec: d.ContentEncoding, deliveries: 1}
 	if n, ok := headerInt(d.Headers, hDeliveryCount); ok {
 		in.deliveries = int(n) + 1
 	}
@@ -183,24 +225,24 @@ func readTask(d *amqp.Delivery) (*incoming, *problem) {
 	if in.id == "" || in.replyTo == "" {
 		answer = "" // nowhere to answer
 	}
-	if d.ContentType != taskType {
+	switch {
+	case d.ContentType == taskType:
+	case strings.HasPrefix(d.ContentType, taskBase):
+		return in, &problem{answer, fmt.Sprintf("task of another protocol version (content type %q); this worker speaks version %d", d.ContentType, protocolVersion)}
+	default:
 		return in, &problem{answer, fmt.Sprintf("not a twine task: content type %q, app %q, type %q", d.ContentType, d.AppId, d.Type)}
-	}
-	if v, ok := headerInt(d.Headers, hVersion); !ok || v != protocolVersion {
-		return in, &problem{answer, fmt.Sprintf("task of protocol version %v; this worker speaks version %d", d.Headers[hVersion], protocolVersion)}
 	}
 	if answer == "" {
 		return in, &problem{"", "task without a message id or a reply-to queue"}
 	}
-	var ok1, ok2, ok3 bool
-	in.fn, ok1 = d.Headers[hFunc].(string)
-	in.sig, ok2 = d.Headers[hSig].(string)
-	in.codec, ok3 = d.Headers[hCodec].(string)
-	if !ok1 || !ok2 || !ok3 {
-		return in, &problem{statusMalformed, fmt.Sprintf("task %s lacks its function, signature or codec", in.id)}
+	sig, rest, ok := readString(d.Body)
+	ms, k := binary.Uvarint(rest)
+	if !ok || k <= 0 || in.fn == "" || in.codec == "" {
+		return in, &problem{statusMalformed, fmt.Sprintf("task %s lacks its function, signature, timeout or codec", in.id)}
 	}
-	if ms, ok := headerInt(d.Headers, hTimeout); ok && ms > 0 {
-		in.timeout = time.Duration(ms) * time.Millisecond
+	in.sig, in.arg = sig, rest[k:]
+	if ms > 0 {
+		in.timeout = time.Duration(min(ms, uint64(math.MaxInt64/time.Millisecond))) * time.Millisecond
 	}
 	return in, nil
 }

@@ -70,19 +70,19 @@ type Pool struct {
 	wg     sync.WaitGroup
 	closed sync.Once
 
-	mu      sync.Mutex
-	tasks   map[string]*task // admitted and not settled, by id
-	waiting []*task          // over the in-flight limit, oldest first, from whead
-	whead   int
-	outbox  []*task  // admitted, to publish, oldest first
-	cancels []string // ids of tasks to tell the workers about
-	evs     []event  // outcomes to deliver on the loop
-	seq     uint64
-	headers map[string]amqp.Table // of each function's tasks
-	closing bool
-	drained chan struct{} // closed once closing and nothing is left
-	isDrain bool
-	stats   Stats
+	mu        sync.Mutex
+	tasks     map[string]*task // admitted and not settled, by id
+	waiting   []*task          // over the in-flight limit, oldest first, from whead
+	whead     int
+	outbox    []*task  // admitted, to publish, oldest first
+	cancels   []string // ids of tasks to tell the workers about
+	evs       []event  // outcomes to deliver on the loop
+	seq       uint64
+	envelopes map[string][]byte // of each function's tasks
+	closing   bool
+	drained   chan struct{} // closed once closing and nothing is left
+	isDrain   bool
+	stats     Stats
 }
 
 // The states of a task, in the pool's lock.
@@ -147,16 +147,16 @@ func NewPool(ctx context.Context, loop scheduler.Loop, opts ...Option) (*Pool, e
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	p := &Pool{
-		loop:    loop,
-		cfg:     cfg,
-		log:     cfg.logger,
-		topo:    newTopology(&cfg),
-		id:      hex.EncodeToString(b[:]),
-		stop:    make(chan struct{}),
-		kick:    make(chan struct{}, 1),
-		tasks:   make(map[string]*task),
-		headers: make(map[string]amqp.Table),
-		drained: make(chan struct{}),
+		loop:      loop,
+		cfg:       cfg,
+		log:       cfg.logger,
+		topo:      newTopology(&cfg),
+		id:        hex.EncodeToString(b[:]),
+		stop:      make(chan struct{}),
+		kick:      make(chan struct{}, 1),
+		tasks:     make(map[string]*task),
+		envelopes: make(map[string][]byte),
+		drained:   make(chan struct{}),
 	}
 	p.reply = p.topo.replyQueue(p.id)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
@@ -203,7 +203,13 @@ func (p *Pool) RunCall(c *process.Call) {
 	if p == nil {
 		panic("remote: Pool.RunCall: nil Pool")
 	}
-	body, err := c.AppendArg(nil, messageEncoder(p.cfg.codec))
+	p.mu.Lock()
+	envelope := p.envelopeLocked(c)
+	p.mu.Unlock()
+	// The argument follows the envelope, in a slice of the message's own.
+	body := make([]byte, len(envelope), len(envelope)+64)
+	copy(body, envelope)
+	body, err := c.AppendArg(body, messageEncoder(p.cfg.codec))
 	if err != nil {
 		err = fmt.Errorf("remote: encoding the argument of %q: %w", c.Func(), err)
 	} else if len(body) > p.cfg.maxMessage {
@@ -231,12 +237,13 @@ func (p *Pool) RunCall(c *process.Call) {
 	t.seq = p.seq
 	t.id = taskID(p.id, p.seq)
 	t.msg = amqp.Publishing{
-		ContentType:  taskType,
-		DeliveryMode: amqp.Persistent,
-		MessageId:    t.id,
-		ReplyTo:      p.reply,
-		Headers:      p.headersLocked(c),
-		Body:         body,
+		ContentType:     taskType,
+		ContentEncoding: p.cfg.codec.Name(),
+		DeliveryMode:    amqp.Persistent,
+		MessageId:       t.id,
+		ReplyTo:         p.reply,
+		Type:            c.Func(),
+		Body:            body,
 	}
 	c.OnCancel(func() { p.cancelTask(t) })
 	p.waiting = append(p.waiting, t)
@@ -244,14 +251,15 @@ func (p *Pool) RunCall(c *process.Call) {
 	p.mu.Unlock()
 }
 
-// headersLocked returns the headers of c's function's tasks.
-func (p *Pool) headersLocked(c *process.Call) amqp.Table {
-	h, ok := p.headers[c.Func()]
+// envelopeLocked returns the start of the body of c's function's tasks
+// (see taskEnvelope).
+func (p *Pool) envelopeLocked(c *process.Call) []byte {
+	e, ok := p.envelopes[c.Func()]
 	if !ok {
-		h = taskHeaders(c, p.cfg.codec.Name(), p.cfg.taskTimeout)
-		p.headers[c.Func()] = h
+		e = taskEnvelope(c, p.cfg.taskTimeout)
+		p.envelopes[c.Func()] = e
 	}
-	return h
+	return e
 }
 
 // admitLocked moves waiting tasks to the outbox while there is room, and

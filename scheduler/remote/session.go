@@ -329,18 +329,21 @@ func (p *Pool) receive(d *amqp.Delivery) {
 		p.mu.Unlock()
 		return
 	}
+	res, err := readResult(d)
 	p.finishLocked(t)
 	p.stats.Results++
-	if n, _ := headerInt(d.Headers, hDeliveries); n > 1 {
+	if res.deliveries > 1 {
 		p.stats.Redelivered++
 	}
 	p.mu.Unlock()
 	if t.timer != nil {
 		_ = t.timer.Cancel()
 	}
-	err := resultError(t.c.Func(), d)
 	if err == nil {
-		if derr := t.c.DecodeResult(d.Body, messageDecoder(p.cfg.codec)); derr != nil {
+		err = res.err(t.c.Func(), d.CorrelationId)
+	}
+	if err == nil {
+		if derr := t.c.DecodeResult(res.payload, messageDecoder(p.cfg.codec)); derr != nil {
 			err = fmt.Errorf("remote: decoding the result of %q: %w", t.c.Func(), derr)
 		}
 	}

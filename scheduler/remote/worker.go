@@ -409,7 +409,7 @@ func (w *Worker) resolve(in *incoming) (*process.Function, process.Codec, *probl
 
 // runTask runs a task and answers it; done runs once the task is over.
 func (w *Worker) runTask(s *wsession, d *amqp.Delivery, in *incoming, f *process.Function, codec process.Codec, done func()) {
-	arg, err := f.DecodeArg(d.Body, messageDecoder(codec))
+	arg, err := f.DecodeArg(in.arg, messageDecoder(codec))
 	if err != nil {
 		w.reject(s, d, in, &problem{statusMalformed, fmt.Sprintf("cannot decode the argument of %q: %v", in.fn, err)}, done)
 		return
@@ -428,9 +428,11 @@ func (w *Worker) runTask(s *wsession, d *amqp.Delivery, in *incoming, f *process
 	w.mu.Unlock()
 	w.stats.Ran.Add(1)
 	cancel()
-	msg := resultMessage(in.id, status, in.deliveries, body)
-	if stack != nil {
-		msg.Headers[hStack] = stack
+	var msg amqp.Publishing
+	if status == statusOK {
+		msg = resultMessage(in.id, status, in.deliveries, body)
+	} else {
+		msg = errorMessage(in.id, status, in.deliveries, string(body), stack)
 	}
 	// If the connection is lost meanwhile, the task goes with it: the
 	// broker delivers it again.
@@ -559,7 +561,7 @@ func (w *Worker) reject(s *wsession, d *amqp.Delivery, in *incoming, prob *probl
 	}
 	// If the session is lost meanwhile, the task is delivered again, and
 	// rejected again.
-	w.answer(s, in, resultMessage(in.id, prob.status, in.deliveries, []byte(prob.text)), rejected, done)
+	w.answer(s, in, errorMessage(in.id, prob.status, in.deliveries, prob.text, nil), rejected, done)
 }
 
 // abandon fails a task delivered more times than the limit allows, and
@@ -568,8 +570,7 @@ func (w *Worker) reject(s *wsession, d *amqp.Delivery, in *incoming, prob *probl
 func (w *Worker) abandon(s *wsession, d *amqp.Delivery, in *incoming, done func()) {
 	w.log.Error("remote: a task reached its delivery limit; failing it and dead-lettering it",
 		"task", in.id, "func", in.fn, "deliveries", in.deliveries, "dead_letter_queue", w.topo.dead)
-	msg := resultMessage(in.id, statusDead, in.deliveries, fmt.Appendf(nil, "delivered %d times without an answer", in.deliveries))
-	msg.Headers[hDeadQueue] = w.topo.dead
+	msg := errorMessage(in.id, statusDead, in.deliveries, fmt.Sprintf("delivered %d times without an answer", in.deliveries), []byte(w.topo.dead))
 	w.answer(s, in, msg, func(outcome) {
 		if d.Nack(false, true) == nil {
 			w.stats.Abandoned.Add(1)
