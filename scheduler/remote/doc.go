@@ -52,6 +52,13 @@
 // repeat: it writes results it can write again, or checks for its own
 // earlier effects.
 //
+// Callers and workers speak one version of twine's message protocol, named
+// in each message's content type ("application/x-twine-task; version=2"):
+// a worker answers a task of another version as malformed and rejects it
+// to the dead-letter queue, so callers and workers are deployed from one
+// release of twine. The function's name is in each task's type property,
+// so that the broker's management pages show it.
+//
 // Porting from Celery:
 //
 //	app = Celery(broker=url, backend="rpc://")   remote.NewPool(ctx, loop, remote.WithURL(url))
