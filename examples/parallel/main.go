@@ -132,8 +132,9 @@ func run(w io.Writer, items int, perItem time.Duration) (report, error) {
 	workers := runtime.NumCPU()
 	fmt.Fprintf(w, "A loop over %d items of about %v of CPU each (%d rounds of xorshift),\n", items, perItem, rounds)
 	fmt.Fprintf(w, "on a reactor with a heartbeat due every %v; lag is how late a beat runs.\n", interval)
-	fmt.Fprintf(w, "The parallel loops keep %d items in flight over %d goroutine lanes, then over %d worker processes.\n\n",
+	fmt.Fprintf(w, "The parallel loops keep %d items in flight over %d goroutine lanes, then over %d worker processes;\n",
 		2*workers, workers, workers)
+	fmt.Fprintf(w, "MapFunc.Map sends the same processes chunks of items, sized from the time they take.\n\n")
 
 	var phases []phase
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil)) // the watchdog would report the plain loop
