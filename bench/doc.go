@@ -26,9 +26,12 @@
 //     elements mapped in chunks (process.MapFunc.Map), with a Deferred per
 //     element (cooperate.Parallel over CallChunked) and with a frame per
 //     element, against Python's multiprocessing; and elements of 200 µs of
-//     CPU through cooperate.Parallel over two worker processes and over
-//     two goroutine lanes (cooperate.Run), against cooperate.Each on the reactor, with the reactor's
-//     lag while they run;
+//     CPU mapped over two worker processes (MapFunc.Map) and through
+//     cooperate.Parallel over two goroutine lanes (cooperate.Run), against
+//     cooperate.Each on the reactor, with the reactor's lag while they run,
+//     and over the processes in chunks and a call per element against
+//     their floor, plain Go driving two child processes with the same
+//     messages;
 //   - remote: scheduler/remote through the RabbitMQ broker (TWINE_AMQP_URL,
 //     or the local one): tiny calls with many in flight and the round trip,
 //     against a bare amqp091-go program that pays only for the same
