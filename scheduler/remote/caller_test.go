@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -139,6 +140,29 @@ func TestDuplicateResultFiresOnce(t *testing.T) {
 	require.NoError(t, rawChannel(t, url).PublishWithContext(context.Background(), "", reply, true, false, dup))
 	eventually(t, func() bool { return p.Stats().Duplicates == 1 }, "the duplicate is dropped")
 	assert.Equal(t, int64(1), p.Stats().Results)
+}
+
+// TestResultOfAnotherVersionFailsTheCall: a worker of another release of
+// twine, which cannot read the task, answers in its own protocol version;
+// the call fails with ErrMalformed instead of waiting for ever.
+func TestResultOfAnotherVersionFailsTheCall(t *testing.T) {
+	url, queue := broker(t)
+	r := startReactor(t)
+	p, _ := newPool(t, r, url, queue) // no worker: the task stays queued
+	d := square.Call(p, 6)
+	eventually(t, func() bool { return depth(t, url, queue) == 1 }, "the task is in the queue")
+
+	v1 := amqp.Publishing{
+		ContentType:   "application/x-twine-result",
+		CorrelationId: p.ID() + ".1",
+		Headers:       amqp.Table{"twine-version": int32(1), "twine-status": "malformed"},
+		Body:          []byte("not a twine task"),
+	}
+	reply := queue + ".reply." + p.ID()
+	require.NoError(t, rawChannel(t, url).PublishWithContext(context.Background(), "", reply, true, false, v1))
+	_, err := wait(t, d)
+	require.ErrorIs(t, err, remote.ErrMalformed)
+	assert.Contains(t, err.Error(), "another protocol version")
 }
 
 // TestResultAfterTheLoopStopped: a result that comes after the pool's

@@ -126,11 +126,17 @@ func replay(ctx context.Context, ch *amqp.Channel, rets <-chan amqp.Return, topo
 // deadTask describes a dead-lettered message.
 func deadTask(d *amqp.Delivery) DeadTask {
 	t := DeadTask{ID: d.MessageId, Size: len(d.Body)}
-	if d.ContentType == taskType {
+	switch d.ContentType {
+	case taskType:
 		t.Func = d.Type
 		if in, prob := readTask(d); prob == nil {
 			t.Size = len(in.arg)
 		}
+	case taskBase:
+		// A task of protocol version 1, which named its function in a
+		// header: what a worker of this version dead-letters after an
+		// upgrade.
+		t.Func, _ = d.Headers["twine-func"].(string)
 	}
 	t.Reason, _ = d.Headers["x-first-death-reason"].(string)
 	if deaths, ok := d.Headers["x-death"].([]any); ok && len(deaths) > 0 {

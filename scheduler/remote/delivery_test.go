@@ -401,7 +401,8 @@ func TestLostResultQueueRepublishes(t *testing.T) {
 	_, wlogs, _ := runWorker(t, url, queue)
 	g.waitStarted(t)
 	close(g.release)
-	wlogs.waitFor(t, "the caller's result queue is gone")
+	// The broker returns the result; the worker names it by the task's id.
+	wlogs.waitFor(t, "the caller's result queue is gone", "task="+p.ID()+".1")
 
 	px.setRefuse(false)
 	logs.waitFor(t, "result queue was gone; publishing its unanswered tasks again", "tasks=1")

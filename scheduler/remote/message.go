@@ -29,6 +29,7 @@ import (
 // A result is a persistent message on the caller's result queue:
 //
 //	content-type     application/x-twine-result; version=2
+//	message-id,
 //	correlation-id   the task's id
 //	type             one of the status values below
 //	body             the task's delivery count, this one included (a
@@ -74,34 +75,62 @@ const (
 const maxStack = 16 << 10
 
 // taskEnvelope returns the start of the body of a function's tasks: its
-// signature and the caller's timeout. It is the same for each of the
-// function's calls from one pool, so pools keep it.
+// signature and the caller's timeout, in whole milliseconds rounded up (0
+// means none). It is the same for each of the function's calls from one
+// pool, so pools keep it.
 func taskEnvelope(c *process.Call, timeout time.Duration) []byte {
 	b := appendString(nil, c.Signature())
-	return binary.AppendUvarint(b, uint64(max(timeout.Milliseconds(), 0)))
+	var ms uint64
+	if timeout > 0 {
+		ms = uint64((timeout + time.Millisecond - 1) / time.Millisecond)
+	}
+	return binary.AppendUvarint(b, ms)
 }
 
-// resultMessage makes a result message; payload is the encoded result for
-// status ok.
-func resultMessage(id, status string, deliveries int, payload []byte) amqp.Publishing {
+// taskMessage makes the message of task id of c's function, from its
+// pool's result queue, codec and body (the envelope, then the argument).
+func taskMessage(c *process.Call, id, replyTo, codec string, body []byte) amqp.Publishing {
+	return amqp.Publishing{
+		ContentType:     taskType,
+		ContentEncoding: codec,
+		DeliveryMode:    amqp.Persistent,
+		MessageId:       id,
+		ReplyTo:         replyTo,
+		Type:            c.Func(),
+		Body:            body,
+	}
+}
+
+// resultMessage makes a result message of status ok; payload is the
+// encoded result.
+func resultMessage(id string, deliveries int, payload []byte) amqp.Publishing {
 	body := make([]byte, 0, binary.MaxVarintLen64+len(payload))
 	body = binary.AppendUvarint(body, uint64(max(deliveries, 0)))
-	return amqp.Publishing{
-		ContentType:   resultType,
-		DeliveryMode:  amqp.Persistent,
-		CorrelationId: id,
-		Type:          status,
-		Body:          append(body, payload...),
-	}
+	return resultOf(id, statusOK, append(body, payload...))
 }
 
 // errorMessage makes a result message of a status other than ok: the
 // error's text, and what the status adds (a panic's stack, a dead-letter
 // queue).
 func errorMessage(id, status string, deliveries int, text string, extra []byte) amqp.Publishing {
-	payload := make([]byte, 0, binary.MaxVarintLen64+len(text)+len(extra))
-	payload = appendString(payload, text)
-	return resultMessage(id, status, deliveries, append(payload, extra...))
+	body := make([]byte, 0, 2*binary.MaxVarintLen64+len(text)+len(extra))
+	body = binary.AppendUvarint(body, uint64(max(deliveries, 0)))
+	body = appendString(body, text)
+	return resultOf(id, status, append(body, extra...))
+}
+
+// resultOf makes a result message with its body. Its message id is the
+// task's, as its correlation id is: the worker's confirmer names a
+// publish that the broker returns by it.
+func resultOf(id, status string, body []byte) amqp.Publishing {
+	return amqp.Publishing{
+		ContentType:   resultType,
+		DeliveryMode:  amqp.Persistent,
+		MessageId:     id,
+		CorrelationId: id,
+		Type:          status,
+		Body:          body,
+	}
 }
 
 // appendString appends s to b, its length first.
@@ -136,7 +165,7 @@ func readResult(d *amqp.Delivery) (result, error) {
 	if k <= 0 {
 		return r, fmt.Errorf("%w: a result without its delivery count", ErrMalformed)
 	}
-	r.deliveries, r.payload = int(min(n, 1<<31)), d.Body[k:]
+	r.deliveries, r.payload = int(min(n, math.MaxInt32)), d.Body[k:]
 	if r.status == statusOK {
 		return r, nil
 	}

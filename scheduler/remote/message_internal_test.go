@@ -3,6 +3,7 @@ package remote
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -37,8 +38,9 @@ func TestATaskCrossesWithoutHeaders(t *testing.T) {
 		defer c.Settle(nil)
 		body, err := c.AppendArg(taskEnvelope(c, 1500*time.Millisecond), process.Gob().NewEncoder())
 		require.NoError(t, err)
-		m := amqp.Publishing{ContentType: taskType, ContentEncoding: "gob", MessageId: "c.1", ReplyTo: "c.reply", Type: c.Func(), Body: body}
+		m := taskMessage(c, "c.1", "c.reply", "gob", body) // as a Pool makes it
 		assert.Nil(t, m.Headers)
+		assert.Equal(t, uint8(amqp.Persistent), m.DeliveryMode)
 		in, prob := readTask(delivered(m))
 		require.Nil(t, prob)
 		assert.Equal(t, "rt.wireSquare", in.fn)
@@ -46,6 +48,8 @@ func TestATaskCrossesWithoutHeaders(t *testing.T) {
 		assert.Equal(t, "func(int) (int, error)", in.sig)
 		assert.Equal(t, "gob", in.codec)
 		assert.Equal(t, 1500*time.Millisecond, in.timeout)
+		assert.Equal(t, "c.1", in.id)
+		assert.Equal(t, "c.reply", in.replyTo)
 		assert.Equal(t, 1, in.deliveries)
 		f, _ := process.Lookup(in.fn)
 		arg, err := f.DecodeArg(in.arg, process.Gob().NewDecoder())
@@ -91,8 +95,10 @@ func TestTasksThatCannotBeRead(t *testing.T) {
 }
 
 func TestResultsCrossWithoutHeaders(t *testing.T) {
-	ok := resultMessage("c.1", statusOK, 2, []byte("payload"))
+	ok := resultMessage("c.1", 2, []byte("payload"))
 	assert.Nil(t, ok.Headers)
+	assert.Equal(t, "c.1", ok.MessageId, "the confirmer names returned results by it")
+	assert.Equal(t, "c.1", ok.CorrelationId)
 	res, err := readResult(delivered(ok))
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.deliveries)
@@ -127,4 +133,31 @@ func TestResultsCrossWithoutHeaders(t *testing.T) {
 	odd, err := readResult(&amqp.Delivery{Type: "odd", Body: []byte{1, 1, 'a'}})
 	require.NoError(t, err)
 	assert.True(t, errors.Is(odd.err("f", "c.1"), ErrMalformed), "an unknown status")
+}
+
+func TestTimeoutsCrossInWholeMillisecondsRoundedUp(t *testing.T) {
+	for _, tc := range []struct {
+		timeout, want time.Duration
+	}{
+		{0, 0},
+		{-time.Second, 0},
+		{time.Microsecond, time.Millisecond},
+		{1500 * time.Microsecond, 2 * time.Millisecond},
+		{3 * time.Second, 3 * time.Second},
+	} {
+		r := runnerFunc(func(c *process.Call) {
+			defer c.Settle(nil)
+			m := taskMessage(c, "c.1", "q", "gob", taskEnvelope(c, tc.timeout))
+			in, prob := readTask(delivered(m))
+			require.Nil(t, prob)
+			assert.Equal(t, tc.want, in.timeout, "%v", tc.timeout)
+		})
+		wireSquare.Call(r, 1)
+	}
+}
+
+func TestTheContentTypesNameTheProtocolVersion(t *testing.T) {
+	version := "; version=" + strconv.Itoa(protocolVersion)
+	assert.Equal(t, taskBase+version, taskType)
+	assert.Equal(t, resultBase+version, resultType)
 }

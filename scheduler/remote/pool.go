@@ -70,19 +70,20 @@ type Pool struct {
 	wg     sync.WaitGroup
 	closed sync.Once
 
-	mu        sync.Mutex
-	tasks     map[string]*task // admitted and not settled, by id
-	waiting   []*task          // over the in-flight limit, oldest first, from whead
-	whead     int
-	outbox    []*task  // admitted, to publish, oldest first
-	cancels   []string // ids of tasks to tell the workers about
-	evs       []event  // outcomes to deliver on the loop
-	seq       uint64
-	envelopes map[string][]byte // of each function's tasks
-	closing   bool
-	drained   chan struct{} // closed once closing and nothing is left
-	isDrain   bool
-	stats     Stats
+	envelopes sync.Map // function name → the envelope of its tasks
+
+	mu      sync.Mutex
+	tasks   map[string]*task // admitted and not settled, by id
+	waiting []*task          // over the in-flight limit, oldest first, from whead
+	whead   int
+	outbox  []*task  // admitted, to publish, oldest first
+	cancels []string // ids of tasks to tell the workers about
+	evs     []event  // outcomes to deliver on the loop
+	seq     uint64
+	closing bool
+	drained chan struct{} // closed once closing and nothing is left
+	isDrain bool
+	stats   Stats
 }
 
 // The states of a task, in the pool's lock.
@@ -147,16 +148,15 @@ func NewPool(ctx context.Context, loop scheduler.Loop, opts ...Option) (*Pool, e
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	p := &Pool{
-		loop:      loop,
-		cfg:       cfg,
-		log:       cfg.logger,
-		topo:      newTopology(&cfg),
-		id:        hex.EncodeToString(b[:]),
-		stop:      make(chan struct{}),
-		kick:      make(chan struct{}, 1),
-		tasks:     make(map[string]*task),
-		envelopes: make(map[string][]byte),
-		drained:   make(chan struct{}),
+		loop:    loop,
+		cfg:     cfg,
+		log:     cfg.logger,
+		topo:    newTopology(&cfg),
+		id:      hex.EncodeToString(b[:]),
+		stop:    make(chan struct{}),
+		kick:    make(chan struct{}, 1),
+		tasks:   make(map[string]*task),
+		drained: make(chan struct{}),
 	}
 	p.reply = p.topo.replyQueue(p.id)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
@@ -203,17 +203,15 @@ func (p *Pool) RunCall(c *process.Call) {
 	if p == nil {
 		panic("remote: Pool.RunCall: nil Pool")
 	}
-	p.mu.Lock()
-	envelope := p.envelopeLocked(c)
-	p.mu.Unlock()
+	envelope := p.envelope(c)
 	// The argument follows the envelope, in a slice of the message's own.
 	body := make([]byte, len(envelope), len(envelope)+64)
 	copy(body, envelope)
 	body, err := c.AppendArg(body, messageEncoder(p.cfg.codec))
 	if err != nil {
 		err = fmt.Errorf("remote: encoding the argument of %q: %w", c.Func(), err)
-	} else if len(body) > p.cfg.maxMessage {
-		err = fmt.Errorf("%w: the argument of %q takes %d bytes; the limit is %d", ErrTooLarge, c.Func(), len(body), p.cfg.maxMessage)
+	} else if n := len(body) - len(envelope); n > p.cfg.maxMessage {
+		err = fmt.Errorf("%w: the argument of %q takes %d bytes; the limit is %d", ErrTooLarge, c.Func(), n, p.cfg.maxMessage)
 	}
 	t := &task{c: c}
 	if err == nil && p.cfg.taskTimeout > 0 {
@@ -236,30 +234,21 @@ func (p *Pool) RunCall(c *process.Call) {
 	p.seq++
 	t.seq = p.seq
 	t.id = taskID(p.id, p.seq)
-	t.msg = amqp.Publishing{
-		ContentType:     taskType,
-		ContentEncoding: p.cfg.codec.Name(),
-		DeliveryMode:    amqp.Persistent,
-		MessageId:       t.id,
-		ReplyTo:         p.reply,
-		Type:            c.Func(),
-		Body:            body,
-	}
+	t.msg = taskMessage(c, t.id, p.reply, p.cfg.codec.Name(), body)
 	c.OnCancel(func() { p.cancelTask(t) })
 	p.waiting = append(p.waiting, t)
 	p.admitLocked()
 	p.mu.Unlock()
 }
 
-// envelopeLocked returns the start of the body of c's function's tasks
-// (see taskEnvelope).
-func (p *Pool) envelopeLocked(c *process.Call) []byte {
-	e, ok := p.envelopes[c.Func()]
-	if !ok {
-		e = taskEnvelope(c, p.cfg.taskTimeout)
-		p.envelopes[c.Func()] = e
+// envelope returns the start of the body of c's function's tasks (see
+// taskEnvelope), made once per function.
+func (p *Pool) envelope(c *process.Call) []byte {
+	if e, ok := p.envelopes.Load(c.Func()); ok {
+		return e.([]byte)
 	}
-	return e
+	e, _ := p.envelopes.LoadOrStore(c.Func(), taskEnvelope(c, p.cfg.taskTimeout))
+	return e.([]byte)
 }
 
 // admitLocked moves waiting tasks to the outbox while there is room, and

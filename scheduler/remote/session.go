@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -315,9 +316,19 @@ func (p *Pool) consume(s *session) {
 	}
 }
 
-// receive matches a result to its task.
+// receive matches a result to its task. A result of another protocol
+// version (a worker of another release of twine answering that it cannot
+// read the task) fails its task with ErrMalformed.
 func (p *Pool) receive(d *amqp.Delivery) {
-	if d.ContentType != resultType {
+	var res result
+	var err error
+	switch {
+	case d.ContentType == resultType:
+		res, err = readResult(d)
+	case strings.HasPrefix(d.ContentType, resultBase):
+		err = fmt.Errorf("%w: a worker answered in another protocol version (content type %q); this caller speaks version %d",
+			ErrMalformed, d.ContentType, protocolVersion)
+	default:
 		p.log.Warn("remote: dropping a message that is not a result from the pool's result queue",
 			"queue", p.reply, "content_type", d.ContentType, "message_id", d.MessageId)
 		return
@@ -329,7 +340,6 @@ func (p *Pool) receive(d *amqp.Delivery) {
 		p.mu.Unlock()
 		return
 	}
-	res, err := readResult(d)
 	p.finishLocked(t)
 	p.stats.Results++
 	if res.deliveries > 1 {

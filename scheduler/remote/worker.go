@@ -430,7 +430,7 @@ func (w *Worker) runTask(s *wsession, d *amqp.Delivery, in *incoming, f *process
 	cancel()
 	var msg amqp.Publishing
 	if status == statusOK {
-		msg = resultMessage(in.id, status, in.deliveries, body)
+		msg = resultMessage(in.id, in.deliveries, body)
 	} else {
 		msg = errorMessage(in.id, status, in.deliveries, string(body), stack)
 	}
