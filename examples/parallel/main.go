@@ -219,7 +219,7 @@ func eachLoop(r *reactor.Reactor, hb *heartbeat, items, rounds int) *deferred.De
 		p.Checksum ^= work(i, rounds)
 		return nil
 	})
-	return finish(c, hb, &p, mark, start, task.Done())
+	return finish(c.Stop, hb, &p, mark, start, task.Done())
 }
 
 // overLanes runs the loop with cooperate.Parallel, each item a one-step
@@ -238,7 +238,7 @@ func overLanes(r *reactor.Reactor, hb *heartbeat, items, rounds, n int) *deferre
 			p.Checksum ^= v // on the reactor
 			return nil
 		})
-	return deferred.Then(finish(c, hb, &p, mark, start, done), func(p phase) (phase, error) {
+	return deferred.Then(finish(c.Stop, hb, &p, mark, start, done), func(p phase) (phase, error) {
 		lanes.Stop() // the lanes are idle: their goroutines exit
 		return p, nil
 	})
@@ -256,13 +256,12 @@ func overProcesses(r *reactor.Reactor, hb *heartbeat, pool *process.Pool, items,
 			p.Checksum ^= v
 			return nil
 		})
-	return finish(c, hb, &p, mark, start, done)
+	return finish(c.Stop, hb, &p, mark, start, done)
 }
 
 // mapOverProcesses runs the loop with MapFunc.Map: the items go to the
 // workers in chunks, and the results come back in order, all at once.
 func mapOverProcesses(r *reactor.Reactor, hb *heartbeat, pool *process.Pool, items, rounds int) *deferred.Deferred[phase] {
-	c := cooperate.New(r) // for finish to stop: Map has a Cooperator of its own
 	p := phase{Name: "MapFunc.Map, processes"}
 	mark, start := hb.mark(), time.Now()
 	jobs := func(yield func(job) bool) {
@@ -278,15 +277,18 @@ func mapOverProcesses(r *reactor.Reactor, hb *heartbeat, pool *process.Pool, ite
 		}
 		return struct{}{}, nil
 	})
-	return finish(c, hb, &p, mark, start, done)
+	return finish(nil, hb, &p, mark, start, done) // Map has a Cooperator of its own
 }
 
-// finish completes a phase once done has fired and a beat has run after it.
-func finish(c *cooperate.Cooperator, hb *heartbeat, p *phase, mark int, start time.Time, done *deferred.Deferred[struct{}]) *deferred.Deferred[phase] {
+// finish completes a phase once done has fired and a beat has run after
+// it; stop, if not nil, stops the phase's Cooperator when done fires.
+func finish(stop func(), hb *heartbeat, p *phase, mark int, start time.Time, done *deferred.Deferred[struct{}]) *deferred.Deferred[phase] {
 	return deferred.ThenDeferred(done, func(struct{}) *deferred.Deferred[phase] {
 		p.Loop = time.Since(start)
 		p.Beats = hb.mark() - mark
-		c.Stop()
+		if stop != nil {
+			stop()
+		}
 		return deferred.Then(hb.next(), func(struct{}) (phase, error) {
 			p.Lags = hb.since(mark)
 			return *p, nil

@@ -172,10 +172,11 @@ func (m *MapFunc[A, R]) Map(r Runner, seq iter.Seq[A], opts ...MapOption) *defer
 // with the results in the order of seq: Twisted's parallel(iterable, count,
 // callable) idiom over a pool, gathered as [cooperate.Map] gathers. It is
 // [MapFunc.Map] without chunks, for a function registered with [Register]
-// whose elements take long enough (a millisecond or more) that a frame per
-// element costs little beside their work: everything said there holds,
-// elements in place of chunks, and [WithChunkSize] panics. For tiny
-// elements, register the function with [RegisterMap] and map the MapFunc.
+// whose elements take long enough (several milliseconds or more) that a
+// frame and a wake-up of the loop's process per element cost little beside
+// their work: everything said there holds, elements in place of chunks, and
+// [WithChunkSize] panics. For shorter elements, register the function with
+// [RegisterMap] and map the MapFunc.
 func (f *Func[A, R]) Map(r Runner, seq iter.Seq[A], opts ...MapOption) *deferred.Deferred[[]R] {
 	f.entry("Func.Map")
 	opts = append(opts, func(c *mapConfig) {
