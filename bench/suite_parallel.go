@@ -39,6 +39,9 @@ func parallelSuite() suite {
 	cpuMetrics := []metric{
 		timeMetric("element", ""),
 		{key: "p99", label: "p99 lag", kind: kindTime},
+		// What the process that runs the reactor spends: the elements' work
+		// for cooperate.Each, what handing them out costs for the others.
+		{key: "cpu", label: "loop's CPU", kind: kindTime, per: "element"},
 	}
 	return suite{
 		name: "parallel",
@@ -222,9 +225,9 @@ func cpuLoop(way cpuWay) starter {
 			want += one
 		}
 		type outcome struct {
-			elapsed time.Duration
-			lags    []time.Duration
-			err     error
+			elapsed, cpu time.Duration
+			lags         []time.Duration
+			err          error
 		}
 		ended := make(chan outcome, 1)
 		var sum uint64
@@ -241,14 +244,14 @@ func cpuLoop(way cpuWay) starter {
 				})
 			}
 			probe()
-			start := time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			begin := func() {
 				// A way that started processes may have held the reactor
 				// meanwhile: the probe starts again from here.
 				_ = call.Cancel()
 				lags = lags[:0]
 				probe()
-				start = time.Now()
+				start, cpu0 = time.Now(), cpuTime()
 			}
 			d, cleanup, err := way(r.Reactor, c, n, rounds, &sum, begin)
 			if err != nil {
@@ -256,13 +259,13 @@ func cpuLoop(way cpuWay) starter {
 				return
 			}
 			d.AddBoth(func(_ struct{}, err error) (struct{}, error) {
-				elapsed := time.Since(start)
+				elapsed, cpu := time.Since(start), cpuTime()-cpu0
 				_ = call.Cancel()
 				c.Stop()
 				if cleanup != nil {
 					cleanup()
 				}
-				ended <- outcome{elapsed: elapsed, lags: lags, err: err}
+				ended <- outcome{elapsed: elapsed, cpu: cpu, lags: lags, err: err}
 				return struct{}{}, nil
 			})
 		})
@@ -286,6 +289,7 @@ func cpuLoop(way cpuWay) starter {
 			values: map[string]float64{
 				"time": float64(o.elapsed.Nanoseconds()) / float64(n),
 				"p99":  float64(percentile(o.lags, 99)),
+				"cpu":  float64(o.cpu.Nanoseconds()) / float64(n),
 			},
 			allocs: -1,
 			bytes:  -1,
