@@ -152,20 +152,13 @@ func (a *attempt) begin() {
 		a.dialTCP(&net.TCPAddr{IP: net.ParseIP(ip), Port: port, Zone: zone})
 		return
 	}
-	// A name: look it up on another goroutine, as Twisted's resolver does
-	// in a thread.
+	// A name: look it up.
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
-	d := reactor.DeferToGoroutine(c.r, func() ([]net.IPAddr, error) {
-		return net.DefaultResolver.LookupIPAddr(ctx, host)
-	})
-	d.AddBoth(func(ips []net.IPAddr, err error) ([]net.IPAddr, error) {
+	lookupHost(c.r, ctx, host).AddBoth(func(ips []net.IPAddr, err error) ([]net.IPAddr, error) {
 		cancel()
 		if a.over {
 			return nil, nil
-		}
-		if err == nil && len(ips) == 0 {
-			err = &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
 		}
 		if err != nil {
 			a.fail(fmt.Errorf("%w: %s: %w", ErrConnect, c.address, err))

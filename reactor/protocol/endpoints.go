@@ -287,18 +287,11 @@ func (e *TCPClientEndpoint) connect(f Factory, network string, dial func(address
 		ctx, cancel = context.WithCancel(context.Background())
 	}
 	a.stop = cancel
-	host, lookupFn := e.Host, lookupIPAddr
-	lookup := reactor.DeferToGoroutine(e.Reactor, func() ([]net.IPAddr, error) {
-		return lookupFn(ctx, host)
-	})
-	lookup.AddBoth(func(ips []net.IPAddr, err error) ([]net.IPAddr, error) {
+	lookupHost(e.Reactor, ctx, e.Host).AddBoth(func(ips []net.IPAddr, err error) ([]net.IPAddr, error) {
 		timedOut := ctx.Err() == context.DeadlineExceeded
 		cancel()
 		if a.over {
 			return nil, nil
-		}
-		if err == nil && len(ips) == 0 {
-			err = &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
 		}
 		if err != nil {
 			if timedOut {
@@ -328,6 +321,20 @@ const DefaultAttemptDelay = 300 * time.Millisecond
 // lookupIPAddr looks a host name up; tests put a resolver of their own
 // here.
 var lookupIPAddr = net.DefaultResolver.LookupIPAddr
+
+// lookupHost looks host up on another goroutine, as Twisted's resolver
+// does in a thread, and fires on r's goroutine; a name without an address
+// fails with a *net.DNSError.
+func lookupHost(r *reactor.Reactor, ctx context.Context, host string) *deferred.Deferred[[]net.IPAddr] {
+	lookup := lookupIPAddr // read here: a test may put it back once it ends
+	return reactor.DeferToGoroutine(r, func() ([]net.IPAddr, error) {
+		ips, err := lookup(ctx, host)
+		if err == nil && len(ips) == 0 {
+			err = &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
+		}
+		return ips, err
+	})
+}
 
 // UnixClientEndpoint connects to a Unix socket: Twisted's
 // UNIXClientEndpoint. [NewUnixClientEndpoint] makes one, and

@@ -11,7 +11,8 @@ import (
 // does once its child has exited.
 func WaitReapers() { reapers.Wait() }
 
-// SetLookup makes TCPClientEndpoint look names up with f until t ends.
+// SetLookup makes TCPClientEndpoint and ConnectTCP look names up with f
+// until t ends.
 func SetLookup(t interface{ Cleanup(func()) }, f func(ctx context.Context, host string) ([]net.IPAddr, error)) {
 	old := lookupIPAddr
 	lookupIPAddr = f

@@ -4,8 +4,11 @@ package protocol
 
 import (
 	"net"
+	"os"
 	"strconv"
 	"syscall"
+
+	"github.com/twinego/twine/reactor"
 )
 
 // tcpSockaddr converts a TCP address to the system's form. An address with
@@ -107,4 +110,37 @@ func listenAddr(network, address string) (*net.TCPAddr, error) {
 		addr.Zone = zone
 	}
 	return addr, nil
+}
+
+// boundSocket opens a socket of type typ (syscall.SOCK_STREAM or
+// SOCK_DGRAM) on r's engine, bound to address as listenAddr parses it for
+// network; prepare, if not nil, sets the socket's options before the bind.
+// It returns the engine, the socket and its family; on an error nothing is
+// left open.
+func boundSocket(r *reactor.Reactor, network, address string, typ int, prepare func(fd int) error) (e *engine, fd, family int, err error) {
+	addr, err := listenAddr(network, address)
+	if err != nil {
+		return nil, -1, 0, err
+	}
+	family, sa, err := tcpSockaddr(addr)
+	if err != nil {
+		return nil, -1, 0, err
+	}
+	if e, err = engineFor(r); err != nil {
+		return nil, -1, 0, err
+	}
+	if fd, err = socket(family, typ); err != nil {
+		return nil, -1, 0, err
+	}
+	if prepare != nil {
+		if err := prepare(fd); err != nil {
+			_ = syscall.Close(fd)
+			return nil, -1, 0, err
+		}
+	}
+	if err := syscall.Bind(fd, sa); err != nil {
+		_ = syscall.Close(fd)
+		return nil, -1, 0, os.NewSyscallError("bind", err)
+	}
+	return e, fd, family, nil
 }

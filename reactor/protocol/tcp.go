@@ -4,7 +4,6 @@ package protocol
 
 import (
 	"fmt"
-	"os"
 	"syscall"
 
 	"github.com/twinego/twine/reactor"
@@ -34,28 +33,14 @@ func ListenTCP(r *reactor.Reactor, address string, f Factory, opts ...Option) (*
 	fail := func(err error) (*Port, error) {
 		return nil, fmt.Errorf("%w: tcp %s: %w", ErrCannotListen, address, err)
 	}
-	addr, err := listenAddr("tcp", address)
+	e, fd, _, err := boundSocket(r, "tcp", address, syscall.SOCK_STREAM, func(fd int) error {
+		// As Twisted does on POSIX, so that a restarted server can listen
+		// again while its old connections linger in TIME_WAIT.
+		_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+		return nil
+	})
 	if err != nil {
 		return fail(err)
-	}
-	family, sa, err := tcpSockaddr(addr)
-	if err != nil {
-		return fail(err)
-	}
-	e, err := engineFor(r)
-	if err != nil {
-		return fail(err)
-	}
-	fd, err := socket(family, syscall.SOCK_STREAM)
-	if err != nil {
-		return fail(err)
-	}
-	// As Twisted does on POSIX, so that a restarted server can listen
-	// again while its old connections linger in TIME_WAIT.
-	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
-	if err := syscall.Bind(fd, sa); err != nil {
-		_ = syscall.Close(fd)
-		return fail(os.NewSyscallError("bind", err))
 	}
 	p, err := listen(e, fd, f, o)
 	if err != nil {

@@ -94,31 +94,13 @@ func ListenUDP(r *reactor.Reactor, address string, p DatagramProtocol, opts ...O
 	fail := func(err error) (*UDPPort, error) {
 		return nil, fmt.Errorf("%w: udp %s: %w", ErrCannotListen, address, err)
 	}
-	addr, err := listenAddr("udp", address)
-	if err != nil {
-		return fail(err)
-	}
-	family, sa, err := tcpSockaddr(addr)
-	if err != nil {
-		return fail(err)
-	}
-	e, err := engineFor(r)
-	if err != nil {
-		return fail(err)
-	}
-	fd, err := socket(family, syscall.SOCK_DGRAM)
-	if err != nil {
-		return fail(err)
-	}
+	var prepare func(fd int) error
 	if o.multiple {
-		if err := reuseForMulticast(fd); err != nil {
-			_ = syscall.Close(fd)
-			return fail(err)
-		}
+		prepare = reuseForMulticast
 	}
-	if err := syscall.Bind(fd, sa); err != nil {
-		_ = syscall.Close(fd)
-		return fail(os.NewSyscallError("bind", err))
+	e, fd, family, err := boundSocket(r, "udp", address, syscall.SOCK_DGRAM, prepare)
+	if err != nil {
+		return fail(err)
 	}
 	u := &UDPPort{e: e, fd: fd, family: family, proto: p, o: o}
 	u.refused, _ = p.(ConnectionRefusedReceiver)
