@@ -32,8 +32,9 @@ const (
 // returns and confirms on one goroutine, the returns from an unbuffered
 // channel, so that a return is recorded before the confirm that follows it.
 type confirmer struct {
-	ch   *amqp.Channel
-	cork *corkConn // if not nil, corked while the confirms at hand are told
+	ch    *amqp.Channel
+	cork  *corkConn // if not nil, corked while the confirms at hand are told
+	after func()    // if not nil, called after the confirms at hand are told
 
 	pubMu sync.Mutex // held across a publish
 	last  uint64     // the number of the last publish, in pubMu
@@ -54,14 +55,16 @@ type pendingPub struct {
 // newConfirmer puts ch in confirm mode. capacity bounds the confirms
 // buffered between the connection's reader and the confirmer. If cork is
 // not nil, the writes of the functions told of the confirms at hand (the
-// acknowledgements of a worker's tasks) go out together.
-func newConfirmer(ch *amqp.Channel, capacity int, cork *corkConn) (*confirmer, error) {
+// acknowledgements of a worker's tasks) go out together; after, if not nil,
+// is called once they have been told, before those writes go.
+func newConfirmer(ch *amqp.Channel, capacity int, cork *corkConn, after func()) (*confirmer, error) {
 	if err := ch.Confirm(false); err != nil {
 		return nil, err
 	}
 	c := &confirmer{
 		ch:      ch,
 		cork:    cork,
+		after:   after,
 		pending: make(map[uint64]pendingPub),
 		returns: make(map[string]int),
 		done:    make(chan struct{}),
@@ -137,28 +140,29 @@ func (c *confirmer) run(confirms <-chan amqp.Confirmation, rets <-chan amqp.Retu
 				c.fail()
 				return
 			}
-			if c.cork == nil || len(confirms) == 0 {
-				c.confirm(cf)
-				continue
-			}
-			// The confirms at hand, together. Those that follow a
-			// return wait for it to be read: the reader hands it over
-			// before them.
 			c.cork.cork()
 			c.confirm(cf)
-		burst:
-			for range 256 {
-				select {
-				case cf, ok = <-confirms:
-					if !ok {
-						c.cork.uncork()
-						c.fail()
-						return
+			if c.cork != nil {
+				// The confirms at hand, together. Those that follow a
+				// return wait for it to be read: the reader hands it
+				// over before them.
+			burst:
+				for range 256 {
+					select {
+					case cf, ok = <-confirms:
+						if !ok {
+							c.cork.uncork()
+							c.fail()
+							return
+						}
+						c.confirm(cf)
+					default:
+						break burst
 					}
-					c.confirm(cf)
-				default:
-					break burst
 				}
+			}
+			if c.after != nil {
+				c.after()
 			}
 			c.cork.uncork()
 		}

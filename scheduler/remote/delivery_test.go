@@ -455,3 +455,52 @@ func listDead(t *testing.T, url, queue string) []remote.DeadTask {
 	require.NoError(t, err)
 	return dead
 }
+
+// TestTasksBehindALongOneAreAcknowledged: a worker acknowledges its tasks
+// several at once when they finish in a run, but not by waiting for a task
+// that still runs: with room for two tasks, one held running, the others
+// pass through the second place one after another. Were their
+// acknowledgements held behind the long task, the second place would stay
+// taken and the calls would wait.
+func TestTasksBehindALongOneAreAcknowledged(t *testing.T) {
+	url, queue := broker(t)
+	r := startReactor(t)
+	p, _ := newPool(t, r, url, queue)
+	w, _, _ := runWorker(t, url, queue, remote.WithConcurrency(2))
+
+	tag := uniqueTag(t)
+	g := gateFor(tag)
+	long := hold.Call(p, tag)
+	g.waitStarted(t)
+	for i := range 20 {
+		assert.Equal(t, i*i, must(t, square.Call(p, i)))
+	}
+	close(g.release)
+	assert.Equal(t, tag, must(t, long))
+	eventually(t, func() bool { return w.Stats().Answered == 21 }, "every task acknowledged")
+}
+
+// TestDrainedWorkerLeavesNoTaskUnacknowledged: when a worker that ran many
+// tasks at once drains, every task it answered is acknowledged before its
+// connection closes: none goes back to the queue to run again on the next
+// worker.
+func TestDrainedWorkerLeavesNoTaskUnacknowledged(t *testing.T) {
+	url, queue := broker(t)
+	r := startReactor(t)
+	p, _ := newPool(t, r, url, queue, remote.WithMaxInFlight(200))
+	w1, _, stop := runWorker(t, url, queue, remote.WithConcurrency(100))
+	const n = 2000
+	for i := range n {
+		square.Call(p, i)
+	}
+	eventually(t, func() bool { return p.Stats().Results == n }, "every call answered")
+	require.NoError(t, stop())
+	assert.Equal(t, int64(n), w1.Stats().Answered)
+
+	// Tasks handed back go to the front of the queue: a task called now
+	// comes after them.
+	w2, _, _ := runWorker(t, url, queue)
+	assert.Equal(t, 49, must(t, square.Call(p, 7)))
+	assert.Equal(t, int64(1), w2.Stats().Received, "tasks answered by the first worker were delivered again")
+	assert.Zero(t, p.Stats().Duplicates)
+}

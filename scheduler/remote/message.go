@@ -231,6 +231,7 @@ type incoming struct {
 	timeout                     time.Duration
 	deliveries                  int    // this one included
 	arg                         []byte // the encoded argument
+	tag                         uint64 // the delivery's tag on its channel
 }
 
 // problem is why a worker does not run a task: the status it answers with
@@ -246,7 +247,7 @@ func (p *problem) Error() string { return p.text }
 // at all, or that comes from another protocol version, is reported with no
 // status when it cannot be answered.
 func readTask(d *amqp.Delivery) (*incoming, *problem) {
-	in := &incoming{id: d.MessageId, replyTo: d.ReplyTo, fn: d.Type, codec: d.ContentEncoding, deliveries: 1}
+	in := &incoming{id: d.MessageId, replyTo: d.ReplyTo, fn: d.Type, codec: d.ContentEncoding, deliveries: 1, tag: d.DeliveryTag}
 	if n, ok := headerInt(d.Headers, hDeliveryCount); ok {
 		in.deliveries = int(n) + 1
 	}

@@ -69,7 +69,7 @@ func (p *Pool) setUp(conn *amqp.Connection) (*session, error) {
 	if s.deliveries, err = s.cons.Consume(p.reply, "", false, true, false, false, nil); err != nil {
 		return nil, err
 	}
-	if s.pub, err = newConfirmer(ch, p.cfg.maxInFlight+64, nil); err != nil {
+	if s.pub, err = newConfirmer(ch, p.cfg.maxInFlight+64, nil, nil); err != nil {
 		return nil, err
 	}
 	if s.ctl, err = conn.Channel(); err != nil {

@@ -130,6 +130,7 @@ type wsession struct {
 	conn       *amqp.Connection
 	cork       *corkConn // conn's socket
 	tasks      *amqp.Channel
+	acks       *acker // settles the deliveries of tasks
 	tag        string
 	deliveries <-chan amqp.Delivery
 	pub        *confirmer
@@ -257,7 +258,9 @@ func (w *Worker) setUp(conn *amqp.Connection, cork *corkConn) (*wsession, error)
 	if err != nil {
 		return nil, err
 	}
-	if s.pub, err = newConfirmer(pub, w.cfg.concurrency+64, cork); err != nil {
+	s.acks = newAcker(s.tasks)
+	// The acknowledgements that the confirms at hand make due go together.
+	if s.pub, err = newConfirmer(pub, w.cfg.concurrency+64, cork, s.acks.flush); err != nil {
 		return nil, err
 	}
 	if err := s.tasks.Qos(w.cfg.concurrency, 0, false); err != nil {
@@ -358,6 +361,7 @@ func (w *Worker) serve(ctx context.Context, s *wsession, tasks *sync.WaitGroup) 
 // handle looks at a task and starts it, or turns it away.
 func (w *Worker) handle(s *wsession, d amqp.Delivery, tasks *sync.WaitGroup) {
 	w.stats.Received.Add(1)
+	s.acks.add(d.DeliveryTag)
 	in, prob := readTask(&d)
 	var f *process.Function
 	var codec process.Codec
@@ -373,7 +377,7 @@ func (w *Worker) handle(s *wsession, d amqp.Delivery, tasks *sync.WaitGroup) {
 		tasks.Done()
 		w.stats.Dropped.Add(1)
 		w.log.Debug("remote: dropping a task that its caller cancelled", "task", in.id, "func", in.fn)
-		_ = d.Ack(false)
+		_ = s.acks.ackNow(d.DeliveryTag)
 	case in.deliveries > w.cfg.deliveryLimit:
 		s.active.Add(1)
 		go w.abandon(s, &d, in, tasks.Done)
@@ -438,11 +442,11 @@ func (w *Worker) runTask(s *wsession, d *amqp.Delivery, in *incoming, f *process
 	// broker delivers it again.
 	w.answer(s, in, msg, func(o outcome) {
 		if o == nacked {
-			_ = d.Nack(false, true)
+			_ = s.acks.nack(d.DeliveryTag, true)
 			w.stats.Requeued.Add(1)
 			return
 		}
-		_ = d.Ack(false)
+		s.acks.ack(d.DeliveryTag)
 		w.stats.Answered.Add(1)
 	}, done)
 }
@@ -521,6 +525,7 @@ func (w *Worker) answer(s *wsession, in *incoming, msg amqp.Publishing, then fun
 		}
 		done()
 	}}
+	s.acks.answered(in.tag)
 	err := errBusy
 	if s.active.Add(-1) == 0 {
 		err = s.pub.tryPublish(context.Background(), "", in.replyTo, true, msg, a.settle)
@@ -549,7 +554,7 @@ func (w *Worker) answer(s *wsession, in *incoming, msg amqp.Publishing, then fun
 func (w *Worker) reject(s *wsession, d *amqp.Delivery, in *incoming, prob *problem, done func()) {
 	w.log.Warn("remote: rejecting a task to the dead-letter queue", "task", in.id, "func", in.fn, "queue", w.cfg.queue, "reason", prob.text)
 	rejected := func(outcome) {
-		if d.Reject(false) == nil {
+		if s.acks.reject(d.DeliveryTag) == nil {
 			w.stats.Rejected.Add(1)
 		}
 	}
@@ -572,7 +577,7 @@ func (w *Worker) abandon(s *wsession, d *amqp.Delivery, in *incoming, done func(
 		"task", in.id, "func", in.fn, "deliveries", in.deliveries, "dead_letter_queue", w.topo.dead)
 	msg := errorMessage(in.id, statusDead, in.deliveries, fmt.Sprintf("delivered %d times without an answer", in.deliveries), []byte(w.topo.dead))
 	w.answer(s, in, msg, func(outcome) {
-		if d.Nack(false, true) == nil {
+		if s.acks.nack(d.DeliveryTag, true) == nil {
 			w.stats.Abandoned.Add(1)
 		}
 	}, done)
@@ -631,7 +636,8 @@ wait:
 				continue
 			}
 			// Given before the consumer was cancelled, not started.
-			_ = d.Nack(false, true)
+			s.acks.add(d.DeliveryTag)
+			_ = s.acks.nack(d.DeliveryTag, true)
 			w.stats.Received.Add(1)
 			w.stats.Requeued.Add(1)
 		case d, ok := <-s.control:
@@ -650,6 +656,8 @@ wait:
 			break wait
 		}
 	}
+	// The tasks answered are acknowledged before the connection goes.
+	s.acks.flushAll()
 	_ = s.conn.Close()
 	w.cancelBase()
 	if err != nil {
