@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -284,16 +285,37 @@ func (p *Pool) confirmed(s *session, t *task, o outcome) {
 }
 
 // consume takes the results as they come, until s is over. It hands them
-// to the loop, then acknowledges them, many at once when they come close
-// together.
+// to the loop, then acknowledges them, many at once: every resultAckBatch
+// results, or resultAckDelay after one came. A result handed over and not
+// yet acknowledged when the connection is lost comes again on the next
+// one, and is found answered already.
 func (p *Pool) consume(s *session) {
+	every := uint64(max(1, min(resultAckBatch, p.cfg.maxInFlight/2)))
+	idle := time.NewTimer(resultAckDelay)
+	idle.Stop()
+	defer idle.Stop()
+	armed := false
+	var last, acked uint64 // delivery tags: the channel's results count from 1
 	for {
-		d, ok := <-s.deliveries
+		var d amqp.Delivery
+		ok := true
+		select {
+		case d, ok = <-s.deliveries:
+		case <-idle.C:
+			armed = false
+			if last > acked {
+				if s.cons.Ack(last, true) != nil {
+					return
+				}
+				acked = last
+			}
+			continue
+		}
 		if !ok {
 			return
 		}
 		p.receive(&d)
-		last := d.DeliveryTag
+		last = d.DeliveryTag
 	more:
 		for n := 1; n < 256; n++ {
 			select {
@@ -308,13 +330,26 @@ func (p *Pool) consume(s *session) {
 			}
 		}
 		p.flush()
-		if err := s.cons.Ack(last, true); err != nil || !ok {
-			// The results not acknowledged are delivered again on the
-			// next connection, and found answered already.
-			return
+		if last-acked >= every || !ok {
+			if err := s.cons.Ack(last, true); err != nil || !ok {
+				return
+			}
+			acked = last
+		} else if !armed {
+			idle.Reset(resultAckDelay)
+			armed = true
 		}
 	}
 }
+
+// A pool acknowledges its results together, every resultAckBatch of them
+// (or half its in-flight limit, if less), or resultAckDelay after the
+// first not acknowledged came: an acknowledgement each would cost the pool
+// a write and the broker a command each.
+const (
+	resultAckBatch = 64
+	resultAckDelay = 2 * time.Millisecond
+)
 
 // receive matches a result to its task. A result of another protocol
 // version (a worker of another release of twine answering that it cannot
