@@ -102,10 +102,7 @@ func TestWorkerAcksOnlyAfterTheResultIsConfirmed(t *testing.T) {
 	p, _ := newPool(t, r, url, queue)
 	runWorker(t, purl, queue, remote.WithConcurrency(1))
 
-	tag := uniqueTag(t)
-	g := gateFor(tag)
-	d := hold.Call(p, tag)
-	g.waitStarted(t)
+	tag, g, d := holdRunning(t, p)
 	px.freeze(false, true) // the worker hears nothing more from the broker
 	close(g.release)
 	assert.Equal(t, tag, must(t, d), "the result reached the caller")
@@ -315,10 +312,7 @@ func TestBrokerClosesConnections(t *testing.T) {
 	p, plogs := newPool(t, r, url, queue)
 	_, wlogs, _ := runWorker(t, url, queue)
 
-	tag := uniqueTag(t)
-	g := gateFor(tag)
-	d := hold.Call(p, tag)
-	g.waitStarted(t)
+	tag, g, d := holdRunning(t, p)
 	assert.Equal(t, 2, brokertest.CloseConnections(t, "twine "+queue+" "))
 	plogs.waitFor(t, "pool lost its connection", "CONNECTION_FORCED")
 	wlogs.waitFor(t, "worker lost its connection", "CONNECTION_FORCED")
@@ -339,10 +333,7 @@ func TestBrokerRestart(t *testing.T) {
 	p, plogs := newPool(t, r, url, queue)
 	_, wlogs, _ := runWorker(t, url, queue, remote.WithConcurrency(1))
 
-	tag := uniqueTag(t)
-	g := gateFor(tag)
-	running := hold.Call(p, tag)
-	g.waitStarted(t)
+	tag, g, running := holdRunning(t, p)
 	var ds []*deferredInt
 	for i := range 10 {
 		ds = append(ds, &deferredInt{i, square.Call(p, i)})
@@ -468,10 +459,7 @@ func TestTasksBehindALongOneAreAcknowledged(t *testing.T) {
 	p, _ := newPool(t, r, url, queue)
 	w, _, _ := runWorker(t, url, queue, remote.WithConcurrency(2))
 
-	tag := uniqueTag(t)
-	g := gateFor(tag)
-	long := hold.Call(p, tag)
-	g.waitStarted(t)
+	tag, g, long := holdRunning(t, p)
 	for i := range 20 {
 		assert.Equal(t, i*i, must(t, square.Call(p, i)))
 	}

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twinego/twine/deferred"
 	"github.com/twinego/twine/scheduler/process"
+	"github.com/twinego/twine/scheduler/remote"
 )
 
 // The functions the tests run. They are registered in package variables,
@@ -122,4 +124,16 @@ var tagSeq atomic.Int64
 // uniqueTag returns a gate's tag of the test's own, new at each run.
 func uniqueTag(t *testing.T) string {
 	return fmt.Sprintf("%s.%d", t.Name(), tagSeq.Add(1))
+}
+
+// holdRunning calls rt.hold on p under a tag of the test's own and waits
+// for the task to start on an in-process worker; it returns the tag, the
+// task's gate and the call's Deferred.
+func holdRunning(t *testing.T, p *remote.Pool) (string, *gate, *deferred.Deferred[string]) {
+	t.Helper()
+	tag := uniqueTag(t)
+	g := gateFor(tag)
+	d := hold.Call(p, tag)
+	g.waitStarted(t)
+	return tag, g, d
 }
