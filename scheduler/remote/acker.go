@@ -1,6 +1,9 @@
 package remote
 
-import "sync"
+import (
+	"errors"
+	"sync"
+)
 
 // acknowledger is the side of an AMQP channel that settles its deliveries:
 // *amqp.Channel.
@@ -20,18 +23,26 @@ type acknowledger interface {
 // (add, in the order they come) and where it stands: running; answered,
 // its result published and the broker's confirm awaited; ready, its
 // acknowledgement due; settled. Tasks finish in any order, so a task ready
-// behind one still answered is held until the next flush, by which that
-// one's confirm has mostly come, and both go in one acknowledgement. A
-// task ready behind one still running is acknowledged alone at once: a
-// running task may take any time, and a task held back keeps its place in
-// the prefetch window and, should the worker die, runs again. Rejections and
-// requeues go at once, alone, before any acknowledgement that would cover
-// them.
+// behind one still answered is held until that one is settled too, which
+// its confirm soon brings, and both go in one acknowledgement. A task ready
+// behind one still running is acknowledged alone at once: a running task
+// may take any time, and a task held back keeps its place in the prefetch
+// window and, should the worker die, runs again. Rejections and requeues
+// go at once, alone, before any acknowledgement that would cover them.
 //
 // The worker's confirmer marks tasks ready as their results' confirms come,
-// and flushes after each batch of confirms; drain flushes whatever is left.
+// and flushes after each batch of confirms; a session that ends flushes
+// whatever is left.
+//
+// What is sent is decided and sent under sendMu, so that it reaches the
+// channel in the order decided; the entries are kept under mu, which is
+// never held across a write to the connection, so that add does not wait
+// for a write that the broker is slow to take.
 type acker struct {
 	ch acknowledger
+
+	sendMu sync.Mutex
+	sends  []ackSend // flushing's, in sendMu
 
 	mu   sync.Mutex
 	q    []ackEntry // the deliveries in the order they came, from head
@@ -53,6 +64,12 @@ const (
 	ackReady                    // to acknowledge
 	ackSettled                  // acknowledged, rejected or handed back
 )
+
+// ackSend is an acknowledgement to send.
+type ackSend struct {
+	tag      uint64
+	multiple bool
+}
 
 func newAcker(ch acknowledger) *acker { return &acker{ch: ch} }
 
@@ -97,30 +114,40 @@ func (a *acker) reject(tag uint64) error {
 	return a.settle(tag, func() error { return a.ch.Reject(tag, false) })
 }
 
-// settle sends what settles tag, under the lock, so that no acknowledgement
-// of several goes before it.
+// errSettled says that a delivery was settled already, or never added: the
+// broker would close the channel on a second settlement.
+var errSettled = errors.New("remote: the delivery is settled already")
+
+// settle sends what settles tag, unless it is settled already.
 func (a *acker) settle(tag uint64, send func() error) error {
+	a.sendMu.Lock()
+	defer a.sendMu.Unlock()
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if e := a.find(tag); e != nil {
+	e := a.find(tag)
+	if e != nil {
 		a.settled(e)
 		a.compact()
+	}
+	a.mu.Unlock()
+	if e == nil {
+		return errSettled
 	}
 	return send()
 }
 
 // flush acknowledges the ready tasks at the front in one basic.ack, and
 // those behind a running task one by one; those behind an answered one
-// stay for the next flush.
+// stay for a later flush.
 func (a *acker) flush() { a.flushing(false) }
 
-// flushAll acknowledges every ready task: the worker is about to close the
-// channel.
+// flushAll acknowledges every ready task: the channel is about to close.
 func (a *acker) flushAll() { a.flushing(true) }
 
 func (a *acker) flushing(all bool) {
+	a.sendMu.Lock()
+	defer a.sendMu.Unlock()
 	a.mu.Lock()
-	defer a.mu.Unlock()
+	sends := a.sends[:0]
 	var last uint64
 	for ; a.head < len(a.q); a.head++ {
 		e := &a.q[a.head]
@@ -132,23 +159,26 @@ func (a *acker) flushing(all bool) {
 		}
 	}
 	if last != 0 {
-		_ = a.ch.Ack(last, true)
+		sends = append(sends, ackSend{last, true})
 	}
-	if a.held > 0 {
-		running := all
-		for i := a.head; i < len(a.q) && a.held > 0; i++ {
-			switch e := &a.q[i]; e.state {
-			case ackRunning:
-				running = true
-			case ackReady:
-				if running {
-					a.settled(e)
-					_ = a.ch.Ack(e.tag, false)
-				}
+	running := all
+	for i := a.head; i < len(a.q) && a.held > 0; i++ {
+		switch e := &a.q[i]; e.state {
+		case ackRunning:
+			running = true
+		case ackReady:
+			if running {
+				a.settled(e)
+				sends = append(sends, ackSend{e.tag, false})
 			}
 		}
 	}
 	a.compact()
+	a.mu.Unlock()
+	for _, s := range sends {
+		_ = a.ch.Ack(s.tag, s.multiple)
+	}
+	a.sends = sends[:0]
 }
 
 // settled marks e settled, in a.mu.

@@ -2,33 +2,46 @@ package remote
 
 import (
 	"fmt"
+	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // settlements records what an acker sends, in order, as the broker would
 // read it from the channel.
-type settlements struct{ sent []string }
+type settlements struct {
+	mu   sync.Mutex
+	sent []string
+}
+
+func (s *settlements) record(format string, args ...any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, fmt.Sprintf(format, args...))
+	return nil
+}
 
 func (s *settlements) Ack(tag uint64, multiple bool) error {
-	s.sent = append(s.sent, fmt.Sprintf("ack %d multiple=%v", tag, multiple))
-	return nil
+	return s.record("ack %d multiple=%v", tag, multiple)
 }
 
 func (s *settlements) Nack(tag uint64, multiple, requeue bool) error {
-	s.sent = append(s.sent, fmt.Sprintf("nack %d multiple=%v requeue=%v", tag, multiple, requeue))
-	return nil
+	return s.record("nack %d multiple=%v requeue=%v", tag, multiple, requeue)
 }
 
 func (s *settlements) Reject(tag uint64, requeue bool) error {
-	s.sent = append(s.sent, fmt.Sprintf("reject %d requeue=%v", tag, requeue))
-	return nil
+	return s.record("reject %d requeue=%v", tag, requeue)
 }
 
 // take returns what was sent since the last take.
 func (s *settlements) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	sent := s.sent
 	s.sent = nil
 	return sent
@@ -101,8 +114,9 @@ func TestAckerSendsRejectionsBeforeAnAckThatCoversThem(t *testing.T) {
 	a.ack(4)
 	a.flush()
 	assert.Equal(t, []string{"ack 4 multiple=true"}, s.take())
-	require.NoError(t, a.ackNow(9), "a tag it does not know is sent all the same")
-	assert.Equal(t, []string{"ack 9 multiple=false"}, s.take())
+	assert.ErrorIs(t, a.reject(2), errSettled)
+	assert.ErrorIs(t, a.ackNow(9), errSettled)
+	assert.Empty(t, s.take(), "a tag settled already, or never delivered, is not sent: the broker would close the channel")
 }
 
 func TestAckerFlushAllLeavesNothingReady(t *testing.T) {
@@ -149,4 +163,79 @@ func TestAckerStaysSmallBehindALongTask(t *testing.T) {
 	a.flush()
 	assert.Equal(t, []string{"ack 1 multiple=true"}, s.take())
 	assert.Empty(t, a.q)
+}
+
+// resultsFor makes results, of tasks the pool never made, with the
+// delivery tags from..to.
+func resultsFor(from, to uint64) []amqp.Delivery {
+	var ds []amqp.Delivery
+	for tag := from; tag <= to; tag++ {
+		d := delivered(resultMessage(fmt.Sprintf("stranger.%d", tag), 1, nil))
+		d.DeliveryTag = tag
+		ds = append(ds, *d)
+	}
+	return ds
+}
+
+// TestPoolAcknowledgesResultsTogether: a pool acknowledges its results every
+// resultAckBatch, or resultAckDelay after the first of them not yet
+// acknowledged came, with one acknowledgement of several; with room for
+// one task in flight, each at once.
+func TestPoolAcknowledgesResultsTogether(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &Pool{tasks: make(map[string]*task), cfg: config{maxInFlight: 500}}
+		deliveries := make(chan amqp.Delivery, 2*resultAckBatch)
+		acks := &settlements{}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			p.takeResults(deliveries, acks)
+		}()
+
+		for _, d := range resultsFor(1, 3) {
+			deliveries <- d
+		}
+		synctest.Wait()
+		assert.Equal(t, int64(3), p.Stats().Duplicates, "the results were not taken")
+		assert.Empty(t, acks.take(), "three results acknowledged before their delay")
+		time.Sleep(resultAckDelay / 2)
+		synctest.Wait()
+		assert.Empty(t, acks.take())
+		time.Sleep(resultAckDelay / 2)
+		synctest.Wait()
+		assert.Equal(t, []string{"ack 3 multiple=true"}, acks.take(), "the results left unacknowledged")
+
+		for _, d := range resultsFor(4, 3+resultAckBatch) {
+			deliveries <- d
+		}
+		synctest.Wait()
+		assert.Equal(t, []string{fmt.Sprintf("ack %d multiple=true", 3+resultAckBatch)}, acks.take(),
+			"a batch's worth waits for no delay")
+		time.Sleep(10 * resultAckDelay)
+		synctest.Wait()
+		assert.Empty(t, acks.take(), "acknowledged twice")
+
+		close(deliveries)
+		<-done
+	})
+}
+
+func TestPoolWithRoomForOneAcknowledgesEachResult(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &Pool{tasks: make(map[string]*task), cfg: config{maxInFlight: 1}}
+		deliveries := make(chan amqp.Delivery)
+		acks := &settlements{}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			p.takeResults(deliveries, acks)
+		}()
+		for _, d := range resultsFor(1, 2) {
+			deliveries <- d
+			synctest.Wait()
+			assert.Equal(t, []string{fmt.Sprintf("ack %d multiple=true", d.DeliveryTag)}, acks.take())
+		}
+		close(deliveries)
+		<-done
+	})
 }

@@ -122,7 +122,7 @@ type Stats struct {
 	Republished int64 // tasks published again, after a connection was lost unconfirmed, or their result queue
 	Results     int64 // results that settled a call
 	Redelivered int64 // of those, results of a task delivered more than once
-	Duplicates  int64 // results that found no call waiting: a task's second run, or the late answer of one cancelled or timed out
+	Duplicates  int64 // results that found no call waiting: a task's second run, the late answer of one cancelled or timed out, or a result delivered again after a reconnect, not yet acknowledged when the connection was lost
 	Reconnects  int64 // connections made after the first
 	InFlight    int   // tasks out now: published or to be, unanswered
 	Waiting     int   // calls waiting now for room ([WithMaxInFlight])

@@ -289,7 +289,11 @@ func (p *Pool) confirmed(s *session, t *task, o outcome) {
 // results, or resultAckDelay after one came. A result handed over and not
 // yet acknowledged when the connection is lost comes again on the next
 // one, and is found answered already.
-func (p *Pool) consume(s *session) {
+func (p *Pool) consume(s *session) { p.takeResults(s.deliveries, s.cons) }
+
+// takeResults is consume, on a channel's deliveries and the channel that
+// acknowledges them.
+func (p *Pool) takeResults(deliveries <-chan amqp.Delivery, ch acknowledger) {
 	every := uint64(max(1, min(resultAckBatch, p.cfg.maxInFlight/2)))
 	idle := time.NewTimer(resultAckDelay)
 	idle.Stop()
@@ -300,11 +304,11 @@ func (p *Pool) consume(s *session) {
 		var d amqp.Delivery
 		ok := true
 		select {
-		case d, ok = <-s.deliveries:
+		case d, ok = <-deliveries:
 		case <-idle.C:
 			armed = false
 			if last > acked {
-				if s.cons.Ack(last, true) != nil {
+				if ch.Ack(last, true) != nil {
 					return
 				}
 				acked = last
@@ -319,7 +323,7 @@ func (p *Pool) consume(s *session) {
 	more:
 		for n := 1; n < 256; n++ {
 			select {
-			case d, ok = <-s.deliveries:
+			case d, ok = <-deliveries:
 				if !ok {
 					break more
 				}
@@ -331,7 +335,7 @@ func (p *Pool) consume(s *session) {
 		}
 		p.flush()
 		if last-acked >= every || !ok {
-			if err := s.cons.Ack(last, true); err != nil || !ok {
+			if err := ch.Ack(last, true); err != nil || !ok {
 				return
 			}
 			acked = last

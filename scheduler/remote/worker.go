@@ -75,7 +75,7 @@ type Worker struct {
 type WorkerStats struct {
 	Received   int64 // tasks delivered to it
 	Ran        int64 // tasks it ran, to a result or an error
-	Answered   int64 // tasks answered: result confirmed by the broker, task acknowledged
+	Answered   int64 // tasks answered: result confirmed by the broker, the task's acknowledgement sent or due
 	Rejected   int64 // tasks it could not run, rejected to the dead-letter queue
 	Abandoned  int64 // tasks at their delivery limit, failed and dead-lettered
 	Dropped    int64 // tasks cancelled by their callers before they started
@@ -285,6 +285,9 @@ func (w *Worker) setUp(conn *amqp.Connection, cork *corkConn) (*wsession, error)
 // the results left unpublished are lost.
 func (w *Worker) end(s *wsession) {
 	close(s.dead)
+	// A session may end on the failure of one channel while the connection
+	// still works: the tasks answered are acknowledged, not run again.
+	s.acks.flushAll()
 	_ = s.conn.Close()
 	s.wg.Wait()
 	s.qmu.Lock()
