@@ -51,3 +51,31 @@ func TestChunkSizerLimits(t *testing.T) {
 	assert.Equal(t, 7, fixed.size(), "WithChunkSize wins")
 	assert.Zero(t, fixed.done, "a fixed size learns nothing")
 }
+
+// TestChunkTimeIsItsShareOfTheProcessors: two chunks side by side on one
+// processor each count half the time they overlap, so that each reports
+// its own work; on two processors, each counts the whole time.
+func TestChunkTimeIsItsShareOfTheProcessors(t *testing.T) {
+	t0 := time.Unix(0, 0)
+	at := t0
+	c := &shareClock{now: func() time.Time { return at }, procs: 1}
+	a := c.begin()
+	at = t0.Add(10 * time.Millisecond)
+	b := c.begin()
+	at = t0.Add(30 * time.Millisecond)
+	assert.Equal(t, 20*time.Millisecond, c.end(a), "10 ms alone, then half of 20 ms")
+	at = t0.Add(40 * time.Millisecond)
+	assert.Equal(t, 20*time.Millisecond, c.end(b), "half of 20 ms, then 10 ms alone")
+	at = t0.Add(100 * time.Millisecond)
+	d := c.begin()
+	at = t0.Add(105 * time.Millisecond)
+	assert.Equal(t, 5*time.Millisecond, c.end(d), "the time with nothing running counts for no chunk")
+
+	c = &shareClock{now: func() time.Time { return at }, procs: 2}
+	at = t0
+	a = c.begin()
+	b = c.begin()
+	at = t0.Add(10 * time.Millisecond)
+	assert.Equal(t, 10*time.Millisecond, c.end(a))
+	assert.Equal(t, 10*time.Millisecond, c.end(b))
+}

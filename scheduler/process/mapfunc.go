@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"reflect"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -76,9 +77,11 @@ func RegisterMap[A, R any](name string, fn func(ctx context.Context, arg A) (R, 
 }
 
 // runChunk runs fn on each element of args, in the worker. It stops early,
-// failing the chunk, if ctx is cancelled.
+// failing the chunk, if ctx is cancelled. The time it reports is its share
+// of the worker's processors (see chunkClock).
 func runChunk[A, R any](ctx context.Context, fn func(context.Context, A) (R, error), args []A) (*chunkResult[R], error) {
-	start := time.Now()
+	clock := chunkClock()
+	start := clock.begin()
 	res := &chunkResult[R]{Values: make([]R, len(args))}
 	for i, a := range args {
 		if i%64 == 63 && ctx.Err() != nil {
@@ -95,8 +98,61 @@ func runChunk[A, R any](ctx context.Context, fn func(context.Context, A) (R, err
 			res.Values[i] = v
 		}
 	}
-	res.Nanos = max(1, int64(time.Since(start)))
+	res.Nanos = max(1, int64(clock.end(start)))
 	return res, nil
+}
+
+// shareClock measures the time of the chunks a worker runs as each one's
+// share of its processors. A worker runs the tasks it is sent side by
+// side, and the pool sends each a few chunks ahead to keep it busy: with
+// more chunks running than GOMAXPROCS (1 in a local pool's worker by
+// default), Go shares the processors among them, and each takes longer on
+// the clock than its work. The time a chunk reports sizes the next, so it
+// must be its work's: while k chunks run on p processors, each is counted
+// min(1, p/k) of the time that passes.
+type shareClock struct {
+	now   func() time.Time
+	procs int
+
+	mu      sync.Mutex
+	running int           // chunks between begin and end
+	last    time.Time     // when share was last brought up to date
+	share   time.Duration // the time a chunk running all along would have counted so far
+}
+
+// chunkClock is the worker's shareClock, made on first use.
+var chunkClock = sync.OnceValue(func() *shareClock {
+	return &shareClock{now: time.Now, procs: runtime.GOMAXPROCS(0)}
+})
+
+// begin starts counting a chunk's time, and returns the mark to give end.
+func (c *shareClock) begin() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.advanceLocked()
+	c.running++
+	return c.share
+}
+
+// end stops counting a chunk's time and returns it.
+func (c *shareClock) end(mark time.Duration) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.advanceLocked()
+	c.running--
+	return c.share - mark
+}
+
+func (c *shareClock) advanceLocked() {
+	now := c.now()
+	if c.running > 0 {
+		d := now.Sub(c.last)
+		if c.running > c.procs {
+			d = d * time.Duration(c.procs) / time.Duration(c.running)
+		}
+		c.share += d
+	}
+	c.last = now
 }
 
 // callElement calls fn, turning a panic into its chunkError.
