@@ -177,20 +177,28 @@ func resultsFor(from, to uint64) []amqp.Delivery {
 	return ds
 }
 
+// takingResults starts a pool's result consumer, the pool of maxInFlight
+// with nothing in flight, on a channel of deliveries of buffer room; done
+// is closed when it returns, once deliveries is closed.
+func takingResults(maxInFlight, room int) (p *Pool, deliveries chan amqp.Delivery, acks *settlements, done chan struct{}) {
+	p = &Pool{tasks: make(map[string]*task), cfg: config{maxInFlight: maxInFlight}}
+	deliveries = make(chan amqp.Delivery, room)
+	acks = &settlements{}
+	done = make(chan struct{})
+	go func() {
+		defer close(done)
+		p.takeResults(deliveries, acks)
+	}()
+	return p, deliveries, acks, done
+}
+
 // TestPoolAcknowledgesResultsTogether: a pool acknowledges its results every
 // resultAckBatch, or resultAckDelay after the first of them not yet
 // acknowledged came, with one acknowledgement of several; with room for
 // one task in flight, each at once.
 func TestPoolAcknowledgesResultsTogether(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := &Pool{tasks: make(map[string]*task), cfg: config{maxInFlight: 500}}
-		deliveries := make(chan amqp.Delivery, 2*resultAckBatch)
-		acks := &settlements{}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			p.takeResults(deliveries, acks)
-		}()
+		p, deliveries, acks, done := takingResults(500, 2*resultAckBatch)
 
 		for _, d := range resultsFor(1, 3) {
 			deliveries <- d
@@ -222,14 +230,7 @@ func TestPoolAcknowledgesResultsTogether(t *testing.T) {
 
 func TestPoolWithRoomForOneAcknowledgesEachResult(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := &Pool{tasks: make(map[string]*task), cfg: config{maxInFlight: 1}}
-		deliveries := make(chan amqp.Delivery)
-		acks := &settlements{}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			p.takeResults(deliveries, acks)
-		}()
+		_, deliveries, acks, done := takingResults(1, 0)
 		for _, d := range resultsFor(1, 2) {
 			deliveries <- d
 			synctest.Wait()
