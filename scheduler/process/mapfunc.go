@@ -196,9 +196,9 @@ func (r *chunkResult[R]) elementError(name string, k int) error {
 // map pays for a frame and a wake-up of its loop only every few
 // milliseconds of work, and whenever the sequence ends, its last chunks are
 // a small part of the map. [WithChunkSize] fixes the size instead, as
-// multiprocessing's chunksize does. An element's argument and result must fit in a frame (or a message)
-// with the rest of its chunk ([WithMaxFrame]): give a smaller chunk size for
-// large ones.
+// multiprocessing's chunksize does. An element's argument and result must
+// fit in a frame (or a message) with the rest of its chunk
+// ([WithMaxFrame]): give a smaller chunk size for large ones.
 //
 // The first failure ends the map: what is in flight is cancelled, seq is
 // released, and the returned Deferred fails with a [*cooperate.ElementError]

@@ -1,7 +1,9 @@
 package remote
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"sync"
 )
 
@@ -216,19 +218,11 @@ func (a *acker) compact() {
 }
 
 // find returns tag's entry if it is not settled yet, in a.mu. The entries
-// are in tag order: a binary search.
+// are in tag order.
 func (a *acker) find(tag uint64) *ackEntry {
-	lo, hi := a.head, len(a.q)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if a.q[m].tag < tag {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	k, ok := slices.BinarySearchFunc(a.q[a.head:], tag, func(e ackEntry, tag uint64) int { return cmp.Compare(e.tag, tag) })
+	if !ok || a.q[a.head+k].state == ackSettled {
+		return nil
 	}
-	if lo < len(a.q) && a.q[lo].tag == tag && a.q[lo].state != ackSettled {
-		return &a.q[lo]
-	}
-	return nil
+	return &a.q[a.head+k]
 }
